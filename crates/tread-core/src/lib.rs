@@ -1,0 +1,7 @@
+//! tread-core: the numbers behind tread.
+//!
+//! Everything here works on plain slices, so it runs and is tested natively
+//! (`cargo test`) and is exported to WebAssembly by the thin `tread-wasm` crate.
+//! Dependencies point one way: `parallel` <- `kernels` <- (`optim`, `data`).
+
+pub mod parallel;

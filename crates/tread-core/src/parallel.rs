@@ -1,0 +1,105 @@
+//! Work splitting over the thread pool.
+//!
+//! Kernels never talk to rayon directly: they ask `for_each_task` to run `n` independent
+//! tasks. With the `threads` feature and more than one active thread the tasks go to the
+//! rayon pool; otherwise they run in order on the calling thread. The number of active
+//! threads is a runtime setting, so one build can be measured on 1 and on 2 threads.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static ACTIVE_THREADS: AtomicUsize = AtomicUsize::new(1);
+
+/// Sets how many threads kernels may use (clamped to at least 1).
+pub fn set_threads(n: usize) {
+    ACTIVE_THREADS.store(n.max(1), Ordering::Relaxed);
+}
+
+/// How many threads kernels may use right now.
+pub fn threads() -> usize {
+    ACTIVE_THREADS.load(Ordering::Relaxed)
+}
+
+/// Runs `f(0..n)`; in parallel when threads are on and there is more than one task.
+pub fn for_each_task<F>(n: usize, f: F)
+where
+    F: Fn(usize) + Sync + Send,
+{
+    #[cfg(feature = "threads")]
+    {
+        if n > 1 && threads() > 1 {
+            use rayon::prelude::*;
+            (0..n).into_par_iter().for_each(|i| f(i));
+            return;
+        }
+    }
+    for i in 0..n {
+        f(i);
+    }
+}
+
+/// Splits `0..len` into at most `parts` contiguous ranges of roughly equal size, each a
+/// multiple of `align` long except the last.
+pub fn split_range(len: usize, parts: usize, align: usize) -> Vec<(usize, usize)> {
+    let parts = parts.max(1);
+    let align = align.max(1);
+    let units = len.div_ceil(align);
+    let per = units.div_ceil(parts).max(1) * align;
+    let mut out = Vec::with_capacity(parts);
+    let mut start = 0;
+    while start < len {
+        let end = (start + per).min(len);
+        out.push((start, end));
+        start = end;
+    }
+    out
+}
+
+/// A raw pointer that may be shared across tasks. Each task must touch a disjoint part.
+#[derive(Clone, Copy)]
+pub struct SharedMut<T>(pub *mut T);
+unsafe impl<T> Send for SharedMut<T> {}
+unsafe impl<T> Sync for SharedMut<T> {}
+
+impl<T> SharedMut<T> {
+    /// # Safety
+    /// The caller guarantees the range is in bounds and not touched by another task.
+    #[inline]
+    pub unsafe fn slice(&self, start: usize, len: usize) -> &mut [T] {
+        std::slice::from_raw_parts_mut(self.0.add(start), len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_range_covers_everything_once() {
+        for len in [0usize, 1, 7, 63, 129, 1000] {
+            for parts in [1usize, 2, 3, 8] {
+                for align in [1usize, 4, 8] {
+                    let r = split_range(len, parts, align);
+                    let mut next = 0;
+                    for &(a, b) in &r {
+                        assert_eq!(a, next);
+                        assert!(b > a);
+                        next = b;
+                    }
+                    assert_eq!(next, len);
+                    assert!(r.len() <= parts);
+                }
+            }
+        }
+    }
+}
+
+/// Index of the pool thread running the caller (0 outside the pool or without threads).
+pub fn thread_index() -> usize {
+    #[cfg(feature = "threads")]
+    {
+        if let Some(i) = rayon::current_thread_index() {
+            return i + 1;
+        }
+    }
+    0
+}

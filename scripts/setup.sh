@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs everything tread needs on a fresh Debian 12 machine, offline but for the npm
+# registry and Debian's apt repositories. Idempotent: a second run only checks.
+#   - Debian's rustc-web 1.96 + rust-src (wasm32 std is rebuilt with -Zbuild-std),
+#     lld-22 (wasm-ld) and Debian's rayon sources (no crates.io here);
+#   - chromium for the browser test;
+#   - a cargo "directory" source made of symlinks to the vendored crates (build/vendor);
+#   - npm packages (npm ci).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for p in rustc-web cargo-web rust-web-src lld-22 librust-rayon-dev chromium; do
+  dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: apt-get install ${need[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${need[@]}"
+fi
+
+# One folder of symlinks = one cargo directory source (std's vendored deps + Debian's crates).
+vendor=build/vendor
+mkdir -p "$vendor"
+for d in /usr/lib/rustlib/src/rust/library/vendor/* /usr/share/cargo/registry/*; do
+  [ -d "$d" ] || continue
+  ln -sfn "$d" "$vendor/$(basename "$d")"
+done
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+echo "setup: ok"

@@ -1,0 +1,235 @@
+/**
+ * Loading the WebAssembly core, once: `await init()`.
+ *
+ * Two variants are built (scripts/build-wasm.sh): `tread-simd` (one thread, own memory) and
+ * `tread-simd-threads` (shared memory, a rayon pool on workers). `init` picks the threaded
+ * one when threads are possible and asked for, and says why when they are not.
+ */
+import { hardwareThreads, hasSimd, isNode, whyNoThreads } from './features.js';
+import { WORKER_SOURCE } from './worker-source.js';
+
+/** Every export is a plain C function over numbers (pointers are byte offsets). */
+export type WasmFn = (...args: number[]) => number;
+export type WasmExports = Record<string, WasmFn> & {
+  memory?: WebAssembly.Memory;
+};
+
+export interface InitOptions {
+  /**
+   * Kernel threads: a number, or 'auto' (default: the hardware threads, at most 8). In Node
+   * the `TREAD_THREADS` environment variable overrides 'auto'. 1 loads the single-threaded
+   * build. Threads need shared memory and a thread that may block (see README).
+   */
+  threads?: number | 'auto';
+  /** Where the .wasm files are (a folder URL or path); default: next to the bundle. */
+  wasmDir?: string | URL;
+}
+
+export interface RuntimeInfo {
+  variant: 'tread-simd' | 'tread-simd-threads';
+  /** Size of the worker pool (1 when single-threaded). */
+  poolThreads: number;
+  /** Threads kernels use now (setThreads changes it, up to poolThreads). */
+  threads: number;
+  /** Why fewer threads than asked for, if so. */
+  note: string | null;
+}
+
+const PAGE = 65536;
+const INITIAL_PAGES = 512; // matches --initial-memory in scripts/build-wasm.sh
+const MAX_PAGES = 65536; // 4 GiB, matches --max-memory
+const WORKER_STACK = 2 << 20;
+
+let exportsRef: WasmExports | null = null;
+let memoryRef: WebAssembly.Memory | null = null;
+let info: RuntimeInfo | null = null;
+let pending: Promise<RuntimeInfo> | null = null;
+const workers: { terminate(): unknown }[] = [];
+
+/** The wasm exports; throws a clear error before `init()`. */
+export function wasm(): WasmExports {
+  if (exportsRef === null) throw new Error('tread is not initialised: call `await tread.init()` first');
+  return exportsRef;
+}
+
+/** The current buffer of wasm memory (a new object after memory grows). */
+export function memoryBuffer(): ArrayBufferLike {
+  if (memoryRef === null) throw new Error('tread is not initialised: call `await tread.init()` first');
+  return memoryRef.buffer;
+}
+
+export function isInitialised(): boolean {
+  return exportsRef !== null;
+}
+
+export function runtimeInfo(): RuntimeInfo {
+  if (info === null) throw new Error('tread is not initialised: call `await tread.init()` first');
+  return { ...info };
+}
+
+/** Changes how many threads kernels use, from 1 up to the pool size. */
+export function setThreads(n: number): void {
+  const r = runtimeInfo();
+  if (!Number.isInteger(n) || n < 1) throw new Error(`setThreads: threads must be a positive integer, got ${n}`);
+  if (n > r.poolThreads) {
+    throw new Error(`setThreads: ${n} threads asked for, but the pool has ${r.poolThreads} (set at init)`);
+  }
+  wasm().tread_set_threads(n);
+  info!.threads = n;
+}
+
+export function getThreads(): number {
+  return runtimeInfo().threads;
+}
+
+/** Loads the core. Safe to call again: later calls return the first call's result. */
+export function init(options: InitOptions = {}): Promise<RuntimeInfo> {
+  if (pending === null) pending = doInit(options);
+  return pending;
+}
+
+async function resolveThreads(asked: number | 'auto' | undefined): Promise<number> {
+  if (typeof asked === 'number') {
+    if (!Number.isInteger(asked) || asked < 1) throw new Error(`init: threads must be a positive integer or 'auto', got ${asked}`);
+    return asked;
+  }
+  const env = isNode ? process.env.TREAD_THREADS : undefined;
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`TREAD_THREADS must be a positive integer, got "${env}"`);
+    return n;
+  }
+  return Math.min(8, Math.max(1, await hardwareThreads()));
+}
+
+async function loadBytes(name: string, dir: string | URL | undefined): Promise<ArrayBuffer | Uint8Array> {
+  const candidates: URL[] = [];
+  if (dir !== undefined) {
+    const base = typeof dir === 'string' && isNode && !/^[a-z]+:/i.test(dir)
+      ? new URL(`file://${(await import('node:path')).resolve(dir)}/`)
+      : new URL(String(dir).endsWith('/') ? String(dir) : `${String(dir)}/`, (globalThis as any).location?.href);
+    candidates.push(new URL(`${name}.wasm`, base));
+  } else {
+    candidates.push(new URL(`./wasm/${name}.wasm`, import.meta.url)); // dist/tread.js
+    candidates.push(new URL(`../../dist/wasm/${name}.wasm`, import.meta.url)); // ts/runtime/wasm.ts
+  }
+  if (isNode) {
+    const fs = await import('node:fs');
+    const { fileURLToPath } = await import('node:url');
+    for (const url of candidates) {
+      const path = fileURLToPath(url);
+      if (fs.existsSync(path)) return fs.readFileSync(path);
+    }
+    throw new Error(`tread: ${name}.wasm not found (looked in ${candidates.map((u) => fileURLToPath(u)).join(', ')}); run \`npm run build\``);
+  }
+  for (const url of candidates) {
+    const res = await fetch(url);
+    if (res.ok) return res.arrayBuffer();
+  }
+  throw new Error(`tread: ${name}.wasm not found at ${candidates.join(', ')}`);
+}
+
+async function doInit(options: InitOptions): Promise<RuntimeInfo> {
+  if (!hasSimd()) throw new Error('tread needs WebAssembly SIMD (Node 16.4+, Chrome 91+, Firefox 89+, Safari 16.4+)');
+  const asked = await resolveThreads(options.threads);
+  let note: string | null = null;
+  let threads = asked;
+  if (asked > 1) {
+    const why = whyNoThreads();
+    if (why !== null) {
+      note = `tread: running on 1 thread instead of ${asked}: ${why}`;
+      console.warn(note);
+      threads = 1;
+    }
+  }
+  if (threads === 1) {
+    const bytes = await loadBytes('tread-simd', options.wasmDir);
+    const { instance } = await WebAssembly.instantiate(bytes, { tread: { spawn_worker: noSpawn } });
+    exportsRef = instance.exports as unknown as WasmExports;
+    memoryRef = instance.exports.memory as WebAssembly.Memory;
+    info = { variant: 'tread-simd', poolThreads: 1, threads: 1, note };
+    return { ...info };
+  }
+  const bytes = await loadBytes('tread-simd-threads', options.wasmDir);
+  const module = await WebAssembly.compile(bytes);
+  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true } as any);
+  const pool = await startWorkers(threads);
+  let next = 0;
+  const instance = await WebAssembly.instantiate(module, {
+    env: { memory },
+    tread: {
+      // Called by rayon's spawn handler, inside tread_pool_init, once per pool thread.
+      spawn_worker: (builder: number) => pool[next++].post({ type: 'run', builder }),
+    },
+  });
+  const exp = instance.exports as unknown as WasmExports;
+  exportsRef = exp;
+  memoryRef = memory;
+  const tlsSize = (exp.__tls_size as unknown as WebAssembly.Global).value as number;
+  const tlsAlign = (exp.__tls_align as unknown as WebAssembly.Global).value as number;
+  await Promise.all(
+    pool.map((w) => {
+      const stack = exp.tread_alloc(WORKER_STACK);
+      const tlsRaw = exp.tread_alloc(tlsSize + tlsAlign);
+      if (stack === 0 || tlsRaw === 0) throw new Error('tread: out of memory while starting workers');
+      const tls = Math.ceil(tlsRaw / tlsAlign) * tlsAlign;
+      return w.start({ type: 'init', module, memory, stackTop: stack + WORKER_STACK, tls });
+    }),
+  );
+  if (exp.tread_pool_init(threads) !== 0) throw new Error('tread: the thread pool could not be built');
+  exp.tread_set_threads(threads);
+  info = { variant: 'tread-simd-threads', poolThreads: threads, threads, note };
+  return { ...info };
+}
+
+function noSpawn(): never {
+  throw new Error('tread: the single-threaded build cannot spawn workers');
+}
+
+interface PoolWorker {
+  post(msg: unknown): void;
+  start(msg: unknown): Promise<void>;
+}
+
+async function startWorkers(n: number): Promise<PoolWorker[]> {
+  const out: PoolWorker[] = [];
+  if (isNode) {
+    const { Worker } = await import('node:worker_threads');
+    for (let i = 0; i < n; i++) {
+      const w = new Worker(WORKER_SOURCE, { eval: true });
+      w.unref(); // pool threads never keep the process alive
+      workers.push(w);
+      out.push({
+        post: (msg) => w.postMessage(msg),
+        start: (msg) =>
+          new Promise<void>((resolve, reject) => {
+            w.once('message', () => resolve());
+            w.once('error', reject);
+            w.postMessage(msg);
+          }),
+      });
+    }
+    return out;
+  }
+  const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+  for (let i = 0; i < n; i++) {
+    const w = new (globalThis as any).Worker(url);
+    workers.push(w);
+    out.push({
+      post: (msg) => w.postMessage(msg),
+      start: (msg) =>
+        new Promise<void>((resolve, reject) => {
+          w.onmessage = () => resolve();
+          w.onerror = (e: unknown) => reject(e);
+          w.postMessage(msg);
+        }),
+    });
+  }
+  return out;
+}
+
+/** Bytes of wasm memory in use by the allocator's heap (grows, never shrinks). */
+export function memoryBytes(): number {
+  return memoryBuffer().byteLength;
+}
+export { PAGE };
