@@ -1,0 +1,22 @@
+/**
+ * tread: train neural networks in JavaScript and TypeScript.
+ *
+ * Layers of the library, each depending only on those above it:
+ *   runtime  (wasm loading, threads)      ts/runtime
+ *   tensor   (storage, lifetimes, views)  ts/tensor
+ *   kernels  (typed wrappers of wasm)     ts/kernels
+ *   autograd + ops                        ts/autograd, ts/ops
+ *   nn       (modules, layers, losses, init)  ts/nn
+ *   optim    (optimizers, schedulers, clipping) ts/optim
+ *   data     (datasets, loaders, scalers, augmentation) ts/data
+ *   train    (fit, callbacks, checkpoints, monitoring) ts/train
+ */
+export { init, runtimeInfo, setThreads, getThreads, memoryBytes } from './runtime/wasm.js';
+export type { InitOptions, RuntimeInfo } from './runtime/wasm.js';
+export { Tensor, shapeSize } from './tensor/tensor.js';
+export type { Shape } from './tensor/tensor.js';
+export type { DType } from './tensor/storage.js';
+export { liveStorage } from './tensor/storage.js';
+export { tensor, zeros, ones, full, empty, zerosLike, arange } from './tensor/create.js';
+export type { TensorOptions } from './tensor/create.js';
+export { tidy, endStep } from './tensor/lifetime.js';

@@ -1,0 +1,196 @@
+/**
+ * Tensor: a shape over a storage in wasm memory. float32 (values) or int32 (labels, indices).
+ *
+ * Zero-copy: `t.data` is a typed-array view straight onto wasm memory. It is re-made after
+ * memory grows (a non-shared ArrayBuffer is detached by growth; a shared one is not but is
+ * too short), so always read `t.data` again rather than keeping an old view across calls
+ * that allocate. Tensors are contiguous and row-major; `reshape` shares storage.
+ */
+import { memoryBuffer } from '../runtime/wasm.js';
+import { trackOwned, trackTemporary } from './lifetime.js';
+import { DType, Storage } from './storage.js';
+
+export type Shape = readonly number[];
+
+/** A node of the autograd graph (defined by ts/autograd); tensor.ts only carries it. */
+export interface GradNode {
+  readonly name: string;
+}
+
+export function shapeSize(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function checkShape(shape: Shape, where: string): void {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new Error(`${where}: invalid shape [${shape.join(', ')}]: dimensions must be non-negative integers`);
+  }
+}
+
+export function shapeStr(shape: Shape): string {
+  return `[${shape.join(', ')}]`;
+}
+
+export class Tensor {
+  readonly shape: Shape;
+  readonly dtype: DType;
+  readonly size: number;
+  readonly storage: Storage;
+  /** Element offset into the storage (non-zero only for views made by ops such as select). */
+  readonly offset: number;
+  requiresGrad = false;
+  /** Accumulated gradient (owned by this tensor), filled by backward(). */
+  grad: Tensor | null = null;
+  /** The operation that made this tensor, when it is part of a recorded graph. */
+  gradFn: GradNode | null = null;
+  /** A name for messages (parameters get theirs from the module tree). */
+  name: string | null = null;
+
+  private view: Float32Array | Int32Array | null = null;
+
+  /** Low level: use tensor(), zeros(), empty() or an operation instead. */
+  constructor(shape: Shape, dtype: DType, storage: Storage, offset = 0) {
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dtype;
+    this.size = shapeSize(shape);
+    this.storage = storage;
+    this.offset = offset;
+  }
+
+  /**
+   * A new, uninitialised tensor. `temporary` marks the result of an operation (freed with its
+   * training step, see lifetime.ts); otherwise it is owned (freed by dispose() or GC).
+   */
+  static empty(shape: Shape, dtype: DType = 'float32', temporary = false): Tensor {
+    checkShape(shape, 'empty');
+    const storage = new Storage(shapeSize(shape) * 4, temporary);
+    if (temporary) trackTemporary(storage);
+    else trackOwned(storage);
+    return new Tensor(shape, dtype, storage);
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** Byte address of the first element in wasm memory. Throws if the tensor was freed. */
+  get ptr(): number {
+    this.assertLive();
+    return this.storage.ptr + this.offset * 4;
+  }
+
+  /** A live view of the elements (no copy). Writes go straight to the tensor. */
+  get data(): Float32Array | Int32Array {
+    this.assertLive();
+    const buf = memoryBuffer();
+    if (this.view === null || this.view.buffer !== buf) {
+      const Ctor = this.dtype === 'int32' ? Int32Array : Float32Array;
+      this.view = new Ctor(buf, this.storage.ptr + this.offset * 4, this.size);
+    }
+    return this.view;
+  }
+
+  /** The view as Float32Array; throws for int32 tensors. */
+  get f32(): Float32Array {
+    if (this.dtype !== 'float32') throw new Error(`expected a float32 tensor, got ${this.dtype} ${shapeStr(this.shape)}`);
+    return this.data as Float32Array;
+  }
+
+  get isFreed(): boolean {
+    return this.storage.freed;
+  }
+
+  assertLive(): void {
+    if (!this.storage.freed) return;
+    const what = `${this.name ? `'${this.name}' ` : ''}${this.dtype} tensor ${shapeStr(this.shape)}`;
+    switch (this.storage.freeReason) {
+      case 'step':
+        throw new Error(
+          `tread: ${what} was released: results of operations live until the end of the next training step ` +
+            `(optimizer.step() or the next DataLoader batch). Call .keep() to hold it longer, or read it out with .toArray() / .item().`,
+        );
+      case 'scope':
+        throw new Error(`tread: ${what} was released at the end of the tidy() scope that made it; return it from the scope or call .keep().`);
+      default:
+        throw new Error(`tread: ${what} was used after dispose()`);
+    }
+  }
+
+  /** The single value of a one-element tensor. */
+  item(): number {
+    this.assertLive();
+    if (this.size !== 1) throw new Error(`item(): tensor has ${this.size} elements ${shapeStr(this.shape)}, expected 1`);
+    return this.data[0];
+  }
+
+  /** A copy of the elements as a plain typed array (survives the tensor). */
+  toArray(): Float32Array | Int32Array {
+    return this.data.slice();
+  }
+
+  /** Nested JS arrays, as PyTorch's tolist(). */
+  tolist(): any {
+    const d = this.data;
+    const rec = (dim: number, off: number): any => {
+      if (dim === this.shape.length) return d[off];
+      const stride = shapeSize(this.shape.slice(dim + 1));
+      return Array.from({ length: this.shape[dim] }, (_, i) => rec(dim + 1, off + i * stride));
+    };
+    return this.shape.length === 0 ? d[0] : rec(0, 0);
+  }
+
+  /** Holds this tensor beyond its training step or tidy scope (until dispose() or GC). */
+  keep(): this {
+    this.assertLive();
+    this.storage.kept = true;
+    return this;
+  }
+
+  /** Frees the memory now. Every tensor sharing the storage becomes unusable. */
+  dispose(): void {
+    this.storage.free('disposed');
+    this.view = null;
+  }
+
+  /** Sets requiresGrad (on leaves), returns this. */
+  requiresGrad_(flag = true): this {
+    if (flag && this.dtype !== 'float32') throw new Error(`requiresGrad: only float32 tensors can require gradients, got ${this.dtype}`);
+    this.requiresGrad = flag;
+    return this;
+  }
+
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+
+  /** A view of the same storage with another shape of the same size (no gradient link). */
+  reshapeView(shape: Shape): Tensor {
+    const resolved = resolveShape(shape, this.size, 'reshape');
+    const t = new Tensor(resolved, this.dtype, this.storage, this.offset);
+    return t;
+  }
+
+  toString(): string {
+    if (this.storage.freed) return `Tensor(${shapeStr(this.shape)}, ${this.dtype}, freed)`;
+    const d = this.data;
+    const head = Array.from(d.subarray(0, Math.min(8, d.length)), (v) => (this.dtype === 'int32' ? String(v) : v.toPrecision(4)));
+    return `Tensor(${shapeStr(this.shape)}, ${this.dtype}, [${head.join(', ')}${d.length > 8 ? ', ...' : ''}])`;
+  }
+}
+
+/** Resolves one -1 in a shape against a size; checks the product. */
+export function resolveShape(shape: Shape, size: number, where: string): number[] {
+  const out = [...shape];
+  const unknown = out.indexOf(-1);
+  if (unknown !== out.lastIndexOf(-1)) throw new Error(`${where}: only one dimension can be -1, got ${shapeStr(shape)}`);
+  if (unknown >= 0) {
+    const rest = shapeSize(out.filter((_, i) => i !== unknown));
+    if (rest === 0 || size % rest !== 0) throw new Error(`${where}: cannot infer -1 in ${shapeStr(shape)} for ${size} elements`);
+    out[unknown] = size / rest;
+  }
+  checkShape(out, where);
+  if (shapeSize(out) !== size) throw new Error(`${where}: shape ${shapeStr(shape)} does not match ${size} elements`);
+  return out;
+}
