@@ -102,7 +102,7 @@ async function resolveThreads(asked: number | 'auto' | undefined): Promise<numbe
   return Math.min(8, Math.max(1, await hardwareThreads()));
 }
 
-async function loadBytes(name: string, dir: string | URL | undefined): Promise<ArrayBuffer | Uint8Array> {
+async function loadBytes(name: string, dir: string | URL | undefined): Promise<ArrayBuffer> {
   const candidates: URL[] = [];
   if (dir !== undefined) {
     const base = typeof dir === 'string' && isNode && !/^[a-z]+:/i.test(dir)
@@ -118,7 +118,10 @@ async function loadBytes(name: string, dir: string | URL | undefined): Promise<A
     const { fileURLToPath } = await import('node:url');
     for (const url of candidates) {
       const path = fileURLToPath(url);
-      if (fs.existsSync(path)) return fs.readFileSync(path);
+      if (fs.existsSync(path)) {
+        const b = fs.readFileSync(path);
+        return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+      }
     }
     throw new Error(`tread: ${name}.wasm not found (looked in ${candidates.map((u) => fileURLToPath(u)).join(', ')}); run \`npm run build\``);
   }
@@ -144,7 +147,7 @@ async function doInit(options: InitOptions): Promise<RuntimeInfo> {
   }
   if (threads === 1) {
     const bytes = await loadBytes('tread-simd', options.wasmDir);
-    const { instance } = await WebAssembly.instantiate(bytes, { tread: { spawn_worker: noSpawn } });
+    const { instance } = await WebAssembly.instantiate(new Uint8Array(bytes), { tread: { spawn_worker: noSpawn } });
     exportsRef = instance.exports as unknown as WasmExports;
     memoryRef = instance.exports.memory as WebAssembly.Memory;
     info = { variant: 'tread-simd', poolThreads: 1, threads: 1, note };

@@ -17,6 +17,12 @@ export interface GradNode {
   readonly name: string;
 }
 
+/** Set by ts/autograd/engine.ts, so that tensor.ts does not import the engine. */
+let backwardHook: ((root: Tensor, gradient?: Tensor, options?: { retainGraph?: boolean }) => void) | null = null;
+export function setBackwardHook(fn: typeof backwardHook): void {
+  backwardHook = fn;
+}
+
 export function shapeSize(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;
@@ -87,7 +93,7 @@ export class Tensor {
     const buf = memoryBuffer();
     if (this.view === null || this.view.buffer !== buf) {
       const Ctor = this.dtype === 'int32' ? Int32Array : Float32Array;
-      this.view = new Ctor(buf, this.storage.ptr + this.offset * 4, this.size);
+      this.view = new Ctor(buf as ArrayBuffer, this.storage.ptr + this.offset * 4, this.size);
     }
     return this.view;
   }
@@ -163,6 +169,15 @@ export class Tensor {
 
   get isLeaf(): boolean {
     return this.gradFn === null;
+  }
+
+  /**
+   * Computes gradients of this tensor with respect to every leaf that requires them,
+   * accumulating into their `.grad` (see ts/autograd/engine.ts).
+   */
+  backward(gradient?: Tensor, options?: { retainGraph?: boolean }): void {
+    if (backwardHook === null) throw new Error('tread: autograd is not loaded');
+    backwardHook(this, gradient, options);
   }
 
   /** A view of the same storage with another shape of the same size (no gradient link). */
