@@ -4,4 +4,5 @@
 //! (`cargo test`) and is exported to WebAssembly by the thin `tread-wasm` crate.
 //! Dependencies point one way: `parallel` <- `kernels` <- (`optim`, `data`).
 
+pub mod kernels;
 pub mod parallel;
