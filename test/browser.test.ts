@@ -1,0 +1,56 @@
+/**
+ * tread in a real browser: Debian's Chromium, headless, driven by playwright-core, on a page
+ * served from loopback with COOP/COEP headers. In a Worker it must run the threaded build
+ * and multiply matrices correctly; on the main thread it must fall back to one thread and
+ * say why. Needs `npm run build` (dist/) and chromium (scripts/setup.sh installs both).
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser } from 'playwright-core';
+// @ts-expect-error plain ESM helper without types
+import { serve } from './browser/server.mjs';
+
+const root = resolve(__dirname, '..');
+let browser: Browser;
+let server: { close(): void };
+let port: number;
+
+beforeAll(async () => {
+  if (!existsSync(`${root}/dist/tread.js`)) throw new Error('dist/tread.js is missing: run `npm run build` first');
+  if (!existsSync('/usr/bin/chromium')) throw new Error('/usr/bin/chromium is missing: run scripts/setup.sh');
+  ({ server, port } = await serve(root));
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+describe('browser (Chromium)', () => {
+  it('multiplies matrices with 2 threads in a Worker, and falls back to 1 thread on the main thread', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`http://127.0.0.1:${port}/test/browser/index.html`);
+    await page.waitForFunction(() => (window as any).__threaded && (window as any).__main, null, { timeout: 60_000 });
+    const threaded = await page.evaluate(() => (window as any).__threaded);
+    const main = await page.evaluate(() => (window as any).__main);
+    expect(errors).toEqual([]);
+    expect(threaded.error).toBeUndefined();
+    expect(threaded.isolated).toBe(true);
+    expect(threaded.info.variant).toBe('tread-simd-threads');
+    expect(threaded.info.poolThreads).toBe(2);
+    expect(threaded.threadsUsed).toBe(2);
+    expect(threaded.worst).toBeLessThan(1e-4);
+    expect(main.error).toBeUndefined();
+    expect(main.info.variant).toBe('tread-simd');
+    expect(main.info.note).toMatch(/main thread cannot block/);
+    await page.close();
+  });
+});
