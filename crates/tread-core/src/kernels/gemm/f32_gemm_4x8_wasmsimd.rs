@@ -45,16 +45,10 @@ pub unsafe fn ukernel(
             c31 = f32x4_add(c31, f32x4_mul(a3, b1));
         }};
     }
-    let mut k = kc;
-    while k >= 2 {
+    for _ in 0..kc {
         step!(a, b);
-        step!(a.add(MR), b.add(NR));
-        a = a.add(2 * MR);
-        b = b.add(2 * NR);
-        k -= 2;
-    }
-    if k == 1 {
-        step!(a, b);
+        a = a.add(MR);
+        b = b.add(NR);
     }
     let va = f32x4_splat(alpha);
     let rows = [(c00, c01), (c10, c11), (c20, c21), (c30, c31)];

@@ -41,6 +41,11 @@ const MC: usize = 32 * MR;
 const NC: usize = 256 * NR;
 /// Below this many multiply-adds (m·n·k) a call runs as one task.
 const PARALLEL_MIN_MACS: usize = 96 * 96 * 96;
+/// Work per task to aim for when cutting C into more tasks than threads.
+const TASK_MACS: usize = 1 << 21;
+/// At most this many tasks per thread: more tasks balance better when a core is busy with
+/// something else (work stealing), at the cost of packing shared parts of A and B again.
+const TASKS_PER_THREAD: usize = 4;
 
 thread_local! {
     static PACK_BUFS: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
@@ -164,12 +169,16 @@ pub fn sgemm(
     });
 }
 
-/// How to cut C into `tm × tn` rectangles for `threads` threads: one task per thread,
-/// shaped to keep each task's packing (∝ its rows + its columns) small.
+/// How to cut C into `tm × tn` rectangles for `threads` threads: a multiple of `threads`
+/// tasks (up to `TASKS_PER_THREAD` each, when there is enough work), shaped to keep each
+/// task's packing (∝ its rows + its columns) small.
 fn task_grid(m: usize, n: usize, k: usize, threads: usize) -> (usize, usize) {
-    if threads <= 1 || m.saturating_mul(n).saturating_mul(k) < PARALLEL_MIN_MACS {
+    let macs = m.saturating_mul(n).saturating_mul(k);
+    if threads <= 1 || macs < PARALLEL_MIN_MACS {
         return (1, 1);
     }
+    let per_thread = (macs / TASK_MACS / threads).clamp(1, TASKS_PER_THREAD);
+    let threads = threads * per_thread;
     let mut best = (1, 1);
     let mut best_cost = f64::INFINITY;
     for tm in 1..=threads {

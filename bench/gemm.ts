@@ -1,0 +1,143 @@
+/**
+ * SGEMM benchmark: GFLOP/s of tread (1 and 2 threads) for all four transpose forms at
+ * n = 256, 512, 1024, beside a naive JS i-k-j loop (n <= 512) and tfjs-wasm 4.22 (SIMD,
+ * no threads in Node), all measured in the same run. Each number is the best of several
+ * timed rounds (the median is kept in the JSON too). Writes bench/results/gemm.json.
+ *
+ *   npm run bench:gemm            (TREAD_BENCH_QUICK=1 for a short run)
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { init, memoryBuffer, runtimeInfo, setThreads, wasm } from '../ts/runtime/wasm.js';
+import { sgemmRaw } from '../ts/kernels/gemm.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+const QUICK = process.env.TREAD_BENCH_QUICK === '1';
+const SIZES = QUICK ? [256, 512] : [256, 512, 1024];
+const ROUNDS = QUICK ? 3 : 5;
+const ROUND_MS = QUICK ? 60 : 120;
+
+type Form = 'AB' | 'AtB' | 'ABt' | 'AtBt';
+const FORMS: { form: Form; ta: boolean; tb: boolean }[] = [
+  { form: 'AB', ta: false, tb: false },
+  { form: 'AtB', ta: true, tb: false },
+  { form: 'ABt', ta: false, tb: true },
+  { form: 'AtBt', ta: true, tb: true },
+];
+
+interface Stat { best: number; median: number } // GFLOP/s
+
+/** Times `fn` in `rounds` rounds of at least `roundMs` (and at least one call) each. */
+function measure(flops: number, fn: () => void, rounds = ROUNDS, roundMs = ROUND_MS): Stat {
+  fn(); // warm-up
+  const rates: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    let calls = 0;
+    const t0 = performance.now();
+    let t = t0;
+    do {
+      fn();
+      calls++;
+      t = performance.now();
+    } while (t - t0 < roundMs);
+    rates.push((flops * calls) / ((t - t0) * 1e6));
+  }
+  rates.sort((x, y) => x - y);
+  return { best: rates[rates.length - 1], median: rates[Math.floor(rates.length / 2)] };
+}
+
+function randomFill(a: Float32Array, seed: number): void {
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < a.length; i++) {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    a[i] = (s / 4294967296) * 2 - 1;
+  }
+}
+
+function naiveIkj(a: Float32Array, b: Float32Array, c: Float32Array, n: number): void {
+  c.fill(0);
+  for (let i = 0; i < n; i++) {
+    const ci = i * n;
+    for (let p = 0; p < n; p++) {
+      const av = a[i * n + p];
+      const bp = p * n;
+      for (let j = 0; j < n; j++) c[ci + j] += av * b[bp + j];
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  await init({ threads: 2 });
+  const info = runtimeInfo();
+  if (info.poolThreads < 2) console.warn(`tread: only ${info.poolThreads} thread(s) available: ${info.note}`);
+  setWasmPaths(resolve(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/');
+  await tf.setBackend('wasm');
+  await tf.ready();
+  const w = wasm();
+
+  const rows: Record<string, unknown>[] = [];
+  const table: string[] = [];
+  const fmt = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(1));
+  table.push('| n | form | tread 1T | tread 2T | 2T/1T | tfjs-wasm | naive JS | tread 1T / tfjs | tread 2T / tfjs |');
+  table.push('|---|---|---|---|---|---|---|---|---|');
+
+  for (const n of SIZES) {
+    const flops = 2 * n * n * n;
+    const bytes = n * n * 4;
+    const pa = w.tread_alloc(bytes), pb = w.tread_alloc(bytes), pc = w.tread_alloc(bytes);
+    const view = (p: number) => new Float32Array(memoryBuffer(), p, n * n);
+    randomFill(view(pa), 1 + n);
+    randomFill(view(pb), 2 + n);
+    const ha = view(pa).slice(), hb = view(pb).slice();
+    const ta = tf.tensor2d(ha, [n, n]), tb = tf.tensor2d(hb, [n, n]);
+
+    let naive: Stat | undefined;
+    if (n <= 512) {
+      const hc = new Float32Array(n * n);
+      naive = measure(flops, () => naiveIkj(ha, hb, hc, n), 3, 0);
+    }
+    for (const { form, ta: tA, tb: tB } of FORMS) {
+      const run = () => sgemmRaw(tA, tB, n, n, n, 1, pa, n, pb, n, 0, pc, n);
+      setThreads(1);
+      const t1 = measure(flops, run);
+      setThreads(2);
+      const t2 = measure(flops, run);
+      // tfjs: A·B is fast; the transposed forms are slow (seconds at n = 1024), so fewer rounds.
+      const slow = form !== 'AB';
+      const tfs = measure(flops, () => {
+        const r = tf.matMul(ta, tb, tA, tB);
+        r.dataSync();
+        r.dispose();
+      }, slow ? (n >= 1024 ? 2 : 3) : ROUNDS, slow ? 0 : ROUND_MS);
+      const nv = form === 'AB' ? naive : undefined;
+      rows.push({ n, form, tread1: t1, tread2: t2, tfjsWasm: tfs, naiveJs: nv ?? null,
+        speedup2T: t2.best / t1.best, tread1OverTfjs: t1.best / tfs.best, tread2OverTfjs: t2.best / tfs.best });
+      table.push(`| ${n} | ${form} | ${fmt(t1.best)} | ${fmt(t2.best)} | ${(t2.best / t1.best).toFixed(2)}x | ${fmt(tfs.best)} | ${fmt(nv?.best)} | ${(t1.best / tfs.best).toFixed(1)}x | ${(t2.best / tfs.best).toFixed(1)}x |`);
+      console.log(table[table.length - 1]);
+    }
+    ta.dispose();
+    tb.dispose();
+    w.tread_free(pa, bytes); w.tread_free(pb, bytes); w.tread_free(pc, bytes);
+  }
+  setThreads(2);
+
+  const seconds = (performance.now() - t0) / 1000;
+  console.log(`\nSGEMM, GFLOP/s (best of ${ROUNDS} rounds; square float32; ${info.variant}, pool ${info.poolThreads}; tfjs-wasm ${tf.version_core}, backend ${tf.getBackend()}; ${seconds.toFixed(0)} s)\n`);
+  console.log(table.join('\n'));
+  const out = resolve(here, 'results/gemm.json');
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify({
+    bench: 'gemm', unit: 'GFLOP/s', date: new Date().toISOString(), node: process.version,
+    variant: info.variant, poolThreads: info.poolThreads, tfjs: tf.version_core, rounds: ROUNDS,
+    seconds, results: rows,
+  }, null, 2) + '\n');
+  console.log(`\nwrote ${out}`);
+  process.exit(0);
+}
+
+await main();

@@ -1,0 +1,22 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { init, runtimeInfo } from '../ts/runtime/wasm.js';
+import { FORMS, runCase } from './gemm-helpers.js';
+
+// Its own process (vitest forks pool): the single-threaded, non-shared-memory build.
+beforeAll(async () => {
+  await init({ threads: 1 });
+});
+
+describe('sgemm on the single-threaded build', () => {
+  it('is the tread-simd variant', () => {
+    expect(runtimeInfo().variant).toBe('tread-simd');
+  });
+
+  it.each(FORMS)('transA=%s transB=%s', (transA, transB) => {
+    for (const [m, n, k] of [[1, 1, 1], [7, 63, 129], [64, 64, 64], [129, 7, 63]]) {
+      runCase({ transA, transB, m, n, k });
+    }
+    runCase({ transA, transB, m: 130, n: 70, k: 300, alpha: 2, beta: -1, pad: 3 });
+    runCase({ transA, transB, m: 33, n: 17, k: 40, pad: 1, nanC: true });
+  });
+});
