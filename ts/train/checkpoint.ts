@@ -1,0 +1,341 @@
+/**
+ * Checkpoints: model and optimizer state in one safetensors file, plus the training state
+ * (epoch, step, scheduler, RNG, history, early stopping) as JSON in `__metadata__`.
+ *
+ * Layout (names as PyTorch writes them):
+ *   <model state-dict names>            '0.weight', '1.running_mean', '1.num_batches_tracked' (I64) ...
+ *   optimizer.<path of each tensor>     'optimizer.state.0.momentum_buffer', 'optimizer.state.3.exp_avg' ...
+ *   __metadata__:
+ *     format            'pt' (so Hugging Face / PyTorch tools accept the file)
+ *     tread.kind        'checkpoint' | 'weights'
+ *     tread.optimizer   the optimizer's state dict as JSON, tensors replaced by {"$tensor": name}
+ *     tread.training    {epoch, globalStep, scheduler, rng, history, earlyStopping, extra}
+ *
+ * A model-only file (`saveWeights`) is a plain safetensors state dict that PyTorch's
+ * `safetensors.torch.load_file` + `model.load_state_dict` reads, and PyTorch's own files
+ * load here (`loadWeights`, F32/F64/F16/BF16 and I64 included).
+ *
+ * Writes are atomic (ts/train/atomic.ts). Loading validates everything first (file format,
+ * names, shapes, dtypes) and then changes the model; if the optimizer or scheduler then
+ * refuses its state, the model is put back, so a failed load changes nothing.
+ */
+import { tensor } from '../tensor/create.js';
+import { Tensor } from '../tensor/tensor.js';
+import { atomicWriteFile, readFileBytes, type AtomicWriteOptions } from './atomic.js';
+import { History } from './callbacks.js';
+import { parseSafetensors, serializeSafetensors, SafetensorsError, type SafeTensor, type SafeTensorInput, type SafetensorsFile } from './safetensors.js';
+import { restoreState, snapshotState } from './state.js';
+import { entriesOf, type ModuleLike, type OptimizerLike, type SchedulerLike, type StateDictLike } from './types.js';
+
+export const OPTIMIZER_PREFIX = 'optimizer.';
+
+export class CheckpointError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CheckpointError';
+  }
+}
+
+/** Training state kept in a checkpoint beside the tensors. */
+export interface TrainingState {
+  /** Epochs completed (a resumed run starts at this epoch index). */
+  epoch: number;
+  /** Optimizer steps taken. */
+  globalStep: number;
+  scheduler?: unknown;
+  /** RNG state (from nn/random, or whatever fit's `rng` option provides). */
+  rng?: unknown;
+  history?: ReturnType<History['toJSON']>;
+  earlyStopping?: unknown;
+  /** Anything else the caller wants back (configuration ...). */
+  extra?: unknown;
+}
+
+export interface SaveCheckpointOptions extends AtomicWriteOptions {
+  model: ModuleLike | StateDictLike;
+  optimizer?: OptimizerLike | null;
+  scheduler?: SchedulerLike | null;
+  training?: Partial<TrainingState>;
+  /** More string metadata. */
+  metadata?: Record<string, string>;
+}
+
+// ---- JSON that keeps NaN/Infinity (scheduler and history values can be non-finite) ----
+
+export function toJSONSafe(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? { $num: String(x) } : x));
+}
+
+export function fromJSONSafe(s: string): any {
+  return JSON.parse(s, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) && Object.keys(x).length === 1 && typeof x.$num === 'string' ? Number(x.$num) : x));
+}
+
+// ---- optimizer state <-> tensors + JSON skeleton ----
+
+function isTensor(x: unknown): x is Tensor {
+  return x instanceof Tensor;
+}
+
+/** Splits a state object into tensors (by path) and a JSON skeleton with {"$tensor": path}. */
+function splitState(v: unknown, path: string, out: [string, SafeTensorInput][]): unknown {
+  if (isTensor(v)) {
+    out.push([path, { shape: v.shape, data: v.toArray(), dtype: v.dtype === 'int32' ? 'I32' : 'F32' }]);
+    return { $tensor: path };
+  }
+  if (v instanceof Float32Array || v instanceof Int32Array) {
+    out.push([path, { shape: [v.length], data: v.slice(), dtype: v instanceof Int32Array ? 'I32' : 'F32' }]);
+    return { $tensor: path, $typed: true };
+  }
+  if (v instanceof Map) return { $map: [...v.entries()].map(([k, x]) => [k, splitState(x, `${path}.${String(k)}`, out)]) };
+  if (Array.isArray(v)) return v.map((x, i) => splitState(x, `${path}.${i}`, out));
+  if (v && typeof v === 'object') {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) o[k] = splitState(x, `${path}.${k}`, out);
+    return o;
+  }
+  return v;
+}
+
+function joinState(v: unknown, tensors: Map<string, SafeTensor>, used: Set<string>): unknown {
+  if (Array.isArray(v)) return v.map((x) => joinState(x, tensors, used));
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, any>;
+    if (typeof o.$tensor === 'string') {
+      const t = tensors.get(o.$tensor);
+      if (!t) throw new CheckpointError(`optimizer state refers to tensor '${o.$tensor}', which is not in the file`);
+      used.add(o.$tensor);
+      if (o.$typed) return t.data.slice();
+      return tensor(t.data, t.shape, { dtype: t.data instanceof Int32Array ? 'int32' : 'float32' });
+    }
+    if (Array.isArray(o.$map)) return new Map(o.$map.map(([k, x]: [unknown, unknown]) => [k, joinState(x, tensors, used)]));
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(o)) out[k] = joinState(x, tensors, used);
+    return out;
+  }
+  return v;
+}
+
+// ---- saving ----
+
+function isModule(x: unknown): x is ModuleLike {
+  return !!x && typeof (x as ModuleLike).stateDict === 'function';
+}
+
+function modelTensors(model: ModuleLike | StateDictLike): [string, SafeTensorInput][] {
+  const sd = isModule(model) ? model.stateDict() : model;
+  return entriesOf(sd).map(([name, t]) => {
+    if (name.startsWith(OPTIMIZER_PREFIX)) throw new CheckpointError(`model state name '${name}' collides with the optimizer section of checkpoints`);
+    // PyTorch stores integer buffers (num_batches_tracked) as int64.
+    const dtype = t.dtype === 'int32' ? (/num_batches_tracked$/.test(name) ? 'I64' : 'I32') : 'F32';
+    return [name, { shape: t.shape, data: t.toArray(), dtype }];
+  });
+}
+
+/** The bytes of a checkpoint (see the file comment); saveCheckpoint writes them atomically. */
+export function encodeCheckpoint(opts: SaveCheckpointOptions): Uint8Array {
+  const tensors = modelTensors(opts.model);
+  const metadata: Record<string, string> = { format: 'pt', 'tread.kind': 'checkpoint', ...(opts.metadata ?? {}) };
+  if (opts.optimizer) {
+    const optTensors: [string, SafeTensorInput][] = [];
+    const skeleton = splitState(opts.optimizer.stateDict(), 'optimizer', optTensors);
+    tensors.push(...optTensors);
+    metadata['tread.optimizer'] = toJSONSafe(skeleton);
+  }
+  const training: TrainingState = {
+    epoch: 0,
+    globalStep: 0,
+    ...(opts.training ?? {}),
+  };
+  if (opts.scheduler && typeof opts.scheduler.stateDict === 'function' && training.scheduler === undefined) training.scheduler = opts.scheduler.stateDict();
+  metadata['tread.training'] = toJSONSafe(training);
+  return serializeSafetensors(tensors, metadata);
+}
+
+/** Saves model + optimizer + training state to `file`, atomically (Node). */
+export async function saveCheckpoint(file: string, opts: SaveCheckpointOptions): Promise<void> {
+  const bytes = encodeCheckpoint(opts);
+  await atomicWriteFile(file, bytes, opts);
+}
+
+/** Saves only the model's state dict (a plain PyTorch-compatible safetensors file), atomically. */
+export async function saveWeights(file: string, model: ModuleLike | StateDictLike, options: AtomicWriteOptions & { metadata?: Record<string, string> } = {}): Promise<void> {
+  const bytes = serializeSafetensors(modelTensors(model), { format: 'pt', 'tread.kind': 'weights', ...(options.metadata ?? {}) });
+  await atomicWriteFile(file, bytes, options);
+}
+
+// ---- loading ----
+
+export interface LoadReport {
+  /** Model tensors that the file did not have (left as they were). */
+  missing: string[];
+  /** File tensors the model does not have (ignored). */
+  unexpected: string[];
+  /** Tensors loaded. */
+  loaded: string[];
+}
+
+/** Reads and validates a checkpoint or weights file without applying it. */
+export async function readCheckpointFile(file: string): Promise<SafetensorsFile> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFileBytes(file);
+  } catch (e) {
+    throw new CheckpointError(`cannot read checkpoint '${file}': ${(e as Error).message}`);
+  }
+  try {
+    return parseSafetensors(bytes, `checkpoint '${file}'`);
+  } catch (e) {
+    if (e instanceof SafetensorsError) throw new CheckpointError(`${e.message}. The file is corrupt or not a safetensors file; nothing was loaded.`);
+    throw e;
+  }
+}
+
+function dtypeFits(fileDtype: SafeTensor['dtype'], modelDtype: 'float32' | 'int32'): boolean {
+  const isFloat = fileDtype === 'F32' || fileDtype === 'F64' || fileDtype === 'F16' || fileDtype === 'BF16';
+  return modelDtype === 'float32' ? isFloat : !isFloat;
+}
+
+/**
+ * Checks the file's model tensors against the model: names (strict: both ways), shapes and
+ * dtypes. Returns the plan, or throws one CheckpointError listing every problem.
+ */
+export function planModelLoad(
+  model: ModuleLike,
+  tensors: Map<string, SafeTensor>,
+  options: { strict?: boolean; what?: string; prefix?: string } = {},
+): { plan: [Tensor, SafeTensor, string][]; report: LoadReport } {
+  const strict = options.strict ?? true;
+  const what = options.what ?? 'checkpoint';
+  const live = new Map<string, Tensor>(entriesOf(model.stateDict()));
+  const fileNames = [...tensors.keys()].filter((n) => !n.startsWith(OPTIMIZER_PREFIX));
+  const problems: string[] = [];
+  const plan: [Tensor, SafeTensor, string][] = [];
+  const missing = [...live.keys()].filter((n) => !tensors.has(n));
+  const unexpected = fileNames.filter((n) => !live.has(n));
+  for (const n of fileNames) {
+    const t = live.get(n);
+    if (!t) continue;
+    const f = tensors.get(n)!;
+    const sameShape = f.shape.length === t.shape.length && f.shape.every((d, i) => d === t.shape[i]);
+    // PyTorch writes num_batches_tracked as a 0-d tensor; accept it for a [1]/[] buffer of one element.
+    const scalarOk = !sameShape && f.data.length === 1 && t.size === 1 && f.shape.length <= 1 && t.shape.length <= 1;
+    if (!sameShape && !scalarOk) {
+      problems.push(`  '${n}': shape [${f.shape.join(', ')}] in the ${what}, [${t.shape.join(', ')}] in the model`);
+      continue;
+    }
+    if (!dtypeFits(f.dtype, t.dtype)) {
+      problems.push(`  '${n}': dtype ${f.dtype} in the ${what} cannot load into the model's ${t.dtype} tensor`);
+      continue;
+    }
+    plan.push([t, f, n]);
+  }
+  if (strict) {
+    for (const n of missing) problems.push(`  missing from the ${what}: '${n}' (${live.get(n)!.dtype} [${live.get(n)!.shape.join(', ')}])`);
+    for (const n of unexpected) problems.push(`  not in the model: '${n}' (${tensors.get(n)!.dtype} [${tensors.get(n)!.shape.join(', ')}])`);
+  }
+  if (problems.length > 0) {
+    const hint = strict && problems.every((p) => /missing from|not in the model/.test(p)) ? '\n(load with { strict: false } to load only the tensors whose names match)' : '';
+    throw new CheckpointError(`the ${what} does not match the model; nothing was loaded:\n${problems.join('\n')}${hint}`);
+  }
+  return { plan, report: { missing, unexpected, loaded: plan.map((p) => p[2]) } };
+}
+
+/** Writes a validated plan into the model's tensors. */
+function applyPlan(plan: [Tensor, SafeTensor, string][]): void {
+  for (const [t, f] of plan) t.data.set(f.data);
+}
+
+export interface LoadCheckpointOptions {
+  model: ModuleLike;
+  optimizer?: OptimizerLike | null;
+  scheduler?: SchedulerLike | null;
+  /** Model names must match both ways (default true). Shapes and dtypes must always match. */
+  strict?: boolean;
+}
+
+export interface LoadedCheckpoint {
+  training: TrainingState;
+  history: History;
+  metadata: Record<string, string>;
+  report: LoadReport;
+}
+
+/** Applies a parsed checkpoint to model (+ optimizer, scheduler); all or nothing. */
+export function applyCheckpoint(file: SafetensorsFile, opts: LoadCheckpointOptions, what = 'checkpoint'): LoadedCheckpoint {
+  const { plan, report } = planModelLoad(opts.model, file.tensors, { strict: opts.strict, what });
+  let training: TrainingState = { epoch: 0, globalStep: 0 };
+  if (file.metadata['tread.training'] !== undefined) {
+    try {
+      training = { ...training, ...fromJSONSafe(file.metadata['tread.training']) };
+    } catch (e) {
+      throw new CheckpointError(`${what}: the training state in __metadata__ is not valid JSON (${(e as Error).message}); nothing was loaded`);
+    }
+  }
+  let optState: unknown = undefined;
+  if (opts.optimizer) {
+    const raw = file.metadata['tread.optimizer'];
+    if (raw === undefined) throw new CheckpointError(`${what} holds no optimizer state (it was saved without one, or is a weights-only file); nothing was loaded`);
+    let skeleton: unknown;
+    try {
+      skeleton = fromJSONSafe(raw);
+    } catch (e) {
+      throw new CheckpointError(`${what}: the optimizer state in __metadata__ is not valid JSON (${(e as Error).message}); nothing was loaded`);
+    }
+    optState = joinState(skeleton, file.tensors, new Set());
+  }
+  if (opts.scheduler && training.scheduler !== undefined && typeof opts.scheduler.loadStateDict !== 'function') {
+    throw new CheckpointError(`${what} holds scheduler state but the scheduler has no loadStateDict()`);
+  }
+  // Everything validated: apply, and undo the model on a later refusal.
+  const before = snapshotState(opts.model);
+  const optBefore = opts.optimizer ? opts.optimizer.stateDict() : undefined;
+  applyPlan(plan);
+  try {
+    if (opts.optimizer) opts.optimizer.loadStateDict(optState);
+    if (opts.scheduler && training.scheduler !== undefined) opts.scheduler.loadStateDict!(training.scheduler);
+  } catch (e) {
+    restoreState(opts.model, before);
+    if (opts.optimizer && optBefore !== undefined) {
+      try {
+        opts.optimizer.loadStateDict(optBefore);
+      } catch {
+        /* the optimizer refused its own state: leave it */
+      }
+    }
+    throw new CheckpointError(`${what}: ${(e as Error).message}; the model was left unchanged`);
+  }
+  return { training, history: History.fromJSON((training.history as any) ?? []), metadata: file.metadata, report };
+}
+
+/**
+ * Loads a checkpoint into a model (and optimizer, scheduler when given). Throws a
+ * CheckpointError saying exactly what is wrong, and then nothing has changed.
+ */
+export async function loadCheckpoint(file: string, opts: LoadCheckpointOptions): Promise<LoadedCheckpoint> {
+  const parsed = await readCheckpointFile(file);
+  return applyCheckpoint(parsed, opts, `checkpoint '${file}'`);
+}
+
+/**
+ * Loads weights (a tread checkpoint, a weights file, or a PyTorch safetensors state dict)
+ * into a model. `strict: false` loads the tensors whose names match and reports the rest.
+ */
+export async function loadWeights(file: string, model: ModuleLike, options: { strict?: boolean } = {}): Promise<LoadReport> {
+  const parsed = await readCheckpointFile(file);
+  const { plan, report } = planModelLoad(model, parsed.tensors, { strict: options.strict, what: `weights file '${file}'` });
+  applyPlan(plan);
+  return report;
+}
+
+/** Loads an in-memory state (name -> tensor, or a parsed file's tensors) into a model; validated, all or nothing. */
+export function loadStateInto(model: ModuleLike, state: StateDictLike | Map<string, SafeTensor>, options: { strict?: boolean } = {}): LoadReport {
+  const tensors = new Map<string, SafeTensor>();
+  for (const [n, t] of entriesOf(state as any)) {
+    const v = t as unknown as Tensor | SafeTensor;
+    if (isTensor(v)) tensors.set(n, { dtype: v.dtype === 'int32' ? 'I32' : 'F32', shape: [...v.shape], data: v.toArray() });
+    else tensors.set(n, v);
+  }
+  const { plan, report } = planModelLoad(model, tensors, { strict: options.strict, what: 'state dict' });
+  applyPlan(plan);
+  return report;
+}

@@ -1,0 +1,199 @@
+/**
+ * A training report as one self-contained HTML file: inline SVG line charts (no scripts,
+ * fonts, images or style sheets from elsewhere) of loss, accuracy, learning rate and the
+ * monitor's per-layer statistics per epoch, with the run's summary, warnings and diagnosis.
+ *
+ * Charts are made from the history's keys:
+ *   loss / val_loss, *accuracy / val_*accuracy, lr,
+ *   grad_norm/<param>, update_ratio/<param>, act_std/<layer>, dead_relu/<layer>
+ * (the last four come from the Monitor callback). Anything else numeric goes into the table.
+ */
+import type { History } from './callbacks.js';
+import { atomicWriteFile } from './atomic.js';
+
+export interface ReportOptions {
+  title?: string;
+  history: History;
+  /** Key/value lines shown at the top (final accuracy, time, parameters ...). */
+  summary?: Record<string, string | number>;
+  warnings?: string[];
+  /** Bias/variance diagnosis and advice (Monitor.diagnose()). */
+  diagnosis?: string[];
+  /** The run's configuration, shown as JSON. */
+  config?: unknown;
+}
+
+export interface Series {
+  name: string;
+  values: number[];
+}
+
+const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+function fmtTick(v: number): string {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1e4 || a < 1e-3) return v.toExponential(1);
+  return Number(v.toPrecision(3)).toString();
+}
+
+/**
+ * An SVG line chart of series over epochs (x = 1..n). `logY` plots log10 of positive values.
+ * Non-finite (and, on a log scale, non-positive) points break the line.
+ */
+export function lineChart(title: string, series: Series[], options: { logY?: boolean; width?: number; height?: number; yLabel?: string } = {}): string {
+  const W = options.width ?? 560;
+  const H = options.height ?? 300;
+  const m = { l: 62, r: 12, t: 28, b: 40 };
+  const legendRows = Math.ceil(series.length / 3);
+  const plotH = H - m.t - m.b;
+  const totalH = H + legendRows * 16;
+  const logY = options.logY ?? false;
+  const tr = (v: number) => (logY ? (v > 0 ? Math.log10(v) : NaN) : v);
+  const n = Math.max(0, ...series.map((s) => s.values.length));
+  const ys = series.flatMap((s) => s.values.map(tr)).filter(Number.isFinite);
+  let lo = ys.length ? Math.min(...ys) : 0;
+  let hi = ys.length ? Math.max(...ys) : 1;
+  if (hi - lo < 1e-12) {
+    const pad = logY ? 0.5 : Math.abs(hi) * 0.05 + 1e-6;
+    lo -= pad;
+    hi += pad;
+  } else {
+    const pad = (hi - lo) * 0.05;
+    lo -= pad;
+    hi += pad;
+  }
+  const plotW = W - m.l - m.r;
+  const x = (i: number) => m.l + (n <= 1 ? plotW / 2 : (i * plotW) / (n - 1));
+  const y = (v: number) => m.t + plotH - ((v - lo) / (hi - lo)) * plotH;
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${totalH}" viewBox="0 0 ${W} ${totalH}" role="img" aria-label="${escapeHtml(title)}">`);
+  parts.push(`<rect x="0" y="0" width="${W}" height="${totalH}" fill="#fff"/>`);
+  parts.push(`<text x="${W / 2}" y="18" text-anchor="middle" font-size="14" font-weight="bold">${escapeHtml(title)}</text>`);
+  // Axes and grid.
+  const ticks = 5;
+  for (let k = 0; k <= ticks; k++) {
+    const v = lo + ((hi - lo) * k) / ticks;
+    const yy = y(v);
+    parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${yy.toFixed(1)}" y2="${yy.toFixed(1)}" stroke="#e5e5e5"/>`);
+    const label = logY ? fmtTick(10 ** v) : fmtTick(v);
+    parts.push(`<text x="${m.l - 6}" y="${(yy + 4).toFixed(1)}" text-anchor="end" font-size="11" fill="#444">${label}</text>`);
+  }
+  const xt = Math.min(n, 10);
+  for (let k = 0; k < xt; k++) {
+    const i = xt <= 1 ? 0 : Math.round((k * (n - 1)) / (xt - 1));
+    parts.push(`<text x="${x(i).toFixed(1)}" y="${m.t + plotH + 16}" text-anchor="middle" font-size="11" fill="#444">${i + 1}</text>`);
+  }
+  parts.push(`<text x="${m.l + plotW / 2}" y="${m.t + plotH + 32}" text-anchor="middle" font-size="11" fill="#444">epoch</text>`);
+  if (options.yLabel) {
+    parts.push(`<text x="12" y="${m.t + plotH / 2}" text-anchor="middle" font-size="11" fill="#444" transform="rotate(-90 12 ${m.t + plotH / 2})">${escapeHtml(options.yLabel)}${logY ? ' (log)' : ''}</text>`);
+  }
+  parts.push(`<rect x="${m.l}" y="${m.t}" width="${plotW}" height="${plotH}" fill="none" stroke="#999"/>`);
+  series.forEach((s, si) => {
+    const color = PALETTE[si % PALETTE.length];
+    const dash = /^val_/.test(s.name) ? ' stroke-dasharray="6 3"' : '';
+    let d = '';
+    let pen = false;
+    s.values.forEach((raw, i) => {
+      const v = tr(raw);
+      if (!Number.isFinite(v)) {
+        pen = false;
+        return;
+      }
+      d += `${pen ? 'L' : 'M'}${x(i).toFixed(1)} ${y(v).toFixed(1)} `;
+      pen = true;
+    });
+    if (d) parts.push(`<path d="${d.trim()}" fill="none" stroke="${color}" stroke-width="2"${dash}/>`);
+    s.values.forEach((raw, i) => {
+      const v = tr(raw);
+      if (Number.isFinite(v)) parts.push(`<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="2.5" fill="${color}"><title>${escapeHtml(s.name)} epoch ${i + 1}: ${raw}</title></circle>`);
+    });
+    const col = si % 3;
+    const row = Math.floor(si / 3);
+    const lx = m.l + col * (plotW / 3);
+    const ly = H + row * 16 - 4;
+    parts.push(`<line x1="${lx}" x2="${lx + 18}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="2"${dash}/>`);
+    const label = s.name.length > 28 ? `${s.name.slice(0, 27)}…` : s.name;
+    parts.push(`<text x="${lx + 22}" y="${ly}" font-size="11">${escapeHtml(label)}</text>`);
+  });
+  if (n === 0) parts.push(`<text x="${m.l + plotW / 2}" y="${m.t + plotH / 2}" text-anchor="middle" font-size="12" fill="#888">no data</text>`);
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+function pick(history: History, test: (k: string) => boolean): Series[] {
+  return history
+    .keys()
+    .filter(test)
+    .map((k) => ({ name: k, values: history.series(k) }));
+}
+
+/** The whole HTML document. */
+export function renderReport(opts: ReportOptions): string {
+  const h = opts.history;
+  const title = opts.title ?? 'tread training report';
+  const charts: string[] = [];
+  const add = (t: string, s: Series[], o: { logY?: boolean; yLabel?: string } = {}) => {
+    if (s.length > 0 && s.some((x) => x.values.some(Number.isFinite))) charts.push(`<figure>${lineChart(t, s, o)}</figure>`);
+  };
+  add('Loss', pick(h, (k) => k === 'loss' || k === 'val_loss'), { yLabel: 'loss' });
+  add('Accuracy', pick(h, (k) => /acc/.test(k)), { yLabel: 'accuracy' });
+  add('Learning rate', pick(h, (k) => k === 'lr' || /^lr\//.test(k)), { logY: true, yLabel: 'lr' });
+  add('Gradient norm per parameter', pick(h, (k) => k.startsWith('grad_norm/')), { logY: true, yLabel: '‖grad‖' });
+  add('Update / weight ratio', pick(h, (k) => k.startsWith('update_ratio/')), { logY: true, yLabel: '‖Δw‖/‖w‖' });
+  add('Activation std per layer', pick(h, (k) => k.startsWith('act_std/')), { logY: true, yLabel: 'std' });
+  add('Dead ReLU fraction per layer', pick(h, (k) => k.startsWith('dead_relu/')), { yLabel: 'fraction' });
+  const epochs = h.epochs;
+  const keys = h.keys().filter((k) => !k.includes('/'));
+  const table = epochs.length
+    ? `<table><thead><tr>${keys.map((k) => `<th>${escapeHtml(k)}</th>`).join('')}</tr></thead><tbody>${epochs
+        .map((e) => `<tr>${keys.map((k) => `<td>${k in e ? (k === 'epoch' ? String(e[k] + 1) : fmtCell(e[k])) : ''}</td>`).join('')}</tr>`)
+        .join('')}</tbody></table>`
+    : '<p>No epochs were completed.</p>';
+  const summary = opts.summary
+    ? `<dl>${Object.entries(opts.summary)
+        .map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(typeof v === 'number' ? fmtCell(v) : v)}</dd>`)
+        .join('')}</dl>`
+    : '';
+  const list = (t: string, items?: string[], cls = '') =>
+    items && items.length ? `<h2>${t}</h2><ul class="${cls}">${items.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>` : '';
+  const config = opts.config !== undefined ? `<h2>Configuration</h2><pre>${escapeHtml(JSON.stringify(opts.config, null, 2))}</pre>` : '';
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<style>
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#222;max-width:1200px}
+h1{font-size:22px}h2{font-size:17px;margin-top:28px}
+figure{display:inline-block;margin:8px;border:1px solid #ddd;border-radius:4px}
+dl{display:grid;grid-template-columns:max-content auto;gap:4px 16px}dt{font-weight:600}dd{margin:0}
+table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
+ul.warn li{color:#a33}pre{background:#f6f6f6;padding:8px;overflow:auto}
+</style></head><body>
+<h1>${escapeHtml(title)}</h1>
+${summary}
+${list('Diagnosis', opts.diagnosis)}
+${list('Warnings', opts.warnings, 'warn')}
+<h2>Curves</h2>
+<div>${charts.join('\n')}</div>
+<h2>Per epoch</h2>
+${table}
+${config}
+<p style="color:#888;font-size:12px">Generated by tread on ${escapeHtml(new Date().toISOString())}.</p>
+</body></html>
+`;
+}
+
+function fmtCell(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (Number.isInteger(v)) return String(v);
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(3) : v.toFixed(4);
+}
+
+/** Writes the report (atomically) to `file` (Node). */
+export async function writeReport(file: string, opts: ReportOptions): Promise<void> {
+  await atomicWriteFile(file, new TextEncoder().encode(renderReport(opts)));
+}
