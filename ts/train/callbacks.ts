@@ -24,8 +24,9 @@ export type EpochLogs = Record<string, number>;
 export class History {
   readonly epochs: EpochLogs[] = [];
 
+  /** Adds an epoch's logs (the object itself: fit pushes it before onEpochEnd, so keys callbacks add land here too). */
   push(logs: EpochLogs): void {
-    this.epochs.push({ ...logs });
+    this.epochs.push(logs);
   }
 
   /** The values of one key over epochs (NaN where an epoch lacks it). */

@@ -1,0 +1,40 @@
+/**
+ * ts/train: fit, callbacks, metrics, early stopping, checkpoints (safetensors), fine-tuning,
+ * monitoring and the HTML report.
+ */
+export { fit, evaluate, gradNorm, locateNonFinite, formatEpoch, defaultSchedulerInterval, isPlateauScheduler } from './fit.js';
+export type { FitOptions, FitResult, NonFiniteReport, Batch, BatchSource, LossFn } from './fit.js';
+export { History, runHook, lambdaCallback, StopAtValue } from './callbacks.js';
+export type { Callback, TrainContext, EpochLogs, HookName } from './callbacks.js';
+export { Accuracy, TopKAccuracy, MeanAbsoluteError, MeanValue, resolveMetrics } from './metrics.js';
+export type { Metric } from './metrics.js';
+export { EarlyStopping } from './early_stopping.js';
+export type { EarlyStoppingOptions, EarlyStoppingState } from './early_stopping.js';
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  saveWeights,
+  loadWeights,
+  loadStateInto,
+  encodeCheckpoint,
+  applyCheckpoint,
+  readCheckpointFile,
+  planModelLoad,
+  CheckpointError,
+} from './checkpoint.js';
+export type { SaveCheckpointOptions, LoadCheckpointOptions, LoadedCheckpoint, LoadReport, TrainingState } from './checkpoint.js';
+export { ModelCheckpoint, resumeFrom } from './model_checkpoint.js';
+export type { ModelCheckpointOptions, ResumeState } from './model_checkpoint.js';
+export { serializeSafetensors, parseSafetensors, SafetensorsError } from './safetensors.js';
+export type { SafeTensor, SafeTensorInput, SafetensorsFile, SafeDType } from './safetensors.js';
+export { atomicWriteFile } from './atomic.js';
+export { snapshotState, restoreState, firstNonFinite } from './state.js';
+export type { StateSnapshot } from './state.js';
+export { Monitor, diagnose } from './monitor.js';
+export type { MonitorOptions, Diagnosis, DiagnoseOptions } from './monitor.js';
+export { renderReport, writeReport, lineChart } from './report.js';
+export type { ReportOptions } from './report.js';
+export { sequentialLayers, forwardLayers, allFinite } from './layers.js';
+export { setDefaultRng, defaultRng } from './rng.js';
+export type { RngStateSource } from './rng.js';
+export type { ModuleLike, OptimizerLike, SchedulerLike, ParamGroupLike } from './types.js';
