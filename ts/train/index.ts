@@ -34,6 +34,8 @@ export { Monitor, diagnose } from './monitor.js';
 export type { MonitorOptions, Diagnosis, DiagnoseOptions } from './monitor.js';
 export { renderReport, writeReport, lineChart } from './report.js';
 export type { ReportOptions } from './report.js';
+export { freeze, unfreeze, trainableParameters, trainableSummary, paramGroupsByPrefix, loadPretrained, replaceLastLayer } from './finetune.js';
+export type { NameMatcher, GroupSpec } from './finetune.js';
 export { sequentialLayers, forwardLayers, allFinite } from './layers.js';
 export { setDefaultRng, defaultRng } from './rng.js';
 export type { RngStateSource } from './rng.js';
