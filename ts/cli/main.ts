@@ -1,15 +1,44 @@
-/** `npx tread ...`: placeholder entry until the training CLI lands (ts/cli). */
-import { init, runtimeInfo } from '../index.js';
+/**
+ * `npx tread <command>`:
+ *   train   train an image classifier (the main job; see `tread train --help`)
+ *   info    the runtime: wasm variant, threads
+ */
+import { init, runtimeInfo } from '../runtime/wasm.js';
+import { trainCommand } from './train.js';
 
-async function main(): Promise<void> {
+const USAGE = `Usage: tread <command> [options]
+
+Commands:
+  train     train a classifier on MNIST digits or Fashion-MNIST
+  info      show the WebAssembly runtime (variant, threads)
+
+Run 'tread train --help' for the training options.
+`;
+
+async function main(): Promise<number> {
   const args = process.argv.slice(2);
-  if (args[0] === 'info' || args.length === 0) {
+  const cmd = args[0] ?? 'help';
+  const rest = args.slice(1);
+  if (cmd === 'help' || cmd === '--help' || cmd === '-h') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (cmd === 'info') {
     await init();
     console.log(runtimeInfo());
-    return;
+    return 0;
   }
-  console.error(`tread: unknown command '${args[0]}'. Try: tread info`);
-  process.exit(2);
+  if (cmd === 'train') {
+    return trainCommand(rest);
+  }
+  process.stderr.write(`tread: unknown command '${cmd}'\n\n${USAGE}`);
+  return 2;
 }
 
-await main();
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`tread: ${(e as Error)?.stack ?? e}\n`);
+    process.exit(1);
+  },
+);

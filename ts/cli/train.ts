@@ -1,0 +1,143 @@
+/**
+ * `tread train`: the main job. Parses options (flags, --config), builds data, model,
+ * optimizer and schedule (ts/cli/setup.ts), trains with fit() and a progress bar, prints
+ * validation accuracy per epoch, writes the checkpoint, final weights, history and the
+ * HTML report to the output folder, and ends with a summary.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { init, runtimeInfo } from '../runtime/wasm.js';
+import type { Callback, TrainContext } from '../train/callbacks.js';
+import { saveWeights } from '../train/checkpoint.js';
+import { EarlyStopping } from '../train/early_stopping.js';
+import { evaluate, fit } from '../train/fit.js';
+import { ModelCheckpoint, resumeFrom, type ResumeState } from '../train/model_checkpoint.js';
+import { diagnose, Monitor } from '../train/monitor.js';
+import { writeReport } from '../train/report.js';
+import { ArgError, parseTrainArgs, trainHelp, type TrainArgs } from './args.js';
+import { formatDuration, ProgressBar } from './progress.js';
+import { buildRun, resolveDefaults } from './setup.js';
+
+function pct(v: number): string {
+  return Number.isFinite(v) ? `${(v * 100).toFixed(2)}%` : 'n/a';
+}
+
+/** One line per epoch: train loss/accuracy, validation loss/accuracy, lr, time. */
+function epochPrinter(valName: string, log: (s: string) => void): Callback {
+  let t0 = 0;
+  return {
+    onEpochBegin() {
+      t0 = performance.now();
+    },
+    onEpochEnd(ctx: TrainContext) {
+      const l = ctx.logs;
+      const secs = (performance.now() - t0) / 1000;
+      const parts = [`epoch ${ctx.epoch + 1}/${ctx.epochs}`, `loss ${l.loss.toFixed(4)}`, `acc ${pct(l.accuracy)}`];
+      if ('val_loss' in l) parts.push(`${valName}_loss ${l.val_loss.toFixed(4)}`, `${valName}_acc ${pct(l.val_accuracy)}`);
+      parts.push(`lr ${l.lr.toExponential(2)}`, formatDuration(secs));
+      log(parts.join('  '));
+    },
+  };
+}
+
+export async function trainCommand(argv: string[]): Promise<number> {
+  let parsed: { args: TrainArgs; help: boolean };
+  try {
+    parsed = parseTrainArgs(argv, (f) => readFileSync(f, 'utf8'));
+  } catch (e) {
+    if (e instanceof ArgError) {
+      process.stderr.write(`tread train: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (parsed.help) {
+    process.stdout.write(trainHelp());
+    return 0;
+  }
+  const args = resolveDefaults(parsed.args);
+  const log = (s: string) => process.stdout.write(`${s}\n`);
+  const threads = args.threads === 'auto' ? 'auto' : Number(args.threads);
+  if (threads !== 'auto' && (!Number.isInteger(threads) || threads < 1)) {
+    process.stderr.write(`tread train: --threads: expected a positive integer or 'auto', got ${args.threads}\n`);
+    return 2;
+  }
+  const t0 = performance.now();
+  await init({ threads });
+  const info = runtimeInfo();
+  const out = resolve(String(args.out));
+  await mkdir(out, { recursive: true });
+  const ckptFile = join(out, 'checkpoint.safetensors');
+
+  const run = await buildRun(args);
+  log(`tread train: ${run.description.data}`);
+  log(`model: ${run.description.model}`);
+  log(`optimizer: ${run.description.optimizer}; schedule: ${run.description.schedule}; ${args.epochs} epochs, batch ${args.batchSize}`);
+  log(`runtime: ${info.variant}, ${info.threads} thread(s)${info.note ? ` (${info.note})` : ''}; output: ${out}`);
+
+  const earlyStopping = Number(args.earlyStopping) > 0 ? new EarlyStopping({ monitor: 'val_loss', patience: Number(args.earlyStopping), restoreBestWeights: true }) : null;
+  const checkpoint = new ModelCheckpoint({ file: ckptFile, earlyStopping, extra: { args } });
+  const monitor = args.monitor ? new Monitor() : null;
+  let resume: ResumeState | null = null;
+  if (args.resume) {
+    resume = await resumeFrom(ckptFile, { model: run.model, optimizer: run.optimizer, scheduler: run.scheduler, earlyStopping });
+    log(`resuming from ${ckptFile}: ${resume.initialEpoch} epoch(s) done, continuing to ${args.epochs}`);
+  }
+  const callbacks: Callback[] = [];
+  if (args.progress) callbacks.push(new ProgressBar());
+  if (monitor) callbacks.push(monitor);
+  callbacks.push(epochPrinter(run.valName, log));
+  if (earlyStopping) callbacks.push(earlyStopping);
+  callbacks.push(checkpoint);
+
+  const result = await fit(run.model, {
+    train: run.train,
+    val: run.val,
+    optimizer: run.optimizer,
+    scheduler: run.scheduler,
+    lossFn: run.lossFn,
+    epochs: Number(args.epochs),
+    metrics: ['accuracy'],
+    clipGradNorm: Number(args.clipGradNorm) > 0 ? Number(args.clipGradNorm) : undefined,
+    callbacks,
+    onWarning: (m) => log(`warning: ${m}`),
+    ...(resume ?? {}),
+  });
+
+  // The final numbers come from the weights being saved (early stopping may have restored an earlier epoch).
+  const final = await evaluate(run.model, run.val, { lossFn: run.lossFn, metrics: ['accuracy'] });
+  await saveWeights(join(out, 'model.safetensors'), run.model);
+  const seconds = (performance.now() - t0) / 1000;
+  const dx = diagnose(result.history, { desiredError: run.desiredError });
+  const history = result.history.toJSON();
+  await writeFile(join(out, 'history.json'), JSON.stringify({ args, history, warnings: result.warnings, nonFinite: result.nonFinite }, null, 2));
+  const summary: Record<string, string | number> = {
+    data: run.description.data,
+    model: run.description.model,
+    parameters: run.parameterCount,
+    [`final ${run.valName} accuracy`]: pct(final.accuracy),
+    [`final ${run.valName} loss`]: final.loss,
+    [`best ${run.valName} accuracy`]: pct(Math.max(...result.history.series('val_accuracy').filter(Number.isFinite))),
+    epochs: result.history.epochs.length,
+    'wall time': formatDuration(seconds),
+    threads: info.threads,
+  };
+  if (result.stopReason) summary['stopped'] = result.stopReason;
+  await writeReport(join(out, 'report.html'), {
+    title: `tread train: ${args.model} on ${args.data}`,
+    history: result.history,
+    summary,
+    warnings: result.warnings,
+    diagnosis: dx.lines,
+    config: args,
+  });
+  log('');
+  log(`done in ${formatDuration(seconds)}: ${run.valName} accuracy ${pct(final.accuracy)} (loss ${final.loss.toFixed(4)}) after ${result.history.epochs.length} epoch(s)${result.stopReason ? ` (${result.stopReason})` : ''}`);
+  for (const line of dx.lines) log(`  ${line}`);
+  if (result.nonFinite) log(`  training hit a non-finite ${result.nonFinite.what}: ${result.nonFinite.where}`);
+  log(`  checkpoint: ${ckptFile} (resume with --resume)`);
+  log(`  weights:    ${join(out, 'model.safetensors')}`);
+  log(`  report:     ${join(out, 'report.html')}`);
+  return result.nonFinite ? 1 : 0;
+}
