@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for p in rustc-web cargo-web rust-web-src lld-22 librust-rayon-dev chromium; do
+for p in rustc-web cargo-web rust-web-src lld-22 librust-rayon-dev chromium dataset-fashion-mnist; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
