@@ -31,23 +31,30 @@ const FORMS: { form: Form; ta: boolean; tb: boolean }[] = [
 
 interface Stat { best: number; median: number } // GFLOP/s
 
-/** Times `fn` in `rounds` rounds of at least `roundMs` (and at least one call) each. */
-function measure(flops: number, fn: () => void, rounds = ROUNDS, roundMs = ROUND_MS): Stat {
-  fn(); // warm-up
-  const rates: number[] = [];
+/**
+ * Times each of `fns` in `rounds` rounds of at least `roundMs` (and at least one call),
+ * alternating between them round by round so that they all see the same machine load.
+ */
+function measure(flops: number, fns: (() => void)[], rounds = ROUNDS, roundMs = ROUND_MS): Stat[] {
+  const rates: number[][] = fns.map(() => []);
+  for (const fn of fns) fn(); // warm-up (and wasm tier-up)
   for (let r = 0; r < rounds; r++) {
-    let calls = 0;
-    const t0 = performance.now();
-    let t = t0;
-    do {
-      fn();
-      calls++;
-      t = performance.now();
-    } while (t - t0 < roundMs);
-    rates.push((flops * calls) / ((t - t0) * 1e6));
+    fns.forEach((fn, i) => {
+      let calls = 0;
+      const t0 = performance.now();
+      let t = t0;
+      do {
+        fn();
+        calls++;
+        t = performance.now();
+      } while (t - t0 < roundMs);
+      rates[i].push((flops * calls) / ((t - t0) * 1e6));
+    });
   }
-  rates.sort((x, y) => x - y);
-  return { best: rates[rates.length - 1], median: rates[Math.floor(rates.length / 2)] };
+  return rates.map((v) => {
+    v.sort((x, y) => x - y);
+    return { best: v[v.length - 1], median: v[Math.floor(v.length / 2)] };
+  });
 }
 
 function randomFill(a: Float32Array, seed: number): void {
@@ -99,21 +106,27 @@ async function main(): Promise<void> {
     let naive: Stat | undefined;
     if (n <= 512) {
       const hc = new Float32Array(n * n);
-      naive = measure(flops, () => naiveIkj(ha, hb, hc, n), 3, 0);
+      [naive] = measure(flops, [() => naiveIkj(ha, hb, hc, n)], 3, 0);
     }
     for (const { form, ta: tA, tb: tB } of FORMS) {
-      const run = () => sgemmRaw(tA, tB, n, n, n, 1, pa, n, pb, n, 0, pc, n);
-      setThreads(1);
-      const t1 = measure(flops, run);
-      setThreads(2);
-      const t2 = measure(flops, run);
-      // tfjs: A·B is fast; the transposed forms are slow (seconds at n = 1024), so fewer rounds.
-      const slow = form !== 'AB';
-      const tfs = measure(flops, () => {
+      const tread = (threads: number) => () => {
+        setThreads(threads);
+        sgemmRaw(tA, tB, n, n, n, 1, pa, n, pb, n, 0, pc, n);
+      };
+      const tfjs = () => {
         const r = tf.matMul(ta, tb, tA, tB);
         r.dataSync();
         r.dispose();
-      }, slow ? (n >= 1024 ? 2 : 3) : ROUNDS, slow ? 0 : ROUND_MS);
+      };
+      // tfjs: A·B is fast and measured in the same rounds as tread; the transposed forms are
+      // slow (seconds a call at n = 1024), so they get a few single-call rounds of their own.
+      let t1: Stat, t2: Stat, tfs: Stat;
+      if (form === 'AB') {
+        [t1, t2, tfs] = measure(flops, [tread(1), tread(2), tfjs]);
+      } else {
+        [t1, t2] = measure(flops, [tread(1), tread(2)]);
+        [tfs] = measure(flops, [tfjs], n >= 1024 ? 2 : 3, 0);
+      }
       const nv = form === 'AB' ? naive : undefined;
       rows.push({ n, form, tread1: t1, tread2: t2, tfjsWasm: tfs, naiveJs: nv ?? null,
         speedup2T: t2.best / t1.best, tread1OverTfjs: t1.best / tfs.best, tread2OverTfjs: t2.best / tfs.best });

@@ -42,9 +42,11 @@ const NC: usize = 256 * NR;
 /// Below this many multiply-adds (m·n·k) a call runs as one task.
 const PARALLEL_MIN_MACS: usize = 96 * 96 * 96;
 /// Work per task to aim for when cutting C into more tasks than threads.
-const TASK_MACS: usize = 1 << 21;
-/// At most this many tasks per thread: more tasks balance better when a core is busy with
-/// something else (work stealing), at the cost of packing shared parts of A and B again.
+const TASK_MACS: usize = 1 << 20;
+/// At most this many tasks per thread: more tasks balance better when cores run at unequal
+/// speed (a core shared with other work; measured on the 2-vCPU dev machine, where one vCPU
+/// often gives ~2/3 of the other's throughput), at the cost of packing parts of A and B
+/// once per task.
 const TASKS_PER_THREAD: usize = 4;
 
 thread_local! {
