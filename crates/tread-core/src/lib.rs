@@ -4,5 +4,6 @@
 //! (`cargo test`) and is exported to WebAssembly by the thin `tread-wasm` crate.
 //! Dependencies point one way: `parallel` <- `kernels` <- (`optim`, `data`).
 
+pub mod data;
 pub mod kernels;
 pub mod parallel;

@@ -2,6 +2,7 @@
 //! `extern "C"` function over pointers into linear memory, and the TypeScript side
 //! (ts/runtime) wraps them. One file per area, mirroring tread-core.
 
+mod data;
 mod gemm;
 mod memory;
 #[cfg(feature = "threads")]
