@@ -21,7 +21,7 @@
  * to the last good state (taken at the start and after every finite epoch) and the result
  * says which layer first went non-finite.
  */
-import { endStep } from '../tensor/lifetime.js';
+import { tidy } from '../tensor/lifetime.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { runHook, History, type Callback, type EpochLogs, type TrainContext } from './callbacks.js';
 import { applyCheckpoint, encodeCheckpoint } from './checkpoint.js';
@@ -234,12 +234,14 @@ export async function evaluate(
   model.eval();
   try {
     for await (const [x, y] of batches(data)) {
-      noGrad(() => {
-        const out = model.forward(x);
-        if (options.lossFn) lossMean.add(callLoss(options.lossFn, out, y).item(), x.shape[0]);
-        for (const m of metrics) m.update(out, y);
-      });
-      endStep();
+      // tidy: this batch's results are freed right away (the loader's own tensors are not touched).
+      tidy(() =>
+        noGrad(() => {
+          const out = model.forward(x);
+          if (options.lossFn) lossMean.add(callLoss(options.lossFn, out, y).item(), x.shape[0]);
+          for (const m of metrics) m.update(out, y);
+        }),
+      );
     }
   } finally {
     if (wasTraining) model.train(true);
@@ -367,6 +369,10 @@ export async function fit(model: ModuleLike, options: FitOptions): Promise<FitRe
     const lr = optimizer.paramGroups[0]?.lr ?? NaN;
     ctx.logs = {};
     ctx.batch = 0;
+    // Loaders that shuffle by epoch number (as DistributedSampler.set_epoch) learn it here, so
+    // a resumed run draws the same order as an uninterrupted one.
+    const src = options.train as { setEpoch?: (e: number) => void };
+    if (typeof src.setEpoch === 'function') src.setEpoch(ctx.epoch);
     await runHook(callbacks, 'onEpochBegin', ctx);
     for await (const [x, y] of batches(options.train)) {
       if (ctx.stopTraining) break;
