@@ -22,3 +22,4 @@ export type { TensorOptions } from './tensor/create.js';
 export { tidy, endStep } from './tensor/lifetime.js';
 export * as train from './train/index.js';
 export { fit, EarlyStopping, saveCheckpoint, loadCheckpoint, ModelCheckpoint, resumeFrom, Monitor } from './train/index.js';
+export * as data from './data/index.js';

@@ -1,0 +1,119 @@
+/**
+ * data.json: standardisation, min-max scaling, PCA and ZCA whitening, all fitted on `train`
+ * and applied to `test` (or `train` for the PCA output covariance). Reads any fixture in the
+ * format described in test/fixtures/golden/README.md: `train`/`test` as lists of rows (or
+ * flat with `train_shape`/`test_shape`), `eps`, and the sections present.
+ *
+ * Tolerances: scalers rtol 1e-5 / atol 1e-6 (single float32 ops); whitening rtol 1e-4 /
+ * atol 1e-5 (an eigendecomposition: error grows with 1/sqrt(smallest eigenvalue)); the PCA
+ * output covariance is compared entry-wise with atol 1e-4 (its off-diagonal entries are ~0,
+ * where float32 noise is absolute, not relative).
+ */
+import { tensor } from '../../ts/tensor/create.js';
+import { wasm } from '../../ts/runtime/wasm.js';
+import { Tensor } from '../../ts/tensor/tensor.js';
+import { MinMaxScaler, StandardScaler } from '../../ts/data/scalers.js';
+import { PCAWhitening, ZCAWhitening } from '../../ts/data/whitening.js';
+import { f64View, withScratch } from '../../ts/data/util.js';
+import { compareArrays, describeMismatch, type CaseResult } from './types.js';
+
+function matrix(rows: any, shape: number[] | undefined, what: string): Tensor {
+  if (Array.isArray(rows) && Array.isArray(rows[0])) {
+    const n = rows.length;
+    const d = rows[0].length;
+    const flat = new Float32Array(n * d);
+    rows.forEach((r: number[], i: number) => {
+      if (r.length !== d) throw new Error(`${what}: ragged row ${i}`);
+      flat.set(r, i * d);
+    });
+    return tensor(flat, [n, d]);
+  }
+  if (Array.isArray(rows) && shape) return tensor(Float32Array.from(rows), shape);
+  throw new Error(`${what}: expected a list of rows (or a flat list with ${what}_shape)`);
+}
+
+const flat = (v: any): number[] => (Array.isArray(v) ? v.flat(Infinity) : [v]);
+
+function populationCov(x: Tensor): Float64Array {
+  const [n, d] = x.shape;
+  return withScratch(8 * (d + d * d), (p) => {
+    wasm().tread_data_covariance(x.ptr, n, d, p, p + 8 * d);
+    return f64View(p + 8 * d, d * d).slice();
+  });
+}
+
+export async function check(fixture: any, file: string): Promise<CaseResult[]> {
+  const out: CaseResult[] = [];
+  const train = matrix(fixture.train, fixture.train_shape, 'train');
+  const test = matrix(fixture.test, fixture.test_shape, 'test');
+  const eps = fixture.eps ?? 1e-5;
+  const push = (name: string, parts: [string, ArrayLike<number>, ArrayLike<number>, number, number][]) => {
+    const bad: string[] = [];
+    for (const [what, got, want, rtol, atol] of parts) {
+      const r = compareArrays(got, want, rtol, atol);
+      if (!r.ok) bad.push(describeMismatch(what, r));
+    }
+    out.push({ name: `${file} ${name}`, ok: bad.length === 0, detail: bad.join('; ') || undefined });
+  };
+  const guard = (name: string, fn: () => void) => {
+    try {
+      fn();
+    } catch (e) {
+      out.push({ name: `${file} ${name}`, ok: false, detail: `threw: ${(e as Error).message}` });
+    }
+  };
+
+  if (fixture.standardize) {
+    guard('standardize', () => {
+      const s = new StandardScaler().fit(train);
+      const sd = s.stateDict();
+      const parts: [string, ArrayLike<number>, ArrayLike<number>, number, number][] = [];
+      if (fixture.standardize.mean) parts.push(['mean', sd.mean, flat(fixture.standardize.mean), 1e-5, 1e-6]);
+      if (fixture.standardize.std) parts.push(['std', sd.std, flat(fixture.standardize.std), 1e-5, 1e-6]);
+      if (fixture.standardize.test_out) parts.push(['test_out', s.transform(test).toArray(), flat(fixture.standardize.test_out), 1e-5, 1e-6]);
+      // state round trip
+      const s2 = new StandardScaler().loadStateDict(JSON.parse(JSON.stringify(sd)));
+      parts.push(['test_out after loadStateDict', s2.transform(test).toArray(), s.transform(test).toArray(), 0, 0]);
+      push('standardize', parts);
+    });
+  }
+  if (fixture.minmax) {
+    guard('minmax', () => {
+      const s = new MinMaxScaler().fit(train);
+      const sd = s.stateDict();
+      const parts: [string, ArrayLike<number>, ArrayLike<number>, number, number][] = [];
+      if (fixture.minmax.min) parts.push(['min', sd.min, flat(fixture.minmax.min), 1e-6, 1e-6]);
+      if (fixture.minmax.max) parts.push(['max', sd.max, flat(fixture.minmax.max), 1e-6, 1e-6]);
+      if (fixture.minmax.test_out) parts.push(['test_out', s.transform(test).toArray(), flat(fixture.minmax.test_out), 1e-5, 1e-6]);
+      const s2 = new MinMaxScaler().loadStateDict(JSON.parse(JSON.stringify(sd)));
+      parts.push(['test_out after loadStateDict', s2.transform(test).toArray(), s.transform(test).toArray(), 0, 0]);
+      push('minmax', parts);
+    });
+  }
+  if (fixture.pca) {
+    guard('pca', () => {
+      const p = new PCAWhitening({ eps }).fit(train);
+      const parts: [string, ArrayLike<number>, ArrayLike<number>, number, number][] = [];
+      if (fixture.pca.eigenvalues) parts.push(['eigenvalues', p.eigenvalues!, flat(fixture.pca.eigenvalues), 1e-4, 1e-6]);
+      if (fixture.pca.train_out_cov) parts.push(['train_out_cov', populationCov(p.transform(train)), flat(fixture.pca.train_out_cov), 1e-4, 1e-4]);
+      p.dispose();
+      push('pca', parts);
+    });
+  }
+  if (fixture.zca) {
+    guard('zca', () => {
+      const z = new ZCAWhitening({ eps }).fit(train);
+      const parts: [string, ArrayLike<number>, ArrayLike<number>, number, number][] = [];
+      if (fixture.zca.test_out) parts.push(['test_out', z.transform(test).toArray(), flat(fixture.zca.test_out), 1e-4, 1e-5]);
+      if (fixture.zca.train_out_cov) parts.push(['train_out_cov', populationCov(z.transform(train)), flat(fixture.zca.train_out_cov), 1e-4, 1e-4]);
+      const z2 = new ZCAWhitening({ eps }).loadStateDict(JSON.parse(JSON.stringify(z.stateDict())));
+      parts.push(['test_out after loadStateDict', z2.transform(test).toArray(), z.transform(test).toArray(), 0, 0]);
+      z.dispose();
+      z2.dispose();
+      push('zca', parts);
+    });
+  }
+  train.dispose();
+  test.dispose();
+  return out;
+}
