@@ -7,3 +7,4 @@ mod gemm;
 mod memory;
 #[cfg(feature = "threads")]
 mod pool;
+mod nn;

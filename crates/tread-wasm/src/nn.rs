@@ -1,0 +1,333 @@
+//! Exports of the layer and loss kernels (`tread_core::kernels::{linear, conv, pool, norm,
+//! dropout, loss}`). Pointers are byte offsets into linear memory; 0 means "not given" for
+//! optional operands (bias, gradients that are not wanted). Scratch that only lives during
+//! one call (conv's GEMM-layout buffers) is kept here and reused, so warm steps allocate
+//! nothing.
+
+use std::sync::Mutex;
+use tread_core::kernels::{conv, dropout, linear, loss, norm, pool};
+
+unsafe fn f32s<'a>(p: usize, n: usize) -> &'a [f32] {
+    if n == 0 || p == 0 { &[] } else { std::slice::from_raw_parts(p as *const f32, n) }
+}
+unsafe fn f32s_mut<'a>(p: usize, n: usize) -> &'a mut [f32] {
+    if n == 0 || p == 0 { &mut [] } else { std::slice::from_raw_parts_mut(p as *mut f32, n) }
+}
+unsafe fn i32s<'a>(p: usize, n: usize) -> &'a [i32] {
+    if n == 0 || p == 0 { &[] } else { std::slice::from_raw_parts(p as *const i32, n) }
+}
+unsafe fn i32s_mut<'a>(p: usize, n: usize) -> &'a mut [i32] {
+    if n == 0 || p == 0 { &mut [] } else { std::slice::from_raw_parts_mut(p as *mut i32, n) }
+}
+unsafe fn opt<'a>(p: usize, n: usize) -> Option<&'a [f32]> {
+    if p == 0 { None } else { Some(f32s(p, n)) }
+}
+unsafe fn opt_mut<'a>(p: usize, n: usize) -> Option<&'a mut [f32]> {
+    if p == 0 { None } else { Some(f32s_mut(p, n)) }
+}
+
+/// Call-long scratch, grown on demand and kept (two buffers: conv needs both at once).
+static SCRATCH: Mutex<(Vec<f32>, Vec<f32>)> = Mutex::new((Vec::new(), Vec::new()));
+
+fn grown(v: &mut Vec<f32>, n: usize) -> &mut [f32] {
+    if v.len() < n {
+        v.resize(n, 0.0);
+    }
+    &mut v[..n]
+}
+
+/// Bytes held by the layer kernels' scratch (for memory reports).
+#[no_mangle]
+pub extern "C" fn tread_nn_scratch_bytes() -> usize {
+    let g = SCRATCH.lock().unwrap_or_else(|e| e.into_inner());
+    (g.0.capacity() + g.1.capacity()) * 4
+}
+
+// ---- Linear ----
+
+/// # Safety
+/// Pointers address arrays of the implied sizes; `b` may be 0.
+#[no_mangle]
+pub unsafe extern "C" fn tread_linear_forward(m: usize, fin: usize, fout: usize, x: usize, w: usize, b: usize, y: usize) {
+    linear::linear_forward(m, fin, fout, f32s(x, m * fin), f32s(w, fout * fin), opt(b, fout), f32s_mut(y, m * fout));
+}
+
+/// # Safety
+/// As above; `dx`, `dw`, `db` may be 0 (not wanted).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_linear_backward(
+    m: usize, fin: usize, fout: usize, x: usize, w: usize, dy: usize,
+    dx: usize, dw: usize, dw_beta: f32, db: usize, db_beta: f32,
+) {
+    linear::linear_backward(
+        m, fin, fout, f32s(x, m * fin), f32s(w, fout * fin), f32s(dy, m * fout),
+        opt_mut(dx, m * fin), opt_mut(dw, fout * fin).map(|d| (d, dw_beta)), opt_mut(db, fout).map(|d| (d, db_beta)),
+    );
+}
+
+// ---- Conv2d ----
+
+#[allow(clippy::too_many_arguments)]
+fn conv_shape(n: usize, c: usize, h: usize, w: usize, oc: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize) -> conv::ConvShape {
+    conv::ConvShape { n, c, h, w, oc, kh, kw, sh, sw, ph, pw }
+}
+
+/// Elements of the columns buffer a conv layer keeps between forward and backward.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn tread_conv2d_cols_len(n: usize, c: usize, h: usize, w: usize, oc: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize) -> usize {
+    conv_shape(n, c, h, w, oc, kh, kw, sh, sw, ph, pw).cols_len()
+}
+
+/// Forward; `cols` (`tread_conv2d_cols_len` floats) is kept for the backward pass.
+///
+/// # Safety
+/// Pointers address arrays of the implied sizes; `b` may be 0.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_conv2d_forward(
+    n: usize, c: usize, h: usize, w: usize, oc: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize,
+    x: usize, wt: usize, b: usize, y: usize, cols: usize,
+) {
+    let s = conv_shape(n, c, h, w, oc, kh, kw, sh, sw, ph, pw);
+    let mut g = SCRATCH.lock().unwrap_or_else(|e| e.into_inner());
+    let ybuf = grown(&mut g.0, s.y_len());
+    conv::conv2d_forward(&s, f32s(x, s.x_len()), f32s(wt, s.w_len()), opt(b, oc), f32s_mut(y, s.y_len()), f32s_mut(cols, s.cols_len()), ybuf);
+}
+
+/// Backward from the forward's `cols`; `dw`, `db`, `dx` may be 0.
+///
+/// # Safety
+/// As above.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_conv2d_backward(
+    n: usize, c: usize, h: usize, w: usize, oc: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize,
+    cols: usize, wt: usize, dy: usize, dw: usize, dw_beta: f32, db: usize, db_beta: f32, dx: usize,
+) {
+    let s = conv_shape(n, c, h, w, oc, kh, kw, sh, sw, ph, pw);
+    let mut g = SCRATCH.lock().unwrap_or_else(|e| e.into_inner());
+    let (a, bbuf) = &mut *g;
+    let dybuf = grown(a, s.y_len());
+    let dxs = if dx == 0 { None } else { Some((f32s_mut(dx, s.x_len()), grown(bbuf, s.cols_len()))) };
+    conv::conv2d_backward(
+        &s, f32s(cols, s.cols_len()), f32s(wt, s.w_len()), f32s(dy, s.y_len()), dybuf,
+        opt_mut(dw, s.w_len()).map(|d| (d, dw_beta)), opt_mut(db, oc).map(|d| (d, db_beta)), dxs,
+    );
+}
+
+/// Direct-loop reference forward (tests).
+///
+/// # Safety
+/// As above.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_conv2d_forward_ref(
+    n: usize, c: usize, h: usize, w: usize, oc: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize,
+    x: usize, wt: usize, b: usize, y: usize,
+) {
+    let s = conv_shape(n, c, h, w, oc, kh, kw, sh, sw, ph, pw);
+    conv::conv2d_forward_ref(&s, f32s(x, s.x_len()), f32s(wt, s.w_len()), opt(b, oc), f32s_mut(y, s.y_len()));
+}
+
+/// Direct-loop reference backward (tests); all three gradients overwritten.
+///
+/// # Safety
+/// As above.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_conv2d_backward_ref(
+    n: usize, c: usize, h: usize, w: usize, oc: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize,
+    x: usize, wt: usize, dy: usize, dx: usize, dw: usize, db: usize,
+) {
+    let s = conv_shape(n, c, h, w, oc, kh, kw, sh, sw, ph, pw);
+    conv::conv2d_backward_ref(
+        &s, f32s(x, s.x_len()), f32s(wt, s.w_len()), f32s(dy, s.y_len()),
+        f32s_mut(dx, s.x_len()), f32s_mut(dw, s.w_len()), f32s_mut(db, oc),
+    );
+}
+
+// ---- Pooling ----
+
+#[allow(clippy::too_many_arguments)]
+fn pool_shape(planes: usize, h: usize, w: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize) -> pool::PoolShape {
+    pool::PoolShape { planes, h, w, kh, kw, sh, sw, ph, pw }
+}
+
+/// # Safety
+/// Pointers address arrays of the implied sizes (`idx`: int32, one per output).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_maxpool2d_forward(planes: usize, h: usize, w: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize, x: usize, y: usize, idx: usize) {
+    let s = pool_shape(planes, h, w, kh, kw, sh, sw, ph, pw);
+    pool::maxpool2d_forward(&s, f32s(x, s.x_len()), f32s_mut(y, s.y_len()), i32s_mut(idx, s.y_len()));
+}
+
+/// # Safety
+/// As above.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_maxpool2d_backward(planes: usize, h: usize, w: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize, dy: usize, idx: usize, dx: usize) {
+    let s = pool_shape(planes, h, w, kh, kw, sh, sw, ph, pw);
+    pool::maxpool2d_backward(&s, f32s(dy, s.y_len()), i32s(idx, s.y_len()), f32s_mut(dx, s.x_len()));
+}
+
+/// # Safety
+/// As above.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_avgpool2d_forward(planes: usize, h: usize, w: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize, count_include_pad: u32, x: usize, y: usize) {
+    let s = pool_shape(planes, h, w, kh, kw, sh, sw, ph, pw);
+    pool::avgpool2d_forward(&s, f32s(x, s.x_len()), f32s_mut(y, s.y_len()), count_include_pad != 0);
+}
+
+/// # Safety
+/// As above.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_avgpool2d_backward(planes: usize, h: usize, w: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize, count_include_pad: u32, dy: usize, dx: usize) {
+    let s = pool_shape(planes, h, w, kh, kw, sh, sw, ph, pw);
+    pool::avgpool2d_backward(&s, f32s(dy, s.y_len()), f32s_mut(dx, s.x_len()), count_include_pad != 0);
+}
+
+// ---- BatchNorm ----
+
+/// Training forward: writes y, the batch mean and invstd; updates running stats when
+/// `rm`/`rv` are given (both or neither).
+///
+/// # Safety
+/// Pointers address arrays of the implied sizes; `wt`, `b`, `rm`, `rv` may be 0.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_batchnorm_forward_train(
+    n: usize, c: usize, l: usize, x: usize, wt: usize, b: usize, eps: f32, momentum: f32,
+    y: usize, mean: usize, invstd: usize, rm: usize, rv: usize,
+) {
+    let s = norm::BnShape { n, c, l };
+    let running = if rm != 0 && rv != 0 { Some((f32s_mut(rm, c), f32s_mut(rv, c))) } else { None };
+    norm::batchnorm_forward_train(&s, f32s(x, s.len()), opt(wt, c), opt(b, c), eps, momentum, f32s_mut(y, s.len()), f32s_mut(mean, c), f32s_mut(invstd, c), running);
+}
+
+/// Evaluation forward with running statistics.
+///
+/// # Safety
+/// As above.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_batchnorm_forward_eval(n: usize, c: usize, l: usize, x: usize, wt: usize, b: usize, rm: usize, rv: usize, eps: f32, y: usize) {
+    let s = norm::BnShape { n, c, l };
+    norm::batchnorm_forward_eval(&s, f32s(x, s.len()), opt(wt, c), opt(b, c), f32s(rm, c), f32s(rv, c), eps, f32s_mut(y, s.len()));
+}
+
+/// Backward (`train` 0/1 says which statistics `mean`/`invstd` hold).
+///
+/// # Safety
+/// As above; `wt`, `dx`, `dw`, `db` may be 0.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_batchnorm_backward(
+    n: usize, c: usize, l: usize, train: u32, x: usize, dy: usize, wt: usize, mean: usize, invstd: usize,
+    dx: usize, dw: usize, dw_beta: f32, db: usize, db_beta: f32,
+) {
+    let s = norm::BnShape { n, c, l };
+    norm::batchnorm_backward(
+        &s, train != 0, f32s(x, s.len()), f32s(dy, s.len()), opt(wt, c), f32s(mean, c), f32s(invstd, c),
+        opt_mut(dx, s.len()), opt_mut(dw, c).map(|d| (d, dw_beta)), opt_mut(db, c).map(|d| (d, db_beta)),
+    );
+}
+
+// ---- Dropout ----
+
+/// # Safety
+/// Pointers address `len` floats each.
+#[no_mangle]
+pub unsafe extern "C" fn tread_dropout_forward(seed_lo: u32, seed_hi: u32, p: f32, x: usize, y: usize, mask: usize, len: usize) {
+    let seed = (seed_hi as u64) << 32 | seed_lo as u64;
+    dropout::dropout_forward(seed, p, f32s(x, len), f32s_mut(y, len), f32s_mut(mask, len));
+}
+
+/// # Safety
+/// Pointers address `len` floats each.
+#[no_mangle]
+pub unsafe extern "C" fn tread_dropout_backward(dy: usize, mask: usize, dx: usize, len: usize) {
+    dropout::dropout_backward(f32s(dy, len), f32s(mask, len), f32s_mut(dx, len));
+}
+
+// ---- Losses ----
+
+fn encode(r: Result<usize, loss::BadTarget>) -> i32 {
+    match r {
+        Ok(c) => c as i32,
+        Err(b) => -1 - b.index as i32,
+    }
+}
+
+/// Fused cross-entropy. Returns the counted samples, or `-1 - i` for a bad target at i.
+///
+/// # Safety
+/// `x`/`probs`: outer·c·inner floats; `target`: outer·inner int32; `out`: outer·inner or 1.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_cross_entropy_forward(
+    outer: usize, c: usize, inner: usize, x: usize, target: usize, smoothing: f32, ignore_index: i32,
+    reduction: u32, probs: usize, out: usize,
+) -> i32 {
+    let ns = outer * inner;
+    let on = if reduction == loss::NONE { ns } else { 1 };
+    encode(loss::cross_entropy_forward(outer, c, inner, f32s(x, ns * c), i32s(target, ns), smoothing, ignore_index, reduction, f32s_mut(probs, ns * c), f32s_mut(out, on)))
+}
+
+/// # Safety
+/// As above; `g`: outer·inner or 1 floats; `dx` as x.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_cross_entropy_backward(
+    outer: usize, c: usize, inner: usize, probs: usize, target: usize, smoothing: f32, ignore_index: i32,
+    reduction: u32, count: usize, g: usize, dx: usize,
+) {
+    let ns = outer * inner;
+    let gn = if reduction == loss::NONE { ns } else { 1 };
+    loss::cross_entropy_backward(outer, c, inner, f32s(probs, ns * c), i32s(target, ns), smoothing, ignore_index, reduction, count, f32s(g, gn), f32s_mut(dx, ns * c));
+}
+
+/// NLL over log-probabilities; returns as cross-entropy.
+///
+/// # Safety
+/// As for cross-entropy.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_nll_forward(outer: usize, c: usize, inner: usize, x: usize, target: usize, ignore_index: i32, reduction: u32, out: usize) -> i32 {
+    let ns = outer * inner;
+    let on = if reduction == loss::NONE { ns } else { 1 };
+    encode(loss::nll_forward(outer, c, inner, f32s(x, ns * c), i32s(target, ns), ignore_index, reduction, f32s_mut(out, on)))
+}
+
+/// # Safety
+/// As for cross-entropy.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_nll_backward(outer: usize, c: usize, inner: usize, target: usize, ignore_index: i32, reduction: u32, count: usize, g: usize, dx: usize) {
+    let ns = outer * inner;
+    let gn = if reduction == loss::NONE { ns } else { 1 };
+    loss::nll_backward(outer, c, inner, i32s(target, ns), ignore_index, reduction, count, f32s(g, gn), f32s_mut(dx, ns * c));
+}
+
+/// Element-wise losses (`kind`: MSE 0, L1 1, SmoothL1 2, Huber 3, BCE 4, BCEWithLogits 5).
+///
+/// # Safety
+/// `x`, `t`: n floats; `out`: n or 1.
+#[no_mangle]
+pub unsafe extern "C" fn tread_pointwise_loss_forward(kind: u32, param: f32, x: usize, t: usize, n: usize, reduction: u32, out: usize) {
+    let on = if reduction == loss::NONE { n } else { 1 };
+    loss::pointwise_forward(kind, param, f32s(x, n), f32s(t, n), reduction, f32s_mut(out, on));
+}
+
+/// # Safety
+/// `x`, `t`, `dx`: n floats; `g`: n or 1.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_pointwise_loss_backward(kind: u32, param: f32, x: usize, t: usize, n: usize, reduction: u32, g: usize, dx: usize) {
+    let gn = if reduction == loss::NONE { n } else { 1 };
+    loss::pointwise_backward(kind, param, f32s(x, n), f32s(t, n), reduction, f32s(g, gn), f32s_mut(dx, n));
+}

@@ -1,0 +1,71 @@
+/**
+ * `Linear(in, out, {bias})`: `y = x·Wᵀ + b` over the last dimension, W `[out, in]`.
+ * Forward is one wasm call (bias rows + GEMM with beta = 1); backward is one wasm call for
+ * dX = dY·W, dW = dYᵀ·X (accumulated straight into `weight.grad`) and db = column sums.
+ */
+import { record } from '../../autograd/engine.js';
+import { wasm } from '../../runtime/wasm.js';
+import { Tensor } from '../../tensor/tensor.js';
+import { Module, Parameter } from '../module.js';
+import { checkFloat, defaultInit, gradTarget, shapeStr, temp } from './util.js';
+
+export interface LinearOptions {
+  /** Learn an additive bias (default true). */
+  bias?: boolean;
+}
+
+export class Linear extends Module {
+  weight: Parameter;
+  bias: Parameter | null;
+
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: LinearOptions = {},
+  ) {
+    super();
+    for (const [k, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
+      if (!Number.isInteger(v) || v < 0) throw new Error(`Linear: ${k} must be a non-negative integer, got ${v}`);
+    }
+    this.weight = new Parameter([outFeatures, inFeatures]);
+    this.bias = options.bias === false ? null : new Parameter([outFeatures]);
+    this.resetParameters();
+  }
+
+  resetParameters(): void {
+    defaultInit(this.weight, this.bias, this.inFeatures);
+  }
+
+  override extraRepr(): string {
+    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias !== null}`;
+  }
+
+  private get label(): string {
+    return `Linear(${this.inFeatures} -> ${this.outFeatures})`;
+  }
+
+  forward(x: Tensor): Tensor {
+    checkFloat(x, this.label);
+    const fin = this.inFeatures;
+    const fout = this.outFeatures;
+    if (x.ndim < 1 || x.shape[x.ndim - 1] !== fin) {
+      throw new Error(`${this.label}: expected input [*, ${fin}], got ${shapeStr(x.shape)}`);
+    }
+    const m = fin === 0 ? x.size : x.size / fin;
+    const w = this.weight;
+    const b = this.bias;
+    const y = temp([...x.shape.slice(0, -1), fout]);
+    wasm().tread_linear_forward(m, fin, fout, x.ptr, w.ptr, b ? b.ptr : 0, y.ptr);
+    const inputs = b ? [x, w, b] : [x, w];
+    return record(y, 'Linear', inputs, (g) => {
+      const dx = x.requiresGrad ? temp(x.shape) : null;
+      const dw = gradTarget(w);
+      const db = gradTarget(b);
+      wasm().tread_linear_backward(
+        m, fin, fout, x.ptr, w.ptr, g.ptr,
+        dx ? dx.ptr : 0, dw ? dw.ptr : 0, dw ? dw.beta : 0, db ? db.ptr : 0, db ? db.beta : 0,
+      );
+      return b ? [dx, dw?.ret ?? null, db?.ret ?? null] : [dx, dw?.ret ?? null];
+    });
+  }
+}
