@@ -13,7 +13,7 @@ import { DataFormatError, nodeFs } from './util.js';
 export interface CsvOptions {
   /** Field separator (default ','). */
   delimiter?: string;
-  /** true: the first line names the columns; false: it is data; 'auto' (default): a header when any of its fields is not a number. */
+  /** true: the first line names the columns; false: it is data; 'auto' (default): a header when none of its fields is a number. */
   header?: boolean | 'auto';
   /** Name for messages (readCsv uses the path). */
   name?: string;
@@ -67,7 +67,7 @@ export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
     if (!sawFirst) {
       sawFirst = true;
       const numeric = fields.map(parseNumber);
-      const isHeader = options.header === true || (options.header !== false && numeric.some((v) => v === null));
+      const isHeader = options.header === true || (options.header !== false && numeric.every((v) => v === null));
       cols = fields.length;
       firstLine = li + 1;
       if (isHeader) {
@@ -89,6 +89,7 @@ export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
     rows++;
   }
   if (cols < 0) throw new DataFormatError(name, { line: 1 }, 'expected a header or a row of numbers, the file is empty');
+  if (rows === 0) throw new DataFormatError(name, { line: firstLine + 1 }, 'expected rows of numbers after the header, the file ends');
   return { columns, rows, cols, data: Float64Array.from(values), lines: Uint32Array.from(rowLines) };
 }
 

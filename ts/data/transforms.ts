@@ -235,12 +235,13 @@ export class Normalize implements BatchTransform {
     for (const s of this.std) if (!(s > 0)) throw new Error(`Normalize: std must be positive, got ${s}`);
   }
   apply(x: Tensor): Tensor {
-    const [n, ch, h, w] = nchw(x, this.name);
     const k = this.mean.length;
-    if (k !== 1 && k !== ch) throw new Error(`Normalize: ${k} channel means for a batch of ${ch} channels ${shapeStr(x.shape)}`);
-    const mean = k === 1 ? new Array(ch).fill(this.mean[0]) : this.mean;
-    const inv = (k === 1 ? new Array(ch).fill(this.std[0]) : this.std).map((s: number) => 1 / s);
-    return channelAffine(x, n, ch, h * w, mean, inv);
+    if (x.dtype !== 'float32') throw new Error(`Normalize: expected float32, got ${x.dtype}`);
+    // One mean/std: any shape. Otherwise channels are dim 1 of [N, C], [N, C, H, W] (or the single channel of [N, H, W]).
+    if (k === 1) return channelAffine(x, 1, 1, x.size, this.mean, [1 / this.std[0]]);
+    const [n, ch, h, w] = x.ndim === 2 ? [x.shape[0], x.shape[1], 1, 1] : nchw(x, this.name);
+    if (k !== ch) throw new Error(`Normalize: ${k} channel means for a batch of ${ch} channels ${shapeStr(x.shape)}`);
+    return channelAffine(x, n, ch, h * w, this.mean, this.std.map((s) => 1 / s));
   }
 }
 
