@@ -21,7 +21,7 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
   { group: 'Data', flag: 'data-dir', type: 'string', default: null, help: 'folder of the Fashion-MNIST idx files (default /usr/share/datasets/fashion-mnist)' },
   { group: 'Data', flag: 'val-fraction', type: 'number', default: 0, help: 'Fashion-MNIST: hold out this fraction of the training set for validation (default 0: validate on the test set)' },
   { group: 'Data', flag: 'limit', type: 'int', default: 0, help: 'use only the first N training samples (0: all), for quick runs' },
-  { group: 'Data', flag: 'augment', type: 'string', default: 'none', choices: ['none', 'shift', 'affine'], help: 'training augmentation: random shifts of up to 2 px, or small rotations/scales/shifts' },
+  { group: 'Data', flag: 'augment', type: 'string', default: 'auto', choices: ['auto', 'none', 'shift', 'crop', 'crop-flip'], help: 'training augmentation: random translation by up to 2 px (shift), random 28x28 crops of the image padded by 2 (crop), plus horizontal flips (crop-flip; for Fashion-MNIST, not digits); auto: shift for the CNN, none for the MLP' },
   { group: 'Model', flag: 'model', type: 'string', default: 'cnn', choices: ['cnn', 'mlp'], help: 'a small CNN (conv-conv-pool blocks, then a dense head) or an MLP' },
   { group: 'Model', flag: 'width', type: 'int', default: 0, help: 'model size: channels of the first conv layer (CNN, default 16) or hidden units (MLP, default 256)' },
   { group: 'Model', flag: 'depth', type: 'int', default: 0, help: 'conv blocks (CNN, 1-3, default 2) or hidden layers (MLP, default 2)' },

@@ -159,7 +159,8 @@ function setLastChild(seq: any, layer: unknown): unknown {
   const kids = childList(seq);
   const i = kids.length - 1;
   const old = kids[i];
-  if (typeof seq.setChild === 'function') seq.setChild(String(i), layer);
+  if (typeof seq.registerModule === 'function' && seq[String(i)] === old) seq.registerModule(String(i), layer);
+  else if (typeof seq.setChild === 'function') seq.setChild(String(i), layer);
   else if (typeof seq.replace === 'function') seq.replace(i, layer);
   else if (typeof seq.set === 'function') seq.set(i, layer);
   else {

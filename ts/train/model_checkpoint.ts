@@ -20,7 +20,7 @@ import { History } from './callbacks.js';
 import { loadCheckpoint, saveCheckpoint, type LoadReport } from './checkpoint.js';
 import type { EarlyStopping, EarlyStoppingState } from './early_stopping.js';
 import type { ModuleLike, OptimizerLike, SchedulerLike } from './types.js';
-import { defaultRng, type RngStateSource } from './rng.js';
+import { captureModuleRng, defaultRng, restoreModuleRng, type RngStateSource } from './rng.js';
 
 export interface ModelCheckpointOptions {
   /** Where to write (a .safetensors path); `{epoch}` in it is replaced by the epoch number. */
@@ -80,7 +80,7 @@ export class ModelCheckpoint implements Callback {
       training: {
         epoch: ctx.epoch + 1,
         globalStep: ctx.globalStep,
-        rng: rng ? rng.getState() : undefined,
+        rng: { global: rng ? rng.getState() : undefined, modules: captureModuleRng(ctx.model) },
         history: ctx.history.toJSON(),
         earlyStopping: this.options.earlyStopping ? this.options.earlyStopping.state() : undefined,
         extra: this.options.extra,
@@ -113,7 +113,9 @@ export async function resumeFrom(
   const loaded = await loadCheckpoint(file, { model: opts.model, optimizer: opts.optimizer, scheduler: opts.scheduler ?? null });
   const t = loaded.training;
   const rng = opts.rng === undefined ? defaultRng() : opts.rng;
-  if (rng && t.rng !== undefined) rng.setState(t.rng);
+  const saved = (t.rng ?? {}) as { global?: unknown; modules?: Record<string, { seed: number; calls: number }> };
+  if (rng && saved.global !== undefined) rng.setState(saved.global);
+  restoreModuleRng(opts.model, saved.modules);
   if (opts.earlyStopping && t.earlyStopping) opts.earlyStopping.loadState(t.earlyStopping as EarlyStoppingState);
   return { initialEpoch: t.epoch, initialStep: t.globalStep, history: loaded.history, extra: t.extra, report: loaded.report };
 }

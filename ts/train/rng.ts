@@ -21,3 +21,32 @@ export function defaultRng(): RngStateSource | null {
   if (override !== undefined) return override;
   return null;
 }
+
+/**
+ * Random-stream positions held by layers themselves (Dropout's `seed` and `calls`: the n-th
+ * training forward draws mask n), which are not part of a state dict. Saved in checkpoints
+ * so a resumed run draws the masks an uninterrupted one would.
+ */
+export function captureModuleRng(model: unknown): Record<string, { seed: number; calls: number }> {
+  const out: Record<string, { seed: number; calls: number }> = {};
+  const m = model as { namedModules?: () => [string, any][] };
+  if (typeof m?.namedModules !== 'function') return out;
+  for (const [name, mod] of m.namedModules()) {
+    if (mod && typeof mod.seed === 'number' && typeof mod.calls === 'number') out[name] = { seed: mod.seed, calls: mod.calls };
+  }
+  return out;
+}
+
+export function restoreModuleRng(model: unknown, state: Record<string, { seed: number; calls: number }> | undefined): void {
+  if (!state) return;
+  const m = model as { namedModules?: () => [string, any][] };
+  if (typeof m?.namedModules !== 'function') return;
+  const mods = new Map(m.namedModules());
+  for (const [name, s] of Object.entries(state)) {
+    const mod = mods.get(name);
+    if (mod && typeof mod.calls === 'number') {
+      mod.seed = s.seed;
+      mod.calls = s.calls;
+    }
+  }
+}
