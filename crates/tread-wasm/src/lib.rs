@@ -8,3 +8,4 @@ mod memory;
 #[cfg(feature = "threads")]
 mod pool;
 mod nn;
+mod ops;

@@ -1,6 +1,10 @@
 //! Compute kernels over plain slices. One module per kernel family.
 
 pub mod gemm;
+pub mod activation;
+pub mod elementwise;
+pub mod reduce;
+pub mod softmax;
 pub mod conv;
 pub mod dropout;
 pub mod linear;

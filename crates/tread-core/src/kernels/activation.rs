@@ -1,0 +1,602 @@
+//! Activations, forward and backward, plus the vector `exp` the other kernels share.
+//!
+//! `exp` is Cephes' single-precision algorithm (range reduction by ln 2 split in two
+//! parts, a degree-6 polynomial, scaling by 2^n done in two halves so that results near
+//! the bottom of the range come out as denormals instead of garbage): four lanes at a time
+//! on wasm32+simd128, the same arithmetic one value at a time elsewhere (so native tests
+//! check the polynomial). Relative error ≈ 1e-7 against f64.
+//!
+//! GELU is the exact form `x·Φ(x) = x/2·erfc(-x/√2)` (PyTorch's default) with FreeBSD's
+//! `erff`/`erfcf` (below), which are accurate to about an ulp, tails included.
+//!
+//! References (`*_ref`) compute in f64 with std math and a series / continued fraction erf.
+
+#![allow(clippy::excessive_precision)]
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use core::arch::wasm32::*;
+
+use super::elementwise::par_ranges;
+use crate::parallel::SharedMut;
+
+pub const RELU: u32 = 0;
+/// `p1` = negative slope.
+pub const LEAKY_RELU: u32 = 1;
+/// `p1` = alpha.
+pub const ELU: u32 = 2;
+pub const GELU: u32 = 3;
+pub const SILU: u32 = 4;
+pub const SIGMOID: u32 = 5;
+pub const TANH: u32 = 6;
+/// `p1` = beta, `p2` = threshold.
+pub const SOFTPLUS: u32 = 7;
+
+// ---------------------------------------------------------------------------------------
+// exp
+// ---------------------------------------------------------------------------------------
+
+const LOG2E: f32 = std::f32::consts::LOG2_E;
+const EXP_C1: f32 = 0.693359375;
+const EXP_C2: f32 = -2.12194440e-4;
+const EXP_P0: f32 = 1.9875691500e-4;
+const EXP_P1: f32 = 1.3981999507e-3;
+const EXP_P2: f32 = 8.3334519073e-3;
+const EXP_P3: f32 = 4.1665795894e-2;
+const EXP_P4: f32 = 1.6666665459e-1;
+const EXP_P5: f32 = 5.0000001201e-1;
+const EXP_HI: f32 = 89.0;
+const EXP_LO: f32 = -104.0;
+
+/// `exp(x)` by the same arithmetic as the SIMD lanes.
+#[inline(always)]
+pub fn exp_f32(x: f32) -> f32 {
+    if x.is_nan() {
+        return x;
+    }
+    let x = x.clamp(EXP_LO, EXP_HI);
+    let fx = (x * LOG2E).round_ties_even();
+    let r = x - fx * EXP_C1 - fx * EXP_C2;
+    let z = r * r;
+    let y = (((((EXP_P0 * r + EXP_P1) * r + EXP_P2) * r + EXP_P3) * r + EXP_P4) * r + EXP_P5) * z + r + 1.0;
+    let n = fx as i32;
+    let n1 = n >> 1;
+    let n2 = n - n1;
+    let s1 = f32::from_bits(((n1 + 127) as u32) << 23);
+    let s2 = f32::from_bits(((n2 + 127) as u32) << 23);
+    y * s1 * s2
+}
+
+/// Four lanes of [`exp_f32`].
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+pub fn exp_v(x: v128) -> v128 {
+    // f32x4_min/max propagate NaN, which then flows through the polynomial.
+    let x = f32x4_max(f32x4_min(x, f32x4_splat(EXP_HI)), f32x4_splat(EXP_LO));
+    let fx = f32x4_nearest(f32x4_mul(x, f32x4_splat(LOG2E)));
+    let r = f32x4_sub(f32x4_sub(x, f32x4_mul(fx, f32x4_splat(EXP_C1))), f32x4_mul(fx, f32x4_splat(EXP_C2)));
+    let z = f32x4_mul(r, r);
+    let mut y = f32x4_add(f32x4_mul(f32x4_splat(EXP_P0), r), f32x4_splat(EXP_P1));
+    y = f32x4_add(f32x4_mul(y, r), f32x4_splat(EXP_P2));
+    y = f32x4_add(f32x4_mul(y, r), f32x4_splat(EXP_P3));
+    y = f32x4_add(f32x4_mul(y, r), f32x4_splat(EXP_P4));
+    y = f32x4_add(f32x4_mul(y, r), f32x4_splat(EXP_P5));
+    y = f32x4_add(f32x4_add(f32x4_mul(y, z), r), f32x4_splat(1.0));
+    let n = i32x4_trunc_sat_f32x4(fx);
+    let n1 = i32x4_shr(n, 1);
+    let n2 = i32x4_sub(n, n1);
+    let s1 = i32x4_shl(i32x4_add(n1, i32x4_splat(127)), 23);
+    let s2 = i32x4_shl(i32x4_add(n2, i32x4_splat(127)), 23);
+    f32x4_mul(f32x4_mul(y, s1), s2)
+}
+
+/// `out[i] = exp(x[i])`.
+pub(crate) fn exp_slice(x: &[f32], out: &mut [f32]) {
+    let n = out.len();
+    let x = &x[..n];
+    #[allow(unused_mut)]
+    let mut i = 0;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    unsafe {
+        while i + 4 <= n {
+            let v = v128_load(x.as_ptr().add(i) as *const v128);
+            v128_store(out.as_mut_ptr().add(i) as *mut v128, exp_v(v));
+            i += 4;
+        }
+    }
+    while i < n {
+        out[i] = exp_f32(x[i]);
+        i += 1;
+    }
+}
+
+/// `out[i] = 1 / (1 + exp(-x[i]))`.
+fn sigmoid_slice(x: &[f32], out: &mut [f32]) {
+    let n = out.len();
+    let x = &x[..n];
+    #[allow(unused_mut)]
+    let mut i = 0;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    unsafe {
+        let one = f32x4_splat(1.0);
+        while i + 4 <= n {
+            let v = v128_load(x.as_ptr().add(i) as *const v128);
+            let e = exp_v(f32x4_neg(v));
+            v128_store(out.as_mut_ptr().add(i) as *mut v128, f32x4_div(one, f32x4_add(one, e)));
+            i += 4;
+        }
+    }
+    while i < n {
+        out[i] = 1.0 / (1.0 + exp_f32(-x[i]));
+        i += 1;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// erf (FreeBSD msun s_erff.c, via Rust's libm port)
+// ---------------------------------------------------------------------------------------
+//
+// Copyright (C) 1993 by Sun Microsystems, Inc. All rights reserved.
+// Developed at SunPro, a Sun Microsystems, Inc. business. Permission to use, copy, modify,
+// and distribute this software is freely granted, provided that this notice is preserved.
+// Conversion to float by Ian Lance Taylor, Cygnus Support, ian@cygnus.com.
+
+const ERX: f32 = 8.4506291151e-01;
+const EFX8: f32 = 1.0270333290e+00;
+const PP0: f32 = 1.2837916613e-01;
+const PP1: f32 = -3.2504209876e-01;
+const PP2: f32 = -2.8481749818e-02;
+const PP3: f32 = -5.7702702470e-03;
+const PP4: f32 = -2.3763017452e-05;
+const QQ1: f32 = 3.9791721106e-01;
+const QQ2: f32 = 6.5022252500e-02;
+const QQ3: f32 = 5.0813062117e-03;
+const QQ4: f32 = 1.3249473704e-04;
+const QQ5: f32 = -3.9602282413e-06;
+const PA0: f32 = -2.3621185683e-03;
+const PA1: f32 = 4.1485610604e-01;
+const PA2: f32 = -3.7220788002e-01;
+const PA3: f32 = 3.1834661961e-01;
+const PA4: f32 = -1.1089469492e-01;
+const PA5: f32 = 3.5478305072e-02;
+const PA6: f32 = -2.1663755178e-03;
+const QA1: f32 = 1.0642088205e-01;
+const QA2: f32 = 5.4039794207e-01;
+const QA3: f32 = 7.1828655899e-02;
+const QA4: f32 = 1.2617121637e-01;
+const QA5: f32 = 1.3637083583e-02;
+const QA6: f32 = 1.1984500103e-02;
+const RA0: f32 = -9.8649440333e-03;
+const RA1: f32 = -6.9385856390e-01;
+const RA2: f32 = -1.0558626175e+01;
+const RA3: f32 = -6.2375331879e+01;
+const RA4: f32 = -1.6239666748e+02;
+const RA5: f32 = -1.8460508728e+02;
+const RA6: f32 = -8.1287437439e+01;
+const RA7: f32 = -9.8143291473e+00;
+const SA1: f32 = 1.9651271820e+01;
+const SA2: f32 = 1.3765776062e+02;
+const SA3: f32 = 4.3456588745e+02;
+const SA4: f32 = 6.4538726807e+02;
+const SA5: f32 = 4.2900814819e+02;
+const SA6: f32 = 1.0863500214e+02;
+const SA7: f32 = 6.5702495575e+00;
+const SA8: f32 = -6.0424413532e-02;
+const RB0: f32 = -9.8649431020e-03;
+const RB1: f32 = -7.9928326607e-01;
+const RB2: f32 = -1.7757955551e+01;
+const RB3: f32 = -1.6063638306e+02;
+const RB4: f32 = -6.3756646729e+02;
+const RB5: f32 = -1.0250950928e+03;
+const RB6: f32 = -4.8351919556e+02;
+const SB1: f32 = 3.0338060379e+01;
+const SB2: f32 = 3.2579251099e+02;
+const SB3: f32 = 1.5367296143e+03;
+const SB4: f32 = 3.1998581543e+03;
+const SB5: f32 = 2.5530502930e+03;
+const SB6: f32 = 4.7452853394e+02;
+const SB7: f32 = -2.2440952301e+01;
+
+fn erfc1(x: f32) -> f32 {
+    let s = x.abs() - 1.0;
+    let p = PA0 + s * (PA1 + s * (PA2 + s * (PA3 + s * (PA4 + s * (PA5 + s * PA6)))));
+    let q = 1.0 + s * (QA1 + s * (QA2 + s * (QA3 + s * (QA4 + s * (QA5 + s * QA6)))));
+    1.0 - ERX - p / q
+}
+
+fn erfc2(ix: u32, x: f32) -> f32 {
+    if ix < 0x3fa0_0000 {
+        return erfc1(x);
+    }
+    let x = x.abs();
+    let s = 1.0 / (x * x);
+    let (r, big_s) = if ix < 0x4036_db6d {
+        (
+            RA0 + s * (RA1 + s * (RA2 + s * (RA3 + s * (RA4 + s * (RA5 + s * (RA6 + s * RA7)))))),
+            1.0 + s * (SA1 + s * (SA2 + s * (SA3 + s * (SA4 + s * (SA5 + s * (SA6 + s * (SA7 + s * SA8))))))),
+        )
+    } else {
+        (
+            RB0 + s * (RB1 + s * (RB2 + s * (RB3 + s * (RB4 + s * (RB5 + s * RB6))))),
+            1.0 + s * (SB1 + s * (SB2 + s * (SB3 + s * (SB4 + s * (SB5 + s * (SB6 + s * SB7)))))),
+        )
+    };
+    let z = f32::from_bits(x.to_bits() & 0xffff_e000);
+    (-z * z - 0.5625).exp() * ((z - x) * (z + x) + r / big_s).exp() / x
+}
+
+/// The error function, single precision.
+pub fn erff(x: f32) -> f32 {
+    let bits = x.to_bits();
+    let sign = bits >> 31 != 0;
+    let ix = bits & 0x7fff_ffff;
+    if ix >= 0x7f80_0000 {
+        return 1.0 - 2.0 * (sign as u32 as f32) + 1.0 / x;
+    }
+    if ix < 0x3f58_0000 {
+        if ix < 0x3180_0000 {
+            return 0.125 * (8.0 * x + EFX8 * x);
+        }
+        let z = x * x;
+        let r = PP0 + z * (PP1 + z * (PP2 + z * (PP3 + z * PP4)));
+        let s = 1.0 + z * (QQ1 + z * (QQ2 + z * (QQ3 + z * (QQ4 + z * QQ5))));
+        return x + x * (r / s);
+    }
+    let y = if ix < 0x40c0_0000 { 1.0 - erfc2(ix, x) } else { 1.0 - f32::from_bits(0x0380_0000) };
+    if sign {
+        -y
+    } else {
+        y
+    }
+}
+
+/// The complementary error function `1 - erf(x)`, accurate in the tails.
+pub fn erfcf(x: f32) -> f32 {
+    let bits = x.to_bits();
+    let sign = bits >> 31 != 0;
+    let ix = bits & 0x7fff_ffff;
+    if ix >= 0x7f80_0000 {
+        return 2.0 * (sign as u32 as f32) + 1.0 / x;
+    }
+    if ix < 0x3f58_0000 {
+        if ix < 0x2380_0000 {
+            return 1.0 - x;
+        }
+        let z = x * x;
+        let r = PP0 + z * (PP1 + z * (PP2 + z * (PP3 + z * PP4)));
+        let s = 1.0 + z * (QQ1 + z * (QQ2 + z * (QQ3 + z * (QQ4 + z * QQ5))));
+        let y = r / s;
+        if sign || ix < 0x3e80_0000 {
+            return 1.0 - (x + x * y);
+        }
+        return 0.5 - (x - 0.5 + x * y);
+    }
+    if ix < 0x41e0_0000 {
+        return if sign { 2.0 - erfc2(ix, x) } else { erfc2(ix, x) };
+    }
+    let tiny = f32::from_bits(0x0380_0000);
+    if sign {
+        2.0 - tiny
+    } else {
+        tiny * tiny
+    }
+}
+
+/// erfc in f64 for the references: series below 3, continued fraction above.
+pub fn erfc_f64(z: f64) -> f64 {
+    if z.is_nan() {
+        return z;
+    }
+    if z < 0.0 {
+        return 2.0 - erfc_f64(-z);
+    }
+    if z < 3.0 {
+        // erf(z) = 2/√π Σ (-1)^n z^(2n+1) / (n! (2n+1))
+        let mut term = z; // (-1)^n z^(2n+1) / n!
+        let mut sum = z;
+        let mut n = 0.0;
+        loop {
+            n += 1.0;
+            term *= -z * z / n;
+            let t = term / (2.0 * n + 1.0);
+            sum += t;
+            if t.abs() <= 1e-17 * sum.abs() {
+                break;
+            }
+        }
+        return 1.0 - sum * std::f64::consts::FRAC_2_SQRT_PI;
+    }
+    let mut t = z;
+    for k in (1..=80).rev() {
+        t = z + (k as f64 / 2.0) / t;
+    }
+    (-z * z).exp() / std::f64::consts::PI.sqrt() / t
+}
+
+// ---------------------------------------------------------------------------------------
+// Forward
+// ---------------------------------------------------------------------------------------
+
+const FRAC_1_SQRT_2: f32 = std::f32::consts::FRAC_1_SQRT_2;
+/// 1/√(2π).
+const INV_SQRT_2PI: f32 = 0.398_942_28;
+
+#[inline(always)]
+fn gelu_s(x: f32) -> f32 {
+    0.5 * x * erfcf(-x * FRAC_1_SQRT_2)
+}
+
+#[inline(always)]
+fn softplus_s(x: f32, beta: f32, threshold: f32) -> f32 {
+    let bx = x * beta;
+    if bx > threshold {
+        x
+    } else {
+        bx.exp().ln_1p() / beta
+    }
+}
+
+fn relu_slice(x: &[f32], out: &mut [f32]) {
+    let n = out.len();
+    let x = &x[..n];
+    #[allow(unused_mut)]
+    let mut i = 0;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    unsafe {
+        let z = f32x4_splat(0.0);
+        while i + 8 <= n {
+            let v0 = v128_load(x.as_ptr().add(i) as *const v128);
+            let v1 = v128_load(x.as_ptr().add(i + 4) as *const v128);
+            // x < 0 ? 0 : x (NaN stays NaN, as torch.relu).
+            v128_store(out.as_mut_ptr().add(i) as *mut v128, v128_bitselect(z, v0, f32x4_lt(v0, z)));
+            v128_store(out.as_mut_ptr().add(i + 4) as *mut v128, v128_bitselect(z, v1, f32x4_lt(v1, z)));
+            i += 8;
+        }
+    }
+    while i < n {
+        let v = x[i];
+        out[i] = if v < 0.0 { 0.0 } else { v };
+        i += 1;
+    }
+}
+
+fn leaky_slice(x: &[f32], slope: f32, out: &mut [f32]) {
+    let n = out.len();
+    let x = &x[..n];
+    #[allow(unused_mut)]
+    let mut i = 0;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    unsafe {
+        let z = f32x4_splat(0.0);
+        let s = f32x4_splat(slope);
+        while i + 4 <= n {
+            let v = v128_load(x.as_ptr().add(i) as *const v128);
+            v128_store(out.as_mut_ptr().add(i) as *mut v128, v128_bitselect(v, f32x4_mul(v, s), f32x4_gt(v, z)));
+            i += 4;
+        }
+    }
+    while i < n {
+        let v = x[i];
+        out[i] = if v > 0.0 { v } else { v * slope };
+        i += 1;
+    }
+}
+
+fn forward_chunk(op: u32, p1: f32, p2: f32, x: &[f32], out: &mut [f32]) {
+    let x = &x[..out.len()];
+    match op {
+        RELU => relu_slice(x, out),
+        LEAKY_RELU => leaky_slice(x, p1, out),
+        ELU => out.iter_mut().zip(x).for_each(|(o, &v)| *o = if v > 0.0 { v } else { p1 * v.exp_m1() }),
+        GELU => out.iter_mut().zip(x).for_each(|(o, &v)| *o = gelu_s(v)),
+        SILU => {
+            sigmoid_slice(x, out);
+            out.iter_mut().zip(x).for_each(|(o, &v)| *o *= v);
+        }
+        SIGMOID => sigmoid_slice(x, out),
+        TANH => out.iter_mut().zip(x).for_each(|(o, &v)| *o = v.tanh()),
+        SOFTPLUS => out.iter_mut().zip(x).for_each(|(o, &v)| *o = softplus_s(v, p1, p2)),
+        _ => panic!("activation: unknown op {op}"),
+    }
+}
+
+/// `out = act(x)` for activation `op` with parameters `p1`, `p2` (see the op constants).
+pub fn forward(op: u32, p1: f32, p2: f32, x: &[f32], out: &mut [f32]) {
+    assert_eq!(x.len(), out.len(), "activation: input and output lengths differ");
+    let outp = SharedMut(out.as_mut_ptr());
+    par_ranges(out.len(), out.len(), 16, |s, e| {
+        // SAFETY: disjoint output ranges.
+        forward_chunk(op, p1, p2, &x[s..e], unsafe { outp.slice(s, e - s) });
+    });
+}
+
+fn sigmoid_f64(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+fn gelu_f64(x: f64) -> f64 {
+    0.5 * x * erfc_f64(-x / std::f64::consts::SQRT_2)
+}
+
+/// Reference for [`forward`] (f64, std math).
+pub fn forward_ref(op: u32, p1: f32, p2: f32, x: &[f32], out: &mut [f32]) {
+    assert_eq!(x.len(), out.len(), "activation: input and output lengths differ");
+    let (a, b) = (p1 as f64, p2 as f64);
+    for (o, &v) in out.iter_mut().zip(x) {
+        let x = v as f64;
+        *o = match op {
+            RELU => {
+                if v < 0.0 {
+                    0.0
+                } else {
+                    x
+                }
+            }
+            LEAKY_RELU => {
+                if x > 0.0 {
+                    x
+                } else {
+                    x * a
+                }
+            }
+            ELU => {
+                if x > 0.0 {
+                    x
+                } else {
+                    a * x.exp_m1()
+                }
+            }
+            GELU => gelu_f64(x),
+            SILU => x * sigmoid_f64(x),
+            SIGMOID => sigmoid_f64(x),
+            TANH => x.tanh(),
+            SOFTPLUS => {
+                if x * a > b {
+                    x
+                } else {
+                    (x * a).exp().ln_1p() / a
+                }
+            }
+            _ => panic!("activation: unknown op {op}"),
+        } as f32;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Backward
+// ---------------------------------------------------------------------------------------
+
+fn relu_back_slice(x: &[f32], g: &[f32], dx: &mut [f32]) {
+    let n = dx.len();
+    let (x, g) = (&x[..n], &g[..n]);
+    #[allow(unused_mut)]
+    let mut i = 0;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    unsafe {
+        let z = f32x4_splat(0.0);
+        while i + 4 <= n {
+            let v = v128_load(x.as_ptr().add(i) as *const v128);
+            let gv = v128_load(g.as_ptr().add(i) as *const v128);
+            v128_store(dx.as_mut_ptr().add(i) as *mut v128, v128_and(gv, f32x4_gt(v, z)));
+            i += 4;
+        }
+    }
+    while i < n {
+        dx[i] = if x[i] > 0.0 { g[i] } else { 0.0 };
+        i += 1;
+    }
+}
+
+fn backward_chunk(op: u32, p1: f32, p2: f32, x: &[f32], y: &[f32], g: &[f32], dx: &mut [f32]) {
+    let n = dx.len();
+    let (x, y, g) = (&x[..n], &y[..n], &g[..n]);
+    match op {
+        RELU => relu_back_slice(x, g, dx),
+        LEAKY_RELU => {
+            for i in 0..n {
+                dx[i] = if x[i] > 0.0 { g[i] } else { g[i] * p1 };
+            }
+        }
+        ELU => {
+            for i in 0..n {
+                dx[i] = if x[i] > 0.0 { g[i] } else { g[i] * (y[i] + p1) };
+            }
+        }
+        GELU => {
+            for i in 0..n {
+                let v = x[i];
+                let cdf = 0.5 * erfcf(-v * FRAC_1_SQRT_2);
+                let pdf = INV_SQRT_2PI * (-0.5 * v * v).exp();
+                dx[i] = g[i] * (cdf + v * pdf);
+            }
+        }
+        SILU => {
+            sigmoid_slice(x, dx);
+            for i in 0..n {
+                let s = dx[i];
+                dx[i] = g[i] * s * (1.0 + x[i] * (1.0 - s));
+            }
+        }
+        SIGMOID => {
+            for i in 0..n {
+                dx[i] = g[i] * y[i] * (1.0 - y[i]);
+            }
+        }
+        TANH => {
+            for i in 0..n {
+                dx[i] = g[i] * (1.0 - y[i] * y[i]);
+            }
+        }
+        SOFTPLUS => {
+            for i in 0..n {
+                let bx = x[i] * p1;
+                dx[i] = if bx > p2 { g[i] } else { g[i] / (1.0 + (-bx).exp()) };
+            }
+        }
+        _ => panic!("activation backward: unknown op {op}"),
+    }
+}
+
+fn check_backward(x: &[f32], y: &[f32], g: &[f32], dx: &[f32]) {
+    let n = dx.len();
+    assert!(x.len() >= n && y.len() >= n && g.len() >= n, "activation backward: input lengths differ from the gradient's");
+}
+
+/// `dx = g · act'(x)`, given the input `x` and the output `y = act(x)` (both `dx.len()`).
+#[allow(clippy::too_many_arguments)]
+pub fn backward(op: u32, p1: f32, p2: f32, x: &[f32], y: &[f32], g: &[f32], dx: &mut [f32]) {
+    check_backward(x, y, g, dx);
+    let dxp = SharedMut(dx.as_mut_ptr());
+    par_ranges(dx.len(), dx.len(), 16, |s, e| {
+        // SAFETY: disjoint output ranges.
+        backward_chunk(op, p1, p2, &x[s..e], &y[s..e], &g[s..e], unsafe { dxp.slice(s, e - s) });
+    });
+}
+
+/// Reference for [`backward`] (f64; derivatives from `x` only, not from `y`).
+#[allow(clippy::too_many_arguments)]
+pub fn backward_ref(op: u32, p1: f32, p2: f32, x: &[f32], y: &[f32], g: &[f32], dx: &mut [f32]) {
+    check_backward(x, y, g, dx);
+    let (a, b) = (p1 as f64, p2 as f64);
+    for i in 0..dx.len() {
+        let (v, gv) = (x[i] as f64, g[i] as f64);
+        let d = match op {
+            RELU => (v > 0.0) as u32 as f64,
+            LEAKY_RELU => {
+                if v > 0.0 {
+                    1.0
+                } else {
+                    a
+                }
+            }
+            ELU => {
+                if v > 0.0 {
+                    1.0
+                } else {
+                    a * v.exp()
+                }
+            }
+            GELU => {
+                0.5 * erfc_f64(-v / std::f64::consts::SQRT_2)
+                    + v * (-0.5 * v * v).exp() / (2.0 * std::f64::consts::PI).sqrt()
+            }
+            SILU => {
+                let s = sigmoid_f64(v);
+                s * (1.0 + v * (1.0 - s))
+            }
+            SIGMOID => {
+                let s = sigmoid_f64(v);
+                s * (1.0 - s)
+            }
+            TANH => 1.0 - v.tanh() * v.tanh(),
+            SOFTPLUS => {
+                if v * a > b {
+                    1.0
+                } else {
+                    sigmoid_f64(v * a)
+                }
+            }
+            _ => panic!("activation backward: unknown op {op}"),
+        };
+        dx[i] = (gv * d) as f32;
+    }
+}
