@@ -23,3 +23,6 @@ export { tidy, endStep } from './tensor/lifetime.js';
 export * as train from './train/index.js';
 export { fit, EarlyStopping, saveCheckpoint, loadCheckpoint, ModelCheckpoint, resumeFrom, Monitor } from './train/index.js';
 export * as data from './data/index.js';
+export * from './ops/index.js';
+import './ops/methods.js';
+export { noGrad, enableGrad } from './autograd/engine.js';

@@ -1,0 +1,11 @@
+/**
+ * Tensor operations with autograd (functional form). Each is also a Tensor method
+ * (ts/ops/methods.ts): `x.matmul(w).add(b).relu().sum()`.
+ */
+export { add, sub, mul, div, neg, exp, log, sqrt, abs, pow, square, clamp, clone } from './arith.js';
+export { reshape, view, flatten, squeeze, unsqueeze, permute, transpose, t, cat, stack } from './shape.js';
+export { sum, mean, max, maxDim, argmax } from './reduce.js';
+export type { Dims } from './reduce.js';
+export { matmul, mm } from './matmul.js';
+export { relu, leakyRelu, elu, gelu, silu, sigmoid, tanh, softplus, softmax, logSoftmax } from './activation.js';
+export { detach } from '../autograd/engine.js';

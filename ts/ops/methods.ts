@@ -1,0 +1,96 @@
+/**
+ * The ops as Tensor methods (TypeScript declaration merging + prototype assignment), so
+ * that `x.matmul(w).add(b).relu().sum()` reads as in PyTorch. Importing this module
+ * (ts/index.ts does) installs them.
+ */
+import { detach } from '../autograd/engine.js';
+import { Shape, Tensor } from '../tensor/tensor.js';
+import * as act from './activation.js';
+import * as ar from './arith.js';
+import { matmul } from './matmul.js';
+import * as red from './reduce.js';
+import * as sh from './shape.js';
+
+declare module '../tensor/tensor.js' {
+  interface Tensor {
+    add(other: Tensor | number): Tensor;
+    sub(other: Tensor | number): Tensor;
+    mul(other: Tensor | number): Tensor;
+    div(other: Tensor | number): Tensor;
+    neg(): Tensor;
+    exp(): Tensor;
+    log(): Tensor;
+    sqrt(): Tensor;
+    abs(): Tensor;
+    pow(exponent: number): Tensor;
+    square(): Tensor;
+    clamp(min?: number | null, max?: number | null): Tensor;
+    clone(): Tensor;
+    detach(): Tensor;
+    reshape(...shape: number[] | [Shape]): Tensor;
+    flatten(startDim?: number, endDim?: number): Tensor;
+    squeeze(dim?: number): Tensor;
+    unsqueeze(dim: number): Tensor;
+    permute(...dims: number[] | [readonly number[]]): Tensor;
+    transpose(dim0: number, dim1: number): Tensor;
+    t(): Tensor;
+    sum(dim?: red.Dims, keepdim?: boolean): Tensor;
+    mean(dim?: red.Dims, keepdim?: boolean): Tensor;
+    max(dim?: number, keepdim?: boolean): Tensor;
+    argmax(dim?: number, keepdim?: boolean): Tensor;
+    matmul(other: Tensor): Tensor;
+    relu(): Tensor;
+    leakyRelu(negativeSlope?: number): Tensor;
+    elu(alpha?: number): Tensor;
+    gelu(): Tensor;
+    silu(): Tensor;
+    sigmoid(): Tensor;
+    tanh(): Tensor;
+    softplus(beta?: number, threshold?: number): Tensor;
+    softmax(dim: number): Tensor;
+    logSoftmax(dim: number): Tensor;
+  }
+}
+
+/** `f(2, 3)` or `f([2, 3])`. */
+function dimsArg(args: (number | readonly number[])[]): readonly number[] {
+  return args.length === 1 && Array.isArray(args[0]) ? (args[0] as readonly number[]) : (args as number[]);
+}
+
+const P = Tensor.prototype;
+P.add = function (o) { return ar.add(this, o); };
+P.sub = function (o) { return ar.sub(this, o); };
+P.mul = function (o) { return ar.mul(this, o); };
+P.div = function (o) { return ar.div(this, o); };
+P.neg = function () { return ar.neg(this); };
+P.exp = function () { return ar.exp(this); };
+P.log = function () { return ar.log(this); };
+P.sqrt = function () { return ar.sqrt(this); };
+P.abs = function () { return ar.abs(this); };
+P.pow = function (e) { return ar.pow(this, e); };
+P.square = function () { return ar.square(this); };
+P.clamp = function (lo, hi) { return ar.clamp(this, lo, hi); };
+P.clone = function () { return ar.clone(this); };
+P.detach = function () { return detach(this); };
+P.reshape = function (...s) { return sh.reshape(this, dimsArg(s)); };
+P.flatten = function (s, e) { return sh.flatten(this, s, e); };
+P.squeeze = function (d) { return sh.squeeze(this, d); };
+P.unsqueeze = function (d) { return sh.unsqueeze(this, d); };
+P.permute = function (...d) { return sh.permute(this, dimsArg(d)); };
+P.transpose = function (a, b) { return sh.transpose(this, a, b); };
+P.t = function () { return sh.t(this); };
+P.sum = function (d, k) { return red.sum(this, d, k); };
+P.mean = function (d, k) { return red.mean(this, d, k); };
+P.max = function (d, k) { return red.max(this, d, k); };
+P.argmax = function (d, k) { return red.argmax(this, d, k); };
+P.matmul = function (o) { return matmul(this, o); };
+P.relu = function () { return act.relu(this); };
+P.leakyRelu = function (s) { return act.leakyRelu(this, s); };
+P.elu = function (a) { return act.elu(this, a); };
+P.gelu = function () { return act.gelu(this); };
+P.silu = function () { return act.silu(this); };
+P.sigmoid = function () { return act.sigmoid(this); };
+P.tanh = function () { return act.tanh(this); };
+P.softplus = function (b, t) { return act.softplus(this, b, t); };
+P.softmax = function (d) { return act.softmax(this, d); };
+P.logSoftmax = function (d) { return act.logSoftmax(this, d); };
