@@ -7,6 +7,7 @@
  *   npm run bench:gemm            (TREAD_BENCH_QUICK=1 for a short run)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
@@ -18,8 +19,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 const QUICK = process.env.TREAD_BENCH_QUICK === '1';
 const SIZES = QUICK ? [256, 512] : [256, 512, 1024];
-const ROUNDS = QUICK ? 3 : 5;
-const ROUND_MS = QUICK ? 60 : 120;
+const ROUNDS = QUICK ? 3 : 9;
+const ROUND_MS = QUICK ? 60 : 70;
 
 type Form = 'AB' | 'AtB' | 'ABt' | 'AtBt';
 const FORMS: { form: Form; ta: boolean; tb: boolean }[] = [
@@ -79,6 +80,8 @@ function naiveIkj(a: Float32Array, b: Float32Array, c: Float32Array, n: number):
 
 async function main(): Promise<void> {
   const t0 = performance.now();
+  // The machines are shared: the 1-minute load average before and after shows how busy.
+  const loadBefore = loadavg()[0];
   await init({ threads: 2 });
   const info = runtimeInfo();
   if (info.poolThreads < 2) console.warn(`tread: only ${info.poolThreads} thread(s) available: ${info.note}`);
@@ -140,14 +143,15 @@ async function main(): Promise<void> {
   setThreads(2);
 
   const seconds = (performance.now() - t0) / 1000;
-  console.log(`\nSGEMM, GFLOP/s (best of ${ROUNDS} rounds; square float32; ${info.variant}, pool ${info.poolThreads}; tfjs-wasm ${tf.version_core}, backend ${tf.getBackend()}; ${seconds.toFixed(0)} s)\n`);
+  const loadAfter = loadavg()[0];
+  console.log(`\nSGEMM, GFLOP/s (best of ${ROUNDS} rounds; square float32; ${info.variant}, pool ${info.poolThreads}; tfjs-wasm ${tf.version_core}, backend ${tf.getBackend()}; ${seconds.toFixed(0)} s; load avg ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after, this run included)\n`);
   console.log(table.join('\n'));
   const out = resolve(here, 'results/gemm.json');
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify({
     bench: 'gemm', unit: 'GFLOP/s', date: new Date().toISOString(), node: process.version,
     variant: info.variant, poolThreads: info.poolThreads, tfjs: tf.version_core, rounds: ROUNDS,
-    seconds, results: rows,
+    seconds, loadAvgBefore: loadBefore, loadAvgAfter: loadAfter, results: rows,
   }, null, 2) + '\n');
   console.log(`\nwrote ${out}`);
   process.exit(0);
