@@ -26,3 +26,4 @@ export * as data from './data/index.js';
 export * from './ops/index.js';
 import './ops/methods.js';
 export { noGrad, enableGrad } from './autograd/engine.js';
+export * as nn from './nn/index.js';

@@ -1,10 +1,7 @@
 //! Exports of the layer and loss kernels (`tread_core::kernels::{linear, conv, pool, norm,
 //! dropout, loss}`). Pointers are byte offsets into linear memory; 0 means "not given" for
-//! optional operands (bias, gradients that are not wanted). Scratch that only lives during
-//! one call (conv's GEMM-layout buffers) is kept here and reused, so warm steps allocate
-//! nothing.
+//! optional operands (bias, gradients that are not wanted).
 
-use std::sync::Mutex;
 use tread_core::kernels::{conv, dropout, linear, loss, norm, pool};
 
 unsafe fn f32s<'a>(p: usize, n: usize) -> &'a [f32] {
@@ -24,23 +21,6 @@ unsafe fn opt<'a>(p: usize, n: usize) -> Option<&'a [f32]> {
 }
 unsafe fn opt_mut<'a>(p: usize, n: usize) -> Option<&'a mut [f32]> {
     if p == 0 { None } else { Some(f32s_mut(p, n)) }
-}
-
-/// Call-long scratch, grown on demand and kept (two buffers: conv needs both at once).
-static SCRATCH: Mutex<(Vec<f32>, Vec<f32>)> = Mutex::new((Vec::new(), Vec::new()));
-
-fn grown(v: &mut Vec<f32>, n: usize) -> &mut [f32] {
-    if v.len() < n {
-        v.resize(n, 0.0);
-    }
-    &mut v[..n]
-}
-
-/// Bytes held by the layer kernels' scratch (for memory reports).
-#[no_mangle]
-pub extern "C" fn tread_nn_scratch_bytes() -> usize {
-    let g = SCRATCH.lock().unwrap_or_else(|e| e.into_inner());
-    (g.0.capacity() + g.1.capacity()) * 4
 }
 
 // ---- Linear ----
@@ -91,9 +71,7 @@ pub unsafe extern "C" fn tread_conv2d_forward(
     x: usize, wt: usize, b: usize, y: usize, cols: usize,
 ) {
     let s = conv_shape(n, c, h, w, oc, kh, kw, sh, sw, ph, pw);
-    let mut g = SCRATCH.lock().unwrap_or_else(|e| e.into_inner());
-    let ybuf = grown(&mut g.0, s.y_len());
-    conv::conv2d_forward(&s, f32s(x, s.x_len()), f32s(wt, s.w_len()), opt(b, oc), f32s_mut(y, s.y_len()), f32s_mut(cols, s.cols_len()), ybuf);
+    conv::conv2d_forward(&s, f32s(x, s.x_len()), f32s(wt, s.w_len()), opt(b, oc), f32s_mut(y, s.y_len()), f32s_mut(cols, s.cols_len()));
 }
 
 /// Backward from the forward's `cols`; `dw`, `db`, `dx` may be 0.
@@ -107,13 +85,9 @@ pub unsafe extern "C" fn tread_conv2d_backward(
     cols: usize, wt: usize, dy: usize, dw: usize, dw_beta: f32, db: usize, db_beta: f32, dx: usize,
 ) {
     let s = conv_shape(n, c, h, w, oc, kh, kw, sh, sw, ph, pw);
-    let mut g = SCRATCH.lock().unwrap_or_else(|e| e.into_inner());
-    let (a, bbuf) = &mut *g;
-    let dybuf = grown(a, s.y_len());
-    let dxs = if dx == 0 { None } else { Some((f32s_mut(dx, s.x_len()), grown(bbuf, s.cols_len()))) };
     conv::conv2d_backward(
-        &s, f32s(cols, s.cols_len()), f32s(wt, s.w_len()), f32s(dy, s.y_len()), dybuf,
-        opt_mut(dw, s.w_len()).map(|d| (d, dw_beta)), opt_mut(db, oc).map(|d| (d, db_beta)), dxs,
+        &s, f32s(cols, s.cols_len()), f32s(wt, s.w_len()), f32s(dy, s.y_len()),
+        opt_mut(dw, s.w_len()).map(|d| (d, dw_beta)), opt_mut(db, oc).map(|d| (d, db_beta)), opt_mut(dx, s.x_len()),
     );
 }
 

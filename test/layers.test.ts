@@ -1,0 +1,319 @@
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { noGrad } from '../ts/autograd/engine.js';
+import { init, memoryBuffer } from '../ts/runtime/wasm.js';
+import { tensor } from '../ts/tensor/create.js';
+import { endStep } from '../ts/tensor/lifetime.js';
+import { Tensor } from '../ts/tensor/tensor.js';
+import { Module, Parameter, Sequential } from '../ts/nn/module.js';
+import { Linear } from '../ts/nn/layers/linear.js';
+import { Conv2d } from '../ts/nn/layers/conv.js';
+import { AvgPool2d, MaxPool2d } from '../ts/nn/layers/pool.js';
+import { Flatten } from '../ts/nn/layers/flatten.js';
+import { BatchNorm1d, BatchNorm2d } from '../ts/nn/layers/batchnorm.js';
+import { Dropout } from '../ts/nn/layers/dropout.js';
+import * as A from '../ts/nn/layers/activation.js';
+import * as Loss from '../ts/nn/losses.js';
+import { check } from '../tools/golden/layers.js';
+import { fdCheck, fillUniform } from './helpers/nn-gradcheck.js';
+
+beforeAll(async () => {
+  await init({ threads: 2 });
+});
+
+const rand = (shape: number[], seed: number, lo = -1, hi = 1) => fillUniform(Tensor.empty(shape, 'float32'), seed, lo, hi).requiresGrad_();
+
+describe('golden layers.json (PyTorch 1.13)', () => {
+  it('matches every case: outputs, input and parameter gradients, running statistics', async () => {
+    const fixture = JSON.parse(readFileSync('test/fixtures/golden/layers.json', 'utf8'));
+    const results = await check(fixture, 'layers.json');
+    const failed = results.filter((r) => !r.ok);
+    expect(failed.map((r) => `${r.name}: ${r.detail}`)).toEqual([]);
+    expect(results.length).toBe(fixture.cases.length);
+  });
+});
+
+describe('finite differences', () => {
+  const expectFd = (r: { ok: boolean; where: string }) => expect(r.where).toBe('');
+
+  it('Linear (input, weight, bias; with and without bias; 3-D input)', () => {
+    for (const bias of [true, false]) {
+      const l = new Linear(5, 4, { bias });
+      const x = rand([2, 3, 5], 1);
+      expectFd(fdCheck(() => l.forward(x), [x, ...l.parameters()]));
+    }
+  });
+
+  it('Conv2d over strides, paddings, rectangular kernels', () => {
+    const configs: [number, number, number | [number, number], any][] = [
+      [2, 3, 3, { stride: 1, padding: 0 }],
+      [2, 3, 3, { stride: 2, padding: 1 }],
+      [3, 2, [3, 2], { stride: [1, 2], padding: [1, 0], bias: false }],
+      [1, 4, 2, { stride: 1, padding: 'same' === 'same' ? 1 : 0 }],
+    ];
+    for (const [cin, cout, k, o] of configs) {
+      const conv = new Conv2d(cin, cout, k, o);
+      const x = rand([2, cin, 6, 5], 2);
+      expectFd(fdCheck(() => conv.forward(x), [x, ...conv.parameters()], { eps: 1e-2 }));
+    }
+  });
+
+  it('MaxPool2d and AvgPool2d', () => {
+    const x = rand([2, 2, 6, 7], 3);
+    for (const m of [new MaxPool2d(2), new MaxPool2d(3, { stride: 2, padding: 1 }), new AvgPool2d(2), new AvgPool2d(3, { stride: 2, padding: 1 }), new AvgPool2d(3, { stride: 2, padding: 1, countIncludePad: false })]) {
+      expectFd(fdCheck(() => m.forward(x), [x], { eps: 1e-3 }));
+    }
+  });
+
+  it('BatchNorm1d / BatchNorm2d, train and eval', () => {
+    for (const train of [true, false]) {
+      const b1 = new BatchNorm1d(3).train(train);
+      fillUniform(b1.weight!, 5, 0.5, 1.5);
+      const x1 = rand([6, 3], 4, -2, 2);
+      expectFd(fdCheck(() => b1.forward(x1), [x1, ...b1.parameters()]));
+      const b2 = new BatchNorm2d(2).train(train);
+      const x2 = rand([3, 2, 3, 3], 6, -2, 2);
+      expectFd(fdCheck(() => b2.forward(x2), [x2, ...b2.parameters()]));
+    }
+  });
+
+  it('Flatten and Dropout (fixed mask)', () => {
+    const x = rand([2, 3, 4], 7);
+    expectFd(fdCheck(() => new Flatten().forward(x), [x]));
+    const d = new Dropout(0.4, { seed: 5 });
+    expectFd(fdCheck(() => {
+      d.reseed();
+      return d.forward(x);
+    }, [x]));
+  });
+
+  it('activation modules', () => {
+    const x = rand([3, 5], 8, -2, 2);
+    const mods = [new A.ReLU(), new A.LeakyReLU(0.1), new A.ELU(0.7), new A.GELU(), new A.SiLU(), new A.Sigmoid(), new A.Tanh(), new A.Softplus(2, 5), new A.Softmax(1), new A.LogSoftmax(0)];
+    for (const m of mods) expectFd(fdCheck(() => m.forward(x), [x], { eps: 1e-3 }));
+  });
+
+  it('losses, every reduction', () => {
+    const x = rand([4, 5], 9, -2, 2);
+    const cls = tensor(Int32Array.from([1, 0, 4, 2]), [4]);
+    const clsIgnored = tensor(Int32Array.from([1, -100, 4, 2]), [4]);
+    const t = rand([4, 5], 10, -2, 2);
+    t.requiresGrad = false;
+    const prob = rand([4, 5], 11, 0.05, 0.95);
+    const bin = tensor(Float32Array.from({ length: 20 }, (_, i) => (i * 7) % 3 === 0 ? 1 : 0), [4, 5]);
+    for (const reduction of ['mean', 'sum', 'none'] as const) {
+      const cases: [string, () => Tensor, Tensor][] = [
+        ['CE', () => new Loss.CrossEntropyLoss({ reduction, labelSmoothing: 0.2 }).forward(x, cls), x],
+        ['CE ignore', () => new Loss.CrossEntropyLoss({ reduction }).forward(x, clsIgnored), x],
+        ['NLL', () => new Loss.NLLLoss({ reduction }).forward(x, cls), x],
+        ['MSE', () => new Loss.MSELoss({ reduction }).forward(x, t), x],
+        ['L1', () => new Loss.L1Loss({ reduction }).forward(x, t), x],
+        ['SmoothL1', () => new Loss.SmoothL1Loss({ reduction, beta: 0.5 }).forward(x, t), x],
+        ['Huber', () => new Loss.HuberLoss({ reduction, delta: 0.7 }).forward(x, t), x],
+        ['BCE', () => new Loss.BCELoss({ reduction }).forward(prob, bin), prob],
+        ['BCEWithLogits', () => new Loss.BCEWithLogitsLoss({ reduction }).forward(x, bin), x],
+      ];
+      for (const [name, f, input] of cases) {
+        const r = fdCheck(f, [input], { eps: 1e-3 });
+        expect(`${name} ${reduction}: ${r.where}`).toBe(`${name} ${reduction}: `);
+      }
+    }
+  });
+});
+
+describe('Module', () => {
+  class Net extends Module {
+    fc1 = new Linear(4, 8);
+    bn = new BatchNorm1d(8);
+    act = new A.ReLU();
+    fc2 = new Linear(8, 3);
+    forward(x: Tensor): Tensor {
+      return this.fc2.forward(this.act.forward(this.bn.forward(this.fc1.forward(x))));
+    }
+  }
+
+  it('registers by property, with PyTorch names and order', () => {
+    const net = new Net();
+    expect(net.namedParameters().map((e) => e[0])).toEqual(['fc1.weight', 'fc1.bias', 'bn.weight', 'bn.bias', 'fc2.weight', 'fc2.bias']);
+    expect([...net.stateDict().keys()]).toEqual([
+      'fc1.weight', 'fc1.bias', 'bn.weight', 'bn.bias', 'bn.running_mean', 'bn.running_var', 'bn.num_batches_tracked', 'fc2.weight', 'fc2.bias',
+    ]);
+    expect(net.namedChildren().map((e) => e[0])).toEqual(['fc1', 'bn', 'act', 'fc2']);
+    expect(net.modules().length).toBe(5);
+    expect(net.namedBuffers().map((e) => e[0])).toEqual(['bn.running_mean', 'bn.running_var', 'bn.num_batches_tracked']);
+    const seq = new Sequential(new Linear(2, 3), new A.ReLU(), new Linear(3, 1, { bias: false }));
+    expect([...seq.stateDict().keys()]).toEqual(['0.weight', '0.bias', '2.weight']);
+    expect(seq.at(-1)).toBe(seq[2]);
+    seq.append(new A.Sigmoid());
+    expect(seq.length).toBe(4);
+    expect(seq.parameters().every((p) => p instanceof Parameter && p.requiresGrad)).toBe(true);
+  });
+
+  it('default init follows PyTorch bounds', () => {
+    const l = new Linear(100, 50);
+    const b = 1 / Math.sqrt(100);
+    expect(Math.max(...l.weight.f32.map(Math.abs))).toBeLessThanOrEqual(b);
+    expect(Math.max(...l.weight.f32.map(Math.abs))).toBeGreaterThan(0.9 * b);
+    const c = new Conv2d(3, 4, 3);
+    expect(Math.max(...c.weight.f32.map(Math.abs))).toBeLessThanOrEqual(1 / Math.sqrt(27));
+  });
+
+  it('stateDict round trip reproduces the outputs', () => {
+    const a = new Net();
+    const x = rand([5, 4], 12);
+    a.forward(x); // moves BN running stats
+    a.eval();
+    const ya = noGrad(() => a.forward(x)).toArray();
+    const b = new Net().eval();
+    const res = b.loadStateDict(a.stateDict());
+    expect(res).toEqual({ missingKeys: [], unexpectedKeys: [] });
+    expect(noGrad(() => b.forward(x)).toArray()).toEqual(ya);
+    expect(b.bn.numBatchesTracked!.item()).toBe(1);
+    // also from a plain object of arrays
+    const c = new Net().eval();
+    c.loadStateDict(Object.fromEntries([...a.stateDict()].map(([k, t]) => [k, Array.from(t.data)])));
+    expect(noGrad(() => c.forward(x)).toArray()).toEqual(ya);
+  });
+
+  it('loadStateDict reports every problem at once and changes nothing', () => {
+    const net = new Net();
+    const before = net.fc1.weight.toArray();
+    const sd = new Map(net.stateDict());
+    const other = new Net();
+    sd.set('fc1.weight', other.fc1.weight);
+    sd.delete('fc2.bias');
+    sd.set('fc3.weight', tensor([1, 2]));
+    sd.set('bn.running_mean', tensor([1, 2, 3]));
+    let msg = '';
+    try {
+      net.loadStateDict(sd);
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toMatch(/Unexpected key\(s\) in state_dict: "fc3\.weight"/);
+    expect(msg).toMatch(/Missing key\(s\) in state_dict: "fc2\.bias"/);
+    expect(msg).toMatch(/size mismatch for bn\.running_mean: copying a param with shape \[3\] from checkpoint, the shape in current model is \[8\]/);
+    expect(net.fc1.weight.toArray()).toEqual(before);
+    // non-strict: shape errors still throw, missing/unexpected are returned
+    sd.set('bn.running_mean', tensor(new Float32Array(8)));
+    const r = net.loadStateDict(sd, { strict: false });
+    expect(r).toEqual({ missingKeys: ['fc2.bias'], unexpectedKeys: ['fc3.weight'] });
+    expect(net.fc1.weight.toArray()).toEqual(other.fc1.weight.toArray());
+  });
+
+  it('zeroGrad, requiresGrad_ (freeze), apply, train/eval', () => {
+    const net = new Net();
+    const x = rand([4, 4], 13);
+    net.forward(x).backward(tensor(new Float32Array(12).fill(1), [4, 3]));
+    expect(net.fc1.weight.grad).not.toBeNull();
+    net.zeroGrad();
+    expect(Array.from(net.fc1.weight.grad!.f32).every((v) => v === 0)).toBe(true);
+    net.zeroGrad(true);
+    expect(net.fc1.weight.grad).toBeNull();
+    net.fc1.requiresGrad_(false);
+    net.forward(x).backward(tensor(new Float32Array(12).fill(1), [4, 3]));
+    expect(net.fc1.weight.grad).toBeNull();
+    expect(net.fc2.weight.grad).not.toBeNull();
+    const seen: string[] = [];
+    net.apply((m) => seen.push(m.constructor.name));
+    expect(seen).toEqual(['Linear', 'BatchNorm1d', 'ReLU', 'Linear', 'Net']);
+    net.eval();
+    expect(net.modules().every((m) => !m.training)).toBe(true);
+    net.train();
+    expect(net.bn.training).toBe(true);
+    endStep();
+  });
+
+  it('gradients accumulate across backward calls until zeroGrad', () => {
+    const l = new Linear(3, 2);
+    const x = rand([4, 3], 14);
+    const up = tensor(new Float32Array(8).fill(1), [4, 2]);
+    l.forward(x).backward(up);
+    const once = l.weight.grad!.toArray();
+    l.forward(x).backward(up);
+    const twice = l.weight.grad!.toArray();
+    once.forEach((v, i) => expect(twice[i]).toBeCloseTo(2 * v, 5));
+  });
+
+  it('shape errors name the layer and both shapes', () => {
+    expect(() => new Linear(784, 256).forward(tensor(new Float32Array(128 * 100), [128, 100]))).toThrow('Linear(784 -> 256): expected input [*, 784], got [128, 100]');
+    expect(() => new Loss.CrossEntropyLoss().forward(tensor(new Float32Array(40), [4, 10]), tensor(new Int32Array(5), [5]))).toThrow(/CrossEntropyLoss: input \[4, 10\] and target \[5\]/);
+    expect(() => new Loss.CrossEntropyLoss().forward(tensor(new Float32Array(40), [4, 10]), tensor(Int32Array.from([0, 1, 10, 2]), [4]))).toThrow(/target 10 at index 2 is out of bounds for 10 classes/);
+    expect(() => new Loss.MSELoss().forward(tensor(new Float32Array(6), [2, 3]), tensor(new Float32Array(3), [3]))).toThrow('MSELoss: input [2, 3] and target [3] must have the same shape');
+    expect(() => new Conv2d(3, 8, 3).forward(tensor(new Float32Array(2 * 4 * 25), [2, 4, 5, 5]))).toThrow(/Conv2d\(3, 8, kernel 3x3\): expected input \[N, 3, H, W\], got \[2, 4, 5, 5\]/);
+    expect(() => new BatchNorm2d(3).forward(tensor(new Float32Array(24), [2, 4, 3]))).toThrow(/BatchNorm2d\(3\): expected input \[N, C, H, W\], got \[2, 4, 3\]/);
+  });
+});
+
+describe('train vs eval', () => {
+  it('BatchNorm uses batch statistics in training, running statistics in eval', () => {
+    const bn = new BatchNorm1d(2, { momentum: 0.5 });
+    const x = tensor([1, 10, 3, 20, 5, 30], [3, 2]);
+    const y = noGrad(() => bn.forward(x)).toArray();
+    expect(y[0]).toBeCloseTo(-Math.sqrt(1.5), 3); // (1-3)/sqrt(8/3)
+    expect(Array.from(bn.runningMean!.f32)).toEqual([1.5, 10]);
+    expect(bn.runningVar!.f32[0]).toBeCloseTo(0.5 + 0.5 * 4, 5); // unbiased var 4
+    bn.eval();
+    const ye = noGrad(() => bn.forward(x)).toArray();
+    expect(ye[0]).toBeCloseTo((1 - 1.5) / Math.sqrt(2.5 + 1e-5), 5);
+    expect(bn.numBatchesTracked!.item()).toBe(1);
+    const cum = new BatchNorm1d(2, { momentum: null });
+    noGrad(() => cum.forward(x));
+    noGrad(() => cum.forward(tensor([3, 0, 5, 0, 7, 0], [3, 2])));
+    expect(cum.runningMean!.f32[0]).toBeCloseTo(4, 5); // average of batch means 3 and 5
+    endStep();
+  });
+
+  it('Dropout: identity in eval, keep rate and scaling in training, seeded', () => {
+    const n = 100_000;
+    const x = tensor(new Float32Array(n).fill(1), [n]);
+    const d = new Dropout(0.3, { seed: 1234 });
+    const y = d.forward(x).toArray();
+    const kept = y.filter((v) => v !== 0);
+    expect(Math.abs(kept.length / n - 0.7)).toBeLessThan(0.01);
+    expect(kept.every((v) => Math.abs(v - 1 / 0.7) < 1e-6)).toBe(true);
+    const y2 = d.forward(x).toArray();
+    expect(y2).not.toEqual(y); // the next step draws another mask
+    const again = new Dropout(0.3, { seed: 1234 });
+    expect(again.forward(x).toArray()).toEqual(y); // same seed, same masks
+    expect(again.forward(x).toArray()).toEqual(y2);
+    d.eval();
+    expect(d.forward(x)).toBe(x);
+    expect(new Dropout(1).forward(x).toArray().every((v) => v === 0)).toBe(true);
+    endStep();
+    endStep();
+  });
+});
+
+describe('memory', () => {
+  it('a 10,000-step MLP training loop keeps wasm memory flat after warm-up', () => {
+    const model = new Sequential(new Linear(32, 64), new A.ReLU(), new Linear(64, 10));
+    const lossFn = new Loss.CrossEntropyLoss();
+    const x = rand([32, 32], 20);
+    x.requiresGrad = false;
+    const y = tensor(Int32Array.from({ length: 32 }, (_, i) => i % 10), [32]);
+    const params = model.parameters();
+    const lr = 0.05;
+    let warm = 0;
+    let first = 0;
+    let last = 0;
+    for (let step = 0; step < 10_000; step++) {
+      model.zeroGrad();
+      const loss = lossFn.forward(model.forward(x), y);
+      loss.backward();
+      if (step === 0) first = loss.item();
+      if (step === 9_999) last = loss.item();
+      noGrad(() => {
+        for (const p of params) {
+          const d = p.f32;
+          const g = p.grad!.f32;
+          for (let i = 0; i < d.length; i++) d[i] -= lr * g[i];
+        }
+      });
+      endStep();
+      if (step === 100) warm = memoryBuffer().byteLength;
+    }
+    expect(memoryBuffer().byteLength).toBe(warm);
+    expect(last).toBeLessThan(first * 0.1);
+  });
+});

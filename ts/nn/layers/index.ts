@@ -1,0 +1,12 @@
+export { Linear } from './linear.js';
+export type { LinearOptions } from './linear.js';
+export { Conv2d } from './conv.js';
+export type { Conv2dOptions, IntOrPair } from './conv.js';
+export { MaxPool2d, AvgPool2d } from './pool.js';
+export type { PoolOptions, AvgPoolOptions } from './pool.js';
+export { Flatten } from './flatten.js';
+export { BatchNorm1d, BatchNorm2d } from './batchnorm.js';
+export type { BatchNormOptions } from './batchnorm.js';
+export { Dropout, seedDropout } from './dropout.js';
+export type { DropoutOptions } from './dropout.js';
+export { ReLU, LeakyReLU, ELU, GELU, SiLU, Sigmoid, Tanh, Softplus, Softmax, LogSoftmax, Identity } from './activation.js';
