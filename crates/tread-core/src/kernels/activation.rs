@@ -46,6 +46,8 @@ const EXP_P4: f32 = 1.6666665459e-1;
 const EXP_P5: f32 = 5.0000001201e-1;
 const EXP_HI: f32 = 89.0;
 const EXP_LO: f32 = -104.0;
+/// 1.5·2^23: adding it rounds to an integer (|v| < 2^22).
+const ROUND_MAGIC: f32 = 12582912.0;
 
 /// `exp(x)` by the same arithmetic as the SIMD lanes.
 #[inline(always)]
@@ -54,11 +56,14 @@ pub fn exp_f32(x: f32) -> f32 {
         return x;
     }
     let x = x.clamp(EXP_LO, EXP_HI);
-    let fx = (x * LOG2E).round_ties_even();
+    // Round x·log2(e) to the nearest integer by adding 1.5·2^23 (ties to even), which also
+    // leaves the integer in the low mantissa bits.
+    let t = x * LOG2E + ROUND_MAGIC;
+    let fx = t - ROUND_MAGIC;
     let r = x - fx * EXP_C1 - fx * EXP_C2;
     let z = r * r;
     let y = (((((EXP_P0 * r + EXP_P1) * r + EXP_P2) * r + EXP_P3) * r + EXP_P4) * r + EXP_P5) * z + r + 1.0;
-    let n = fx as i32;
+    let n = (t.to_bits() as i32).wrapping_sub(ROUND_MAGIC.to_bits() as i32);
     let n1 = n >> 1;
     let n2 = n - n1;
     let s1 = f32::from_bits(((n1 + 127) as u32) << 23);
@@ -70,9 +75,11 @@ pub fn exp_f32(x: f32) -> f32 {
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
 pub fn exp_v(x: v128) -> v128 {
-    // f32x4_min/max propagate NaN, which then flows through the polynomial.
-    let x = f32x4_max(f32x4_min(x, f32x4_splat(EXP_HI)), f32x4_splat(EXP_LO));
-    let fx = f32x4_nearest(f32x4_mul(x, f32x4_splat(LOG2E)));
+    // pmin/pmax (one instruction each) keep a NaN x, which then flows through the polynomial.
+    let x = f32x4_pmax(f32x4_pmin(x, f32x4_splat(EXP_HI)), f32x4_splat(EXP_LO));
+    let magic = f32x4_splat(ROUND_MAGIC);
+    let t = f32x4_add(f32x4_mul(x, f32x4_splat(LOG2E)), magic);
+    let fx = f32x4_sub(t, magic);
     let r = f32x4_sub(f32x4_sub(x, f32x4_mul(fx, f32x4_splat(EXP_C1))), f32x4_mul(fx, f32x4_splat(EXP_C2)));
     let z = f32x4_mul(r, r);
     let mut y = f32x4_add(f32x4_mul(f32x4_splat(EXP_P0), r), f32x4_splat(EXP_P1));
@@ -81,7 +88,7 @@ pub fn exp_v(x: v128) -> v128 {
     y = f32x4_add(f32x4_mul(y, r), f32x4_splat(EXP_P4));
     y = f32x4_add(f32x4_mul(y, r), f32x4_splat(EXP_P5));
     y = f32x4_add(f32x4_add(f32x4_mul(y, z), r), f32x4_splat(1.0));
-    let n = i32x4_trunc_sat_f32x4(fx);
+    let n = i32x4_sub(t, magic);
     let n1 = i32x4_shr(n, 1);
     let n2 = i32x4_sub(n, n1);
     let s1 = i32x4_shl(i32x4_add(n1, i32x4_splat(127)), 23);
