@@ -7,3 +7,4 @@
 pub mod data;
 pub mod kernels;
 pub mod parallel;
+pub mod optim;

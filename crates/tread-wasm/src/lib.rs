@@ -9,3 +9,4 @@ mod memory;
 mod pool;
 mod nn;
 mod ops;
+mod optim;

@@ -1,0 +1,381 @@
+//! Optimizer steps: one fused, in-place pass per parameter tensor, no temporaries.
+//!
+//! Each algorithm (one file each) is written once as a per-lane update over the `Lane`
+//! trait and instantiated twice: with `Simd` (four f32 lanes: wasm simd128 on wasm32, a
+//! plain `[f32; 4]` elsewhere) for the body and with `f32` for the tail. Beside it sits a
+//! plain scalar `*_ref` loop, the reference the tests compare against. Large tensors are
+//! split over the thread pool (`par_chunks`); every element is independent, so results do
+//! not depend on the split. Hyper-parameters that depend on the step (bias corrections,
+//! decayed rates) are computed once per step by the caller and passed in.
+//!
+//! `reduce` holds the small generic kernels that go with steps: finiteness checks, norms for
+//! gradient clipping, scaling, clamping, and L1/L2 penalty gradients.
+
+pub mod adadelta;
+pub mod adagrad;
+pub mod adam;
+pub mod adamax;
+pub mod adamw;
+pub mod nadam;
+pub mod radam;
+pub mod reduce;
+pub mod rmsprop;
+pub mod sgd;
+
+use crate::parallel;
+
+/// Flag bits shared by the step kernels (and the wasm exports).
+pub const MAXIMIZE: u32 = 1;
+pub const AMSGRAD: u32 = 2;
+pub const NESTEROV: u32 = 4;
+pub const CENTERED: u32 = 8;
+/// First step of a momentum buffer: initialise it with the gradient (SGD).
+pub const FIRST: u32 = 16;
+
+/// Below this many elements per task a step runs on one thread (memory-bound work: a task
+/// must move enough bytes to pay for waking a worker).
+pub const PAR_MIN: usize = 1 << 15;
+
+/// Runs `f(start, end)` over `0..n`, split over the active threads when `n` is large.
+/// Ranges are multiples of 16 elements (64 bytes) except the last.
+pub fn par_chunks<F: Fn(usize, usize) + Sync + Send>(n: usize, f: F) {
+    let t = parallel::threads();
+    if t <= 1 || n < 2 * PAR_MIN {
+        if n > 0 {
+            f(0, n);
+        }
+        return;
+    }
+    let parts = (t * 2).min(n / PAR_MIN).max(1);
+    let ranges = parallel::split_range(n, parts, 16);
+    parallel::for_each_task(ranges.len(), |i| f(ranges[i].0, ranges[i].1));
+}
+
+/// Calls `body(i)` for each 4-lane block start and `tail(i)` for the rest of `s..e`.
+#[inline(always)]
+pub(crate) fn lanes<FV: FnMut(usize), FS: FnMut(usize)>(s: usize, e: usize, mut body: FV, mut tail: FS) {
+    let mut i = s;
+    while i + 8 <= e {
+        body(i);
+        body(i + 4);
+        i += 8;
+    }
+    while i + 4 <= e {
+        body(i);
+        i += 4;
+    }
+    while i < e {
+        tail(i);
+        i += 1;
+    }
+}
+
+/// An address that may cross into pool tasks (each task touches a disjoint range).
+#[derive(Clone, Copy)]
+pub(crate) struct P(pub usize);
+impl P {
+    #[inline(always)]
+    pub fn f(self) -> *mut f32 {
+        self.0 as *mut f32
+    }
+    pub fn of(s: &[f32]) -> P {
+        P(s.as_ptr() as usize)
+    }
+    pub fn of_mut(s: &mut [f32]) -> P {
+        P(s.as_mut_ptr() as usize)
+    }
+    pub fn opt(s: Option<&mut [f32]>) -> P {
+        s.map_or(P(0), |s| P(s.as_mut_ptr() as usize))
+    }
+}
+
+/// f32 arithmetic on one lane or four, so an update is written once.
+pub trait Lane: Copy {
+    /// Lanes: 1 or 4.
+    const W: usize;
+    fn splat(x: f32) -> Self;
+    /// # Safety
+    /// `p` must address as many f32 as the lane count.
+    unsafe fn load(p: *const f32) -> Self;
+    /// # Safety
+    /// `p` must address as many f32 as the lane count.
+    unsafe fn store(self, p: *mut f32);
+    fn add(self, o: Self) -> Self;
+    fn sub(self, o: Self) -> Self;
+    fn mul(self, o: Self) -> Self;
+    fn div(self, o: Self) -> Self;
+    /// Maximum; NaN if either is NaN (as torch.maximum).
+    fn max(self, o: Self) -> Self;
+    /// Minimum; NaN if either is NaN.
+    fn min(self, o: Self) -> Self;
+    fn sqrt(self) -> Self;
+    fn abs(self) -> Self;
+    fn neg(self) -> Self;
+    #[inline(always)]
+    fn mul_add(self, a: Self, b: Self) -> Self {
+        // Not fused: the same rounding as PyTorch's `self + a·b` kernels, lane or scalar.
+        self.add(a.mul(b))
+    }
+}
+
+impl Lane for f32 {
+    const W: usize = 1;
+    #[inline(always)]
+    fn splat(x: f32) -> Self {
+        x
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        *p
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        *p = self
+    }
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        self + o
+    }
+    #[inline(always)]
+    fn sub(self, o: Self) -> Self {
+        self - o
+    }
+    #[inline(always)]
+    fn mul(self, o: Self) -> Self {
+        self * o
+    }
+    #[inline(always)]
+    fn div(self, o: Self) -> Self {
+        self / o
+    }
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        if self.is_nan() || o.is_nan() {
+            f32::NAN
+        } else if self > o {
+            self
+        } else {
+            o
+        }
+    }
+    #[inline(always)]
+    fn min(self, o: Self) -> Self {
+        if self.is_nan() || o.is_nan() {
+            f32::NAN
+        } else if self < o {
+            self
+        } else {
+            o
+        }
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        f32::sqrt(self)
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        f32::abs(self)
+    }
+    #[inline(always)]
+    fn neg(self) -> Self {
+        -self
+    }
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd {
+    use super::Lane;
+    use core::arch::wasm32::*;
+
+    /// Four lanes of wasm simd128.
+    #[derive(Clone, Copy)]
+    pub struct Simd(pub v128);
+
+    impl Lane for Simd {
+        const W: usize = 4;
+        #[inline(always)]
+        fn splat(x: f32) -> Self {
+            Simd(f32x4_splat(x))
+        }
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> Self {
+            Simd(v128_load(p as *const v128))
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f32) {
+            v128_store(p as *mut v128, self.0)
+        }
+        #[inline(always)]
+        fn add(self, o: Self) -> Self {
+            Simd(f32x4_add(self.0, o.0))
+        }
+        #[inline(always)]
+        fn sub(self, o: Self) -> Self {
+            Simd(f32x4_sub(self.0, o.0))
+        }
+        #[inline(always)]
+        fn mul(self, o: Self) -> Self {
+            Simd(f32x4_mul(self.0, o.0))
+        }
+        #[inline(always)]
+        fn div(self, o: Self) -> Self {
+            Simd(f32x4_div(self.0, o.0))
+        }
+        #[inline(always)]
+        fn max(self, o: Self) -> Self {
+            Simd(f32x4_max(self.0, o.0))
+        }
+        #[inline(always)]
+        fn min(self, o: Self) -> Self {
+            Simd(f32x4_min(self.0, o.0))
+        }
+        #[inline(always)]
+        fn sqrt(self) -> Self {
+            Simd(f32x4_sqrt(self.0))
+        }
+        #[inline(always)]
+        fn abs(self) -> Self {
+            Simd(f32x4_abs(self.0))
+        }
+        #[inline(always)]
+        fn neg(self) -> Self {
+            Simd(f32x4_neg(self.0))
+        }
+    }
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+mod simd {
+    use super::Lane;
+
+    /// Four lanes as a plain array (the portable build; the compiler vectorises it).
+    #[derive(Clone, Copy)]
+    pub struct Simd(pub [f32; 4]);
+
+    macro_rules! map2 {
+        ($a:expr, $b:expr, |$x:ident, $y:ident| $e:expr) => {{
+            let (a, b) = ($a.0, $b.0);
+            Simd([
+                {
+                    let ($x, $y) = (a[0], b[0]);
+                    $e
+                },
+                {
+                    let ($x, $y) = (a[1], b[1]);
+                    $e
+                },
+                {
+                    let ($x, $y) = (a[2], b[2]);
+                    $e
+                },
+                {
+                    let ($x, $y) = (a[3], b[3]);
+                    $e
+                },
+            ])
+        }};
+    }
+
+    impl Lane for Simd {
+        const W: usize = 4;
+        #[inline(always)]
+        fn splat(x: f32) -> Self {
+            Simd([x; 4])
+        }
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> Self {
+            Simd(core::ptr::read_unaligned(p as *const [f32; 4]))
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f32) {
+            core::ptr::write_unaligned(p as *mut [f32; 4], self.0)
+        }
+        #[inline(always)]
+        fn add(self, o: Self) -> Self {
+            map2!(self, o, |x, y| x + y)
+        }
+        #[inline(always)]
+        fn sub(self, o: Self) -> Self {
+            map2!(self, o, |x, y| x - y)
+        }
+        #[inline(always)]
+        fn mul(self, o: Self) -> Self {
+            map2!(self, o, |x, y| x * y)
+        }
+        #[inline(always)]
+        fn div(self, o: Self) -> Self {
+            map2!(self, o, |x, y| x / y)
+        }
+        #[inline(always)]
+        fn max(self, o: Self) -> Self {
+            map2!(self, o, |x, y| Lane::max(x, y))
+        }
+        #[inline(always)]
+        fn min(self, o: Self) -> Self {
+            map2!(self, o, |x, y| Lane::min(x, y))
+        }
+        #[inline(always)]
+        fn sqrt(self) -> Self {
+            Simd(self.0.map(f32::sqrt))
+        }
+        #[inline(always)]
+        fn abs(self) -> Self {
+            Simd(self.0.map(f32::abs))
+        }
+        #[inline(always)]
+        fn neg(self) -> Self {
+            Simd(self.0.map(|x| -x))
+        }
+    }
+}
+
+pub use simd::Simd;
+
+/// The gradient as the update sees it: negated for `maximize`, plus L2 weight decay.
+#[inline(always)]
+pub(crate) fn grad_in<V: Lane>(g: V, p: V, maximize: bool, wd: f32) -> V {
+    let g = if maximize { g.neg() } else { g };
+    if wd != 0.0 {
+        g.add(p.mul(V::splat(wd)))
+    } else {
+        g
+    }
+}
+
+/// Scalar form of `grad_in` for the reference loops.
+#[inline(always)]
+pub(crate) fn grad_ref(g: f32, p: f32, maximize: bool, wd: f32) -> f32 {
+    let g = if maximize { -g } else { g };
+    if wd != 0.0 {
+        g + wd * p
+    } else {
+        g
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    /// Deterministic test data in about [-1, 1] (a small LCG).
+    pub fn data(n: usize, seed: u32) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(2_654_435_761).wrapping_add(12345);
+        (0..n)
+            .map(|_| {
+                s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (s >> 8) as f32 / 8_388_608.0 - 1.0
+            })
+            .collect()
+    }
+
+    pub fn pos(n: usize, seed: u32) -> Vec<f32> {
+        data(n, seed).into_iter().map(|x| x.abs() * 0.1 + 1e-3).collect()
+    }
+
+    /// Largest |a-b| / max(|b|, 1e-6).
+    pub fn max_rel(a: &[f32], b: &[f32]) -> f32 {
+        assert_eq!(a.len(), b.len());
+        a.iter().zip(b).map(|(x, y)| (x - y).abs() / y.abs().max(1e-6)).fold(0.0, f32::max)
+    }
+
+    /// Lengths that exercise the 8-block, 4-block and scalar tail paths and the thread split.
+    pub const LENS: [usize; 6] = [1, 3, 4, 13, 1000, 70_003];
+}

@@ -1,0 +1,286 @@
+//! Small kernels that go with optimizer steps: finiteness checks (a step refuses a NaN/Inf
+//! gradient before touching anything), norms for gradient clipping, in-place scaling and
+//! clamping, and the gradients of L1/L2 penalties.
+//!
+//! Sums are taken in f32 over blocks of 256 elements (64 per lane) and the block sums in
+//! f64, so long tensors lose no accuracy; the result does not depend on the thread count
+//! beyond the last f64 bit.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use super::{lanes, par_chunks, Lane, Simd, P};
+
+const BLOCK: usize = 256;
+
+/// Runs `part(s, e) -> f64` over chunks and combines the results with `join`.
+fn par_reduce(n: usize, init: f64, part: impl Fn(usize, usize) -> f64 + Sync + Send, join: impl Fn(f64, f64) -> f64 + Sync + Send) -> f64 {
+    let acc = Mutex::new(Vec::<(usize, f64)>::new());
+    par_chunks(n, |s, e| {
+        let r = part(s, e);
+        acc.lock().unwrap().push((s, r));
+    });
+    let mut parts = acc.into_inner().unwrap();
+    parts.sort_by_key(|x| x.0);
+    parts.into_iter().fold(init, |a, (_, r)| join(a, r))
+}
+
+/// Index of the first NaN or ±Inf in `x`, if any.
+pub fn first_nonfinite(x: &[f32]) -> Option<usize> {
+    let n = x.len();
+    let first = AtomicUsize::new(usize::MAX);
+    let xp = P::of(x);
+    par_chunks(n, |s, e| {
+        // x·0 is NaN exactly for NaN and ±Inf; the sum of those stays NaN.
+        let mut acc = Simd::splat(0.0);
+        let mut acc1 = 0.0f32;
+        let zero = Simd::splat(0.0);
+        unsafe {
+            lanes(s, e, |i| acc = acc.add(Simd::load(xp.f().add(i)).mul(zero)), |i| acc1 += *xp.f().add(i) * 0.0);
+        }
+        let mut lanes_out = [0f32; 4];
+        unsafe { acc.store(lanes_out.as_mut_ptr()) };
+        if lanes_out.iter().any(|v| v.is_nan()) || acc1.is_nan() {
+            let sl = unsafe { std::slice::from_raw_parts(xp.f().add(s), e - s) };
+            if let Some(k) = sl.iter().position(|v| !v.is_finite()) {
+                first.fetch_min(s + k, Ordering::Relaxed);
+            }
+        }
+    });
+    let f = first.load(Ordering::Relaxed);
+    (f != usize::MAX).then_some(f)
+}
+
+#[inline(always)]
+fn hsum<V: Lane>(v: V) -> f64 {
+    let mut a = [0f32; 4];
+    unsafe { v.store(a.as_mut_ptr()) };
+    a[..V::W].iter().map(|&x| x as f64).sum()
+}
+
+/// Σ x² (f64).
+pub fn sum_sq(x: &[f32]) -> f64 {
+    let xp = P::of(x);
+    par_reduce(
+        x.len(),
+        0.0,
+        |s, e| {
+            let mut total = 0.0f64;
+            let mut b = s;
+            while b < e {
+                let be = (b + BLOCK).min(e);
+                let mut acc = Simd::splat(0.0);
+                let mut acc1 = 0.0f32;
+                unsafe {
+                    lanes(
+                        b,
+                        be,
+                        |i| {
+                            let v = Simd::load(xp.f().add(i));
+                            acc = acc.add(v.mul(v))
+                        },
+                        |i| {
+                            let v = *xp.f().add(i);
+                            acc1 += v * v
+                        },
+                    );
+                }
+                total += hsum(acc) + acc1 as f64;
+                b = be;
+            }
+            total
+        },
+        |a, b| a + b,
+    )
+}
+
+/// Σ |x| (f64).
+pub fn sum_abs(x: &[f32]) -> f64 {
+    let xp = P::of(x);
+    par_reduce(
+        x.len(),
+        0.0,
+        |s, e| {
+            let mut total = 0.0f64;
+            let mut b = s;
+            while b < e {
+                let be = (b + BLOCK).min(e);
+                let mut acc = Simd::splat(0.0);
+                let mut acc1 = 0.0f32;
+                unsafe {
+                    lanes(b, be, |i| acc = acc.add(Simd::load(xp.f().add(i)).abs()), |i| acc1 += (*xp.f().add(i)).abs());
+                }
+                total += hsum(acc) + acc1 as f64;
+                b = be;
+            }
+            total
+        },
+        |a, b| a + b,
+    )
+}
+
+/// max |x| (NaN if any element is NaN; 0 for an empty slice).
+pub fn max_abs(x: &[f32]) -> f64 {
+    let xp = P::of(x);
+    par_reduce(
+        x.len(),
+        0.0,
+        |s, e| {
+            let mut acc = Simd::splat(0.0);
+            let mut acc1 = 0.0f32;
+            unsafe {
+                lanes(s, e, |i| acc = acc.max(Simd::load(xp.f().add(i)).abs()), |i| acc1 = Lane::max(acc1, (*xp.f().add(i)).abs()));
+            }
+            let mut a = [0f32; 4];
+            unsafe { acc.store(a.as_mut_ptr()) };
+            a.iter().fold(acc1, |m, &v| Lane::max(m, v)) as f64
+        },
+        |a, b| if a.is_nan() || b.is_nan() { f64::NAN } else { a.max(b) },
+    )
+}
+
+/// Σ |x|^p (f64) for any p > 0 (p = 1 and 2 take the fast paths).
+pub fn sum_pow(x: &[f32], p: f64) -> f64 {
+    if p == 2.0 {
+        return sum_sq(x);
+    }
+    if p == 1.0 {
+        return sum_abs(x);
+    }
+    let xp = P::of(x);
+    par_reduce(
+        x.len(),
+        0.0,
+        |s, e| (s..e).map(|i| (unsafe { *xp.f().add(i) } as f64).abs().powf(p)).sum::<f64>(),
+        |a, b| a + b,
+    )
+}
+
+/// x ← x·s
+pub fn scale(x: &mut [f32], s: f32) {
+    let xp = P::of_mut(x);
+    par_chunks(x.len(), |a, b| unsafe {
+        lanes(a, b, |i| Simd::load(xp.f().add(i)).mul(Simd::splat(s)).store(xp.f().add(i)), |i| *xp.f().add(i) *= s);
+    });
+}
+
+/// x ← min(max(x, lo), hi); NaN stays NaN (as torch.clamp).
+pub fn clamp(x: &mut [f32], lo: f32, hi: f32) {
+    let xp = P::of_mut(x);
+    par_chunks(x.len(), |a, b| unsafe {
+        lanes(
+            a,
+            b,
+            |i| Simd::load(xp.f().add(i)).max(Simd::splat(lo)).min(Simd::splat(hi)).store(xp.f().add(i)),
+            |i| *xp.f().add(i) = Lane::min(Lane::max(*xp.f().add(i), lo), hi),
+        );
+    });
+}
+
+/// The L2 penalty λ·Σw²: adds its gradient 2λ·w to `g` and returns Σw² (f64).
+pub fn l2_penalty(w: &[f32], g: &mut [f32], lambda: f32) -> f64 {
+    assert_eq!(w.len(), g.len(), "l2_penalty: lengths differ");
+    let (wp, gp) = (P::of(w), P::of_mut(g));
+    let c = 2.0 * lambda;
+    par_reduce(
+        w.len(),
+        0.0,
+        |s, e| {
+            let mut total = 0.0f64;
+            let mut b = s;
+            while b < e {
+                let be = (b + BLOCK).min(e);
+                let mut acc = 0.0f32;
+                for i in b..be {
+                    unsafe {
+                        let v = *wp.f().add(i);
+                        acc += v * v;
+                        *gp.f().add(i) += c * v;
+                    }
+                }
+                total += acc as f64;
+                b = be;
+            }
+            total
+        },
+        |a, b| a + b,
+    )
+}
+
+/// The L1 penalty λ·Σ|w|: adds its (sub)gradient λ·sign(w) (0 at w = 0) to `g` and returns
+/// Σ|w| (f64).
+pub fn l1_penalty(w: &[f32], g: &mut [f32], lambda: f32) -> f64 {
+    assert_eq!(w.len(), g.len(), "l1_penalty: lengths differ");
+    let (wp, gp) = (P::of(w), P::of_mut(g));
+    par_reduce(
+        w.len(),
+        0.0,
+        |s, e| {
+            let mut total = 0.0f64;
+            let mut b = s;
+            while b < e {
+                let be = (b + BLOCK).min(e);
+                let mut acc = 0.0f32;
+                for i in b..be {
+                    unsafe {
+                        let v = *wp.f().add(i);
+                        acc += v.abs();
+                        let sign = if v > 0.0 { 1.0 } else if v < 0.0 { -1.0 } else { 0.0 };
+                        *gp.f().add(i) += lambda * sign;
+                    }
+                }
+                total += acc as f64;
+                b = be;
+            }
+            total
+        },
+        |a, b| a + b,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::*;
+    use super::*;
+
+    #[test]
+    fn reductions_match_plain_loops() {
+        for &n in &LENS {
+            let x = data(n, 7);
+            let ss: f64 = x.iter().map(|&v| (v as f64) * (v as f64)).sum();
+            let sa: f64 = x.iter().map(|&v| (v as f64).abs()).sum();
+            let ma = x.iter().fold(0f64, |m, &v| m.max((v as f64).abs()));
+            let s3: f64 = x.iter().map(|&v| (v as f64).abs().powi(3)).sum();
+            assert!((sum_sq(&x) - ss).abs() <= 1e-6 * ss.max(1e-12), "{n}");
+            assert!((sum_abs(&x) - sa).abs() <= 1e-6 * sa.max(1e-12));
+            assert_eq!(max_abs(&x), ma);
+            assert!((sum_pow(&x, 3.0) - s3).abs() <= 1e-9 * s3.max(1e-12));
+            assert_eq!(first_nonfinite(&x), None);
+            for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+                let mut y = x.clone();
+                let k = n / 2;
+                y[k] = bad;
+                if k + 1 < n {
+                    y[n - 1] = bad;
+                }
+                assert_eq!(first_nonfinite(&y), Some(k));
+            }
+            let mut y = x.clone();
+            scale(&mut y, 0.5);
+            assert!(y.iter().zip(&x).all(|(a, b)| *a == b * 0.5));
+            clamp(&mut y, -0.1, 0.2);
+            assert!(y.iter().zip(&x).all(|(a, b)| *a == (b * 0.5).clamp(-0.1, 0.2)));
+            let mut g = vec![1.0f32; n];
+            let s = l2_penalty(&x, &mut g, 0.25);
+            assert!((s - ss).abs() <= 1e-6 * ss.max(1e-12));
+            assert!(g.iter().zip(&x).all(|(a, b)| *a == 1.0 + 0.5 * b));
+            let mut g = vec![0.0f32; n];
+            let s = l1_penalty(&x, &mut g, 0.25);
+            assert!((s - sa).abs() <= 1e-6 * sa.max(1e-12));
+            assert!(g.iter().zip(&x).all(|(a, b)| *a == 0.25 * b.signum() || (*b == 0.0 && *a == 0.0)));
+        }
+        let mut z = vec![f32::NAN, 2.0];
+        clamp(&mut z, -1.0, 1.0);
+        assert!(z[0].is_nan() && z[1] == 1.0);
+    }
+}

@@ -1,0 +1,219 @@
+//! Optimizer steps and their helper kernels (`tread_core::optim`). Pointers are byte
+//! offsets of f32 arrays of `n` elements; an optional state buffer is 0 when absent.
+//! Every step takes `use_ref`: 1 runs the plain scalar reference instead of the fused
+//! SIMD/threaded kernel (tests compare the two through wasm). Flags: see `optim::*` consts.
+
+use tread_core::optim::{adadelta, adagrad, adam, adamax, adamw, nadam, radam, reduce, rmsprop, sgd};
+
+unsafe fn r<'a>(p: usize, n: usize) -> &'a [f32] {
+    if n == 0 { &[] } else { std::slice::from_raw_parts(p as *const f32, n) }
+}
+unsafe fn w<'a>(p: usize, n: usize) -> &'a mut [f32] {
+    if n == 0 { &mut [] } else { std::slice::from_raw_parts_mut(p as *mut f32, n) }
+}
+unsafe fn opt<'a>(p: usize, n: usize) -> Option<&'a mut [f32]> {
+    (p != 0).then(|| w(p, n))
+}
+
+/// SGD (momentum buffer `buf`, 0 when momentum = 0).
+///
+/// # Safety
+/// Pointers must address `n` f32 each (or be 0 where optional).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_optim_sgd(p: usize, g: usize, buf: usize, n: usize, lr: f32, momentum: f32, dampening: f32, weight_decay: f32, flags: u32, use_ref: u32) {
+    let h = sgd::SgdHp { lr, momentum, dampening, weight_decay, flags };
+    if use_ref != 0 {
+        sgd::step_ref(w(p, n), r(g, n), opt(buf, n), &h)
+    } else {
+        sgd::step(w(p, n), r(g, n), opt(buf, n), &h)
+    }
+}
+
+/// Adam (`vmax` for AMSGrad, else 0).
+///
+/// # Safety
+/// Pointers must address `n` f32 each (or be 0 where optional).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_optim_adam(
+    p: usize, g: usize, m: usize, v: usize, vmax: usize, n: usize, beta1: f32, beta2: f32, eps: f32, weight_decay: f32, step_size: f32, bc2_sqrt: f32, flags: u32, use_ref: u32,
+) {
+    let h = adam::AdamHp { beta1, beta2, eps, weight_decay, decay: 1.0, step_size, bc2_sqrt, flags };
+    if use_ref != 0 {
+        adam::step_ref(w(p, n), r(g, n), w(m, n), w(v, n), opt(vmax, n), &h)
+    } else {
+        adam::step(w(p, n), r(g, n), w(m, n), w(v, n), opt(vmax, n), &h)
+    }
+}
+
+/// AdamW: Adam with decoupled decay `p ← p·(1 - lr·weight_decay)`.
+///
+/// # Safety
+/// Pointers must address `n` f32 each (or be 0 where optional).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_optim_adamw(
+    p: usize, g: usize, m: usize, v: usize, vmax: usize, n: usize, lr: f32, weight_decay: f32, beta1: f32, beta2: f32, eps: f32, step_size: f32, bc2_sqrt: f32, flags: u32, use_ref: u32,
+) {
+    let h = adamw::hp(lr, weight_decay, beta1, beta2, eps, step_size, bc2_sqrt, flags);
+    if use_ref != 0 {
+        adamw::step_ref(w(p, n), r(g, n), w(m, n), w(v, n), opt(vmax, n), &h)
+    } else {
+        adamw::step(w(p, n), r(g, n), w(m, n), w(v, n), opt(vmax, n), &h)
+    }
+}
+
+/// Adagrad (`clr` = lr / (1 + (t-1)·lr_decay)).
+///
+/// # Safety
+/// Pointers must address `n` f32 each.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_optim_adagrad(p: usize, g: usize, sum: usize, n: usize, clr: f32, eps: f32, weight_decay: f32, flags: u32, use_ref: u32) {
+    let h = adagrad::AdagradHp { clr, eps, weight_decay, flags };
+    if use_ref != 0 {
+        adagrad::step_ref(w(p, n), r(g, n), w(sum, n), &h)
+    } else {
+        adagrad::step(w(p, n), r(g, n), w(sum, n), &h)
+    }
+}
+
+/// RMSprop (`grad_avg` when centered, `buf` when momentum > 0, else 0).
+///
+/// # Safety
+/// Pointers must address `n` f32 each (or be 0 where optional).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_optim_rmsprop(
+    p: usize, g: usize, square_avg: usize, grad_avg: usize, buf: usize, n: usize, lr: f32, alpha: f32, eps: f32, weight_decay: f32, momentum: f32, flags: u32, use_ref: u32,
+) {
+    let h = rmsprop::RmspropHp { lr, alpha, eps, weight_decay, momentum, flags };
+    if use_ref != 0 {
+        rmsprop::step_ref(w(p, n), r(g, n), w(square_avg, n), opt(grad_avg, n), opt(buf, n), &h)
+    } else {
+        rmsprop::step(w(p, n), r(g, n), w(square_avg, n), opt(grad_avg, n), opt(buf, n), &h)
+    }
+}
+
+/// Adadelta.
+///
+/// # Safety
+/// Pointers must address `n` f32 each.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_optim_adadelta(p: usize, g: usize, square_avg: usize, acc_delta: usize, n: usize, lr: f32, rho: f32, eps: f32, weight_decay: f32, flags: u32, use_ref: u32) {
+    let h = adadelta::AdadeltaHp { lr, rho, eps, weight_decay, flags };
+    if use_ref != 0 {
+        adadelta::step_ref(w(p, n), r(g, n), w(square_avg, n), w(acc_delta, n), &h)
+    } else {
+        adadelta::step(w(p, n), r(g, n), w(square_avg, n), w(acc_delta, n), &h)
+    }
+}
+
+/// Adamax (`clr` = lr / (1 - β1ᵗ)).
+///
+/// # Safety
+/// Pointers must address `n` f32 each.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_optim_adamax(p: usize, g: usize, exp_avg: usize, exp_inf: usize, n: usize, beta1: f32, beta2: f32, eps: f32, weight_decay: f32, clr: f32, flags: u32, use_ref: u32) {
+    let h = adamax::AdamaxHp { beta1, beta2, eps, weight_decay, clr, flags };
+    if use_ref != 0 {
+        adamax::step_ref(w(p, n), r(g, n), w(exp_avg, n), w(exp_inf, n), &h)
+    } else {
+        adamax::step(w(p, n), r(g, n), w(exp_avg, n), w(exp_inf, n), &h)
+    }
+}
+
+/// NAdam (step constants computed by the caller, see `nadam::NadamHp`).
+///
+/// # Safety
+/// Pointers must address `n` f32 each.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_optim_nadam(
+    p: usize, g: usize, exp_avg: usize, exp_avg_sq: usize, n: usize, beta1: f32, beta2: f32, eps: f32, weight_decay: f32, bc2: f32, c_grad: f32, c_avg: f32, flags: u32, use_ref: u32,
+) {
+    let h = nadam::NadamHp { beta1, beta2, eps, weight_decay, bc2, c_grad, c_avg, flags };
+    if use_ref != 0 {
+        nadam::step_ref(w(p, n), r(g, n), w(exp_avg, n), w(exp_avg_sq, n), &h)
+    } else {
+        nadam::step(w(p, n), r(g, n), w(exp_avg, n), w(exp_avg_sq, n), &h)
+    }
+}
+
+/// RAdam (`rect` = 0 for an un-rectified step).
+///
+/// # Safety
+/// Pointers must address `n` f32 each.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_optim_radam(
+    p: usize, g: usize, exp_avg: usize, exp_avg_sq: usize, n: usize, lr: f32, beta1: f32, beta2: f32, eps: f32, weight_decay: f32, bc1: f32, bc2_sqrt: f32, rect: f32, flags: u32, use_ref: u32,
+) {
+    let h = radam::RadamHp { lr, beta1, beta2, eps, weight_decay, bc1, bc2_sqrt, rect, flags };
+    if use_ref != 0 {
+        radam::step_ref(w(p, n), r(g, n), w(exp_avg, n), w(exp_avg_sq, n), &h)
+    } else {
+        radam::step(w(p, n), r(g, n), w(exp_avg, n), w(exp_avg_sq, n), &h)
+    }
+}
+
+/// Index of the first NaN/±Inf among `n` f32 at `x`, or -1.
+///
+/// # Safety
+/// `x` must address `n` f32.
+#[no_mangle]
+pub unsafe extern "C" fn tread_optim_first_nonfinite(x: usize, n: usize) -> i32 {
+    reduce::first_nonfinite(r(x, n)).map_or(-1, |i| i as i32)
+}
+
+/// Σ|x|^p, or max|x| when p is +Inf.
+///
+/// # Safety
+/// `x` must address `n` f32.
+#[no_mangle]
+pub unsafe extern "C" fn tread_optim_sum_pow(x: usize, n: usize, p: f64) -> f64 {
+    if p == f64::INFINITY {
+        reduce::max_abs(r(x, n))
+    } else {
+        reduce::sum_pow(r(x, n), p)
+    }
+}
+
+/// x ← x·s
+///
+/// # Safety
+/// `x` must address `n` f32.
+#[no_mangle]
+pub unsafe extern "C" fn tread_optim_scale(x: usize, n: usize, s: f32) {
+    reduce::scale(w(x, n), s)
+}
+
+/// x ← clamp(x, lo, hi)
+///
+/// # Safety
+/// `x` must address `n` f32.
+#[no_mangle]
+pub unsafe extern "C" fn tread_optim_clamp(x: usize, n: usize, lo: f32, hi: f32) {
+    reduce::clamp(w(x, n), lo, hi)
+}
+
+/// g ← g + 2λ·w; returns Σw².
+///
+/// # Safety
+/// `wp`, `g` must address `n` f32.
+#[no_mangle]
+pub unsafe extern "C" fn tread_optim_l2_penalty(wp: usize, g: usize, n: usize, lambda: f32) -> f64 {
+    reduce::l2_penalty(r(wp, n), w(g, n), lambda)
+}
+
+/// g ← g + λ·sign(w); returns Σ|w|.
+///
+/// # Safety
+/// `wp`, `g` must address `n` f32.
+#[no_mangle]
+pub unsafe extern "C" fn tread_optim_l1_penalty(wp: usize, g: usize, n: usize, lambda: f32) -> f64 {
+    reduce::l1_penalty(r(wp, n), w(g, n), lambda)
+}
