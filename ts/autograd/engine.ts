@@ -125,6 +125,9 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
   }
   const order = topoOrder(root);
   const grads = new Map<Tensor, Tensor>();
+  // Sums the engine made itself: the only gradients it may add into in place (an op's
+  // backward may hand the same tensor to several inputs, or return its incoming gradient).
+  const sums = new Set<Tensor>();
   grads.set(root, seed);
   for (const t of order) {
     const g = grads.get(t);
@@ -148,7 +151,7 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
       }
       const prev = grads.get(input);
       if (prev === undefined) grads.set(input, ig);
-      else grads.set(input, sumGrads(prev, ig));
+      else grads.set(input, sumGrads(prev, ig, sums));
     }
     if (!options.retainGraph) node.backwardFn = null;
   }
@@ -165,15 +168,16 @@ function accumulateLeaf(leaf: Tensor, g: Tensor): void {
   }
 }
 
-/** a + b for two gradients of one tensor (a is a fresh temporary we may overwrite). */
-function sumGrads(a: Tensor, b: Tensor): Tensor {
-  if (a.storage.temporary && !a.storage.kept) {
+/** a + b for two gradients of one tensor; in place only into a sum made here before. */
+function sumGrads(a: Tensor, b: Tensor, sums: Set<Tensor>): Tensor {
+  if (sums.has(a)) {
     addInto(a, b);
     return a;
   }
   const out = Tensor.empty(a.shape, 'float32', true);
   out.f32.set(a.f32);
   addInto(out, b);
+  sums.add(out);
   return out;
 }
 

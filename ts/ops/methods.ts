@@ -28,6 +28,7 @@ declare module '../tensor/tensor.js' {
     clone(): Tensor;
     detach(): Tensor;
     reshape(...shape: number[] | [Shape]): Tensor;
+    view(...shape: number[] | [Shape]): Tensor;
     flatten(startDim?: number, endDim?: number): Tensor;
     squeeze(dim?: number): Tensor;
     unsqueeze(dim: number): Tensor;
@@ -73,6 +74,7 @@ P.clamp = function (lo, hi) { return ar.clamp(this, lo, hi); };
 P.clone = function () { return ar.clone(this); };
 P.detach = function () { return detach(this); };
 P.reshape = function (...s) { return sh.reshape(this, dimsArg(s)); };
+P.view = function (...s) { return sh.view(this, dimsArg(s)); };
 P.flatten = function (s, e) { return sh.flatten(this, s, e); };
 P.squeeze = function (d) { return sh.squeeze(this, d); };
 P.unsqueeze = function (d) { return sh.unsqueeze(this, d); };

@@ -54,7 +54,7 @@ export class Tensor {
   /** A name for messages (parameters get theirs from the module tree). */
   name: string | null = null;
 
-  private view: Float32Array | Int32Array | null = null;
+  private cachedView: Float32Array | Int32Array | null = null;
 
   /** Low level: use tensor(), zeros(), empty() or an operation instead. */
   constructor(shape: Shape, dtype: DType, storage: Storage, offset = 0) {
@@ -91,11 +91,11 @@ export class Tensor {
   get data(): Float32Array | Int32Array {
     this.assertLive();
     const buf = memoryBuffer();
-    if (this.view === null || this.view.buffer !== buf) {
+    if (this.cachedView === null || this.cachedView.buffer !== buf) {
       const Ctor = this.dtype === 'int32' ? Int32Array : Float32Array;
-      this.view = new Ctor(buf as ArrayBuffer, this.storage.ptr + this.offset * 4, this.size);
+      this.cachedView = new Ctor(buf as ArrayBuffer, this.storage.ptr + this.offset * 4, this.size);
     }
-    return this.view;
+    return this.cachedView;
   }
 
   /** The view as Float32Array; throws for int32 tensors. */
@@ -157,7 +157,7 @@ export class Tensor {
   /** Frees the memory now. Every tensor sharing the storage becomes unusable. */
   dispose(): void {
     this.storage.free('disposed');
-    this.view = null;
+    this.cachedView = null;
   }
 
   /** Sets requiresGrad (on leaves), returns this. */
