@@ -14,3 +14,5 @@ export {
   crossEntropy, nllLoss, mseLoss, l1Loss, smoothL1Loss, huberLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits,
 } from './losses.js';
 export type { Reduction, ClassLossOptions, CrossEntropyOptions } from './losses.js';
+export * as init from './init.js';
+export { manualSeed } from './random.js';

@@ -7,4 +7,6 @@
 pub mod data;
 pub mod kernels;
 pub mod parallel;
+pub mod rng;
+pub mod init;
 pub mod optim;

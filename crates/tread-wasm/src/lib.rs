@@ -9,4 +9,5 @@ mod memory;
 mod pool;
 mod nn;
 mod ops;
+mod init;
 mod optim;
