@@ -27,3 +27,4 @@ export * from './ops/index.js';
 import './ops/methods.js';
 export { noGrad, enableGrad } from './autograd/engine.js';
 export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';

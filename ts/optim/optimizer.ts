@@ -1,0 +1,350 @@
+/**
+ * The optimizer base, following PyTorch's `torch.optim.Optimizer`.
+ *
+ * - **Param groups.** An optimizer takes a list of parameters, or a list of groups
+ *   `{ params, ...options }`; each group's options override the defaults
+ *   (`new Adam([{ params: backbone, lr: 1e-5 }, { params: head }], { lr: 1e-3 })`).
+ *   `optimizer.paramGroups[i].lr` (and any other option) may be read and written at any
+ *   time: schedulers do exactly that. Extra keys in a group (`l1`, `l2`, a `name` ...) are
+ *   kept and ignored by the update.
+ * - **step()** updates every parameter whose `.grad` is set, with ONE fused in-place WASM
+ *   kernel per parameter tensor (SIMD, split over threads for large tensors; no
+ *   temporaries). Before anything is modified it checks every gradient for NaN/±Inf and
+ *   throws an error naming the parameter: parameters and optimizer state stay untouched
+ *   (`checkFinite = false` skips that pass). It ends the training step (`endStep()`), which
+ *   frees the temporaries of the step before (see tensor/lifetime.ts).
+ * - **State** is made on a parameter's first step (owned, kept tensors with PyTorch's
+ *   names: `exp_avg`, `momentum_buffer` ...), plus the step count `step`.
+ * - **stateDict() / loadStateDict()** as PyTorch: `{ state: {index: {...}}, paramGroups:
+ *   [{...options, params: [index...]}] }`, parameters numbered in group order. The dict
+ *   holds the live state tensors (not copies, as PyTorch); loading copies the values, so a
+ *   run resumed from a saved dict continues exactly as the uninterrupted one.
+ */
+import { wasm } from '../runtime/wasm.js';
+import { endStep } from '../tensor/lifetime.js';
+import { shapeStr, Tensor } from '../tensor/tensor.js';
+
+/** Flag bits of the step kernels (crates/tread-core/src/optim/mod.rs). */
+export const FLAG = { maximize: 1, amsgrad: 2, nesterov: 4, centered: 8, first: 16 } as const;
+
+/** A parameter group as the optimizer holds it: the tensors and every option. */
+export interface ParamGroup {
+  params: Tensor[];
+  lr: number;
+  [option: string]: any;
+}
+
+/** A group as given by the user: parameters and any options to override. */
+export interface ParamGroupSpec {
+  params: Iterable<Tensor> | Tensor;
+  [option: string]: any;
+}
+
+export type ParamsArg = Iterable<Tensor> | Iterable<ParamGroupSpec>;
+
+/** Per-parameter state: the step count and the state tensors. */
+export type ParamState = Record<string, Tensor | number | undefined>;
+
+export interface OptimizerStateDict {
+  state: Record<string, Record<string, Tensor | number>>;
+  paramGroups: Record<string, any>[];
+}
+
+/** How an option is checked. */
+export type OptionCheck =
+  | { kind: 'number'; min?: number; max?: number; maxExclusive?: boolean; minExclusive?: boolean }
+  | { kind: 'boolean' }
+  | { kind: 'betas' };
+
+function isSpec(x: unknown): x is ParamGroupSpec {
+  return !!x && typeof x === 'object' && !(x instanceof Tensor) && 'params' in (x as object);
+}
+
+export abstract class Optimizer<O extends { lr: number } = { lr: number; [k: string]: any }> {
+  /** The algorithm's name, for messages ('Adam', 'SGD' ...). */
+  readonly name: string;
+  /** The options every group starts from. */
+  readonly defaults: Readonly<O>;
+  paramGroups: ParamGroup[] = [];
+  /** State per parameter (made on its first step). */
+  readonly state = new Map<Tensor, ParamState>();
+  /** Check gradients for NaN/Inf before each step (one fast read of every gradient). */
+  checkFinite = true;
+
+  protected constructor(name: string, params: ParamsArg, defaults: O, checks: Record<keyof O & string, OptionCheck>) {
+    this.name = name;
+    this.checks = checks;
+    for (const k of Object.keys(defaults)) {
+      if (!(k in checks)) throw this.unknownOption(k, 'options');
+    }
+    this.validate(defaults as Record<string, unknown>, 'options');
+    this.defaults = Object.freeze({ ...defaults });
+    if (params === null || params === undefined || typeof (params as any)[Symbol.iterator] !== 'function') {
+      throw new TypeError(`${name}: params must be an iterable of Tensors or of param groups, got ${params === null ? 'null' : typeof params}`);
+    }
+    const list = [...(params as Iterable<Tensor | ParamGroupSpec>)];
+    if (list.length === 0) throw new Error(`${name}: got an empty parameter list`);
+    if (list.every(isSpec)) for (const g of list as ParamGroupSpec[]) this.addParamGroup(g);
+    else if (list.every((x) => x instanceof Tensor)) this.addParamGroup({ params: list as Tensor[] });
+    else throw new TypeError(`${name}: params must be all Tensors or all param groups ({ params, ...options })`);
+  }
+
+  private readonly checks: Record<string, OptionCheck>;
+
+  /** The per-parameter update (one kernel call). `state.step` was already incremented. */
+  protected abstract update(p: Tensor, g: Tensor, state: ParamState, group: ParamGroup): void;
+
+  /** Algorithm-specific checks beyond ranges (e.g. Nesterov needs momentum). */
+  protected extraChecks(_o: Record<string, any>, _where: string): void {}
+
+  private unknownOption(k: string, where: string): Error {
+    const known = Object.keys(this.checks);
+    const camel = k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+    const hint = known.includes(camel) ? ` (did you mean '${camel}'? options are camelCase)` : '';
+    return new Error(`${this.name}: unknown option '${k}' in ${where}${hint}; known: ${known.join(', ')}`);
+  }
+
+  private validate(o: Record<string, unknown>, where: string): void {
+    for (const [k, c] of Object.entries(this.checks)) {
+      const v = o[k];
+      if (v === undefined) continue;
+      const bad = (want: string) => new Error(`${this.name}: invalid ${k} in ${where}: ${want}, got ${Array.isArray(v) ? `[${v.join(', ')}]` : String(v)}`);
+      if (c.kind === 'boolean') {
+        if (typeof v !== 'boolean') throw bad('expected true or false');
+      } else if (c.kind === 'betas') {
+        if (!Array.isArray(v) || v.length !== 2 || v.some((b) => typeof b !== 'number' || !(b >= 0 && b < 1))) throw bad('betas must be two numbers in [0, 1)');
+      } else {
+        if (typeof v !== 'number' || Number.isNaN(v)) throw bad('expected a number');
+        if (c.min !== undefined && (c.minExclusive ? !(v > c.min) : !(v >= c.min))) throw bad(`must be ${c.minExclusive ? '>' : '>='} ${c.min}`);
+        if (c.max !== undefined && (c.maxExclusive ? !(v < c.max) : !(v <= c.max))) throw bad(`must be ${c.maxExclusive ? '<' : '<='} ${c.max}`);
+      }
+    }
+    this.extraChecks(o as Record<string, any>, where);
+  }
+
+  /** Adds a group (PyTorch's add_param_group): missing options come from the defaults. */
+  addParamGroup(spec: ParamGroupSpec): void {
+    if (!isSpec(spec)) throw new TypeError(`${this.name}: addParamGroup expects { params, ...options }`);
+    const where = `paramGroups[${this.paramGroups.length}]`;
+    const raw = spec.params;
+    const params = raw instanceof Tensor ? [raw] : [...raw];
+    if (params.length === 0) throw new Error(`${this.name}: ${where} has no parameters`);
+    const seen = new Set<Tensor>();
+    for (const g of this.paramGroups) for (const p of g.params) seen.add(p);
+    params.forEach((p, i) => {
+      if (!(p instanceof Tensor)) throw new TypeError(`${this.name}: ${where}.params[${i}] is not a Tensor`);
+      if (p.dtype !== 'float32') throw new Error(`${this.name}: ${where}.params[${i}] is ${p.dtype}; only float32 tensors can be optimized`);
+      if (seen.has(p)) throw new Error(`${this.name}: parameter ${p.name ? `'${p.name}' ` : ''}${where}.params[${i}] appears in more than one parameter group (or twice in one)`);
+      seen.add(p);
+    });
+    const group: ParamGroup = { ...(this.defaults as any) };
+    for (const [k, v] of Object.entries(spec)) {
+      if (k === 'params') continue;
+      // Groups may carry extra keys (l1, l2, name ...), but a snake_case spelling of an
+      // option would be silently ignored: refuse it.
+      if (!(k in this.checks) && k.includes('_')) {
+        const camel = k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+        if (camel in this.checks) throw this.unknownOption(k, where);
+      }
+      group[k] = Array.isArray(v) ? [...v] : v;
+    }
+    group.params = params;
+    this.validate(group, where);
+    this.paramGroups.push(group);
+  }
+
+  /**
+   * Clears the gradients of every parameter: fills them with zeros in place (default, as
+   * PyTorch 1.13; no reallocation in a training loop), or sets them to null.
+   */
+  zeroGrad(setToNone = false): void {
+    for (const g of this.paramGroups) {
+      for (const p of g.params) {
+        if (p.grad === null) continue;
+        if (setToNone || p.grad.isFreed) p.grad = null;
+        else p.grad.f32.fill(0);
+      }
+    }
+  }
+
+  /** A parameter's name for messages. */
+  protected paramName(p: Tensor, gi: number, pi: number): string {
+    return p.name ? `'${p.name}' (paramGroups[${gi}].params[${pi}])` : `paramGroups[${gi}].params[${pi}]`;
+  }
+
+  /**
+   * One optimization step over every parameter with a gradient. `closure` (optional)
+   * re-evaluates the model and returns the loss, which step() returns.
+   */
+  step(closure?: () => number | Tensor): number | undefined {
+    let loss: number | undefined;
+    if (closure) {
+      const l = closure();
+      loss = l instanceof Tensor ? l.item() : l;
+    }
+    const w = wasm();
+    const work: [Tensor, Tensor, ParamGroup][] = [];
+    this.paramGroups.forEach((group, gi) => {
+      if (typeof group.lr !== 'number' || !(group.lr >= 0)) {
+        throw new Error(`${this.name}: invalid lr in paramGroups[${gi}]: must be >= 0, got ${String(group.lr)}`);
+      }
+      group.params.forEach((p, pi) => {
+        const g = p.grad;
+        if (g === null) return;
+        if (g.isFreed) throw new Error(`${this.name}: the gradient of parameter ${this.paramName(p, gi, pi)} was freed`);
+        if (g.size !== p.size || g.dtype !== 'float32') {
+          throw new Error(`${this.name}: the gradient of parameter ${this.paramName(p, gi, pi)} is ${g.dtype} ${shapeStr(g.shape)}, the parameter float32 ${shapeStr(p.shape)}`);
+        }
+        if (this.checkFinite) {
+          const bad = w.tread_optim_first_nonfinite(g.ptr, g.size);
+          if (bad >= 0) {
+            const v = g.f32[bad];
+            throw new Error(
+              `${this.name}: non-finite gradient (${v}) in parameter ${this.paramName(p, gi, pi)} at element ${bad}; ` +
+                `the step was not applied (parameters and optimizer state are unchanged)`,
+            );
+          }
+        }
+        work.push([p, g, group]);
+      });
+    });
+    for (const [p, g, group] of work) {
+      let st = this.state.get(p);
+      if (st === undefined) {
+        st = {};
+        this.state.set(p, st);
+      }
+      this.update(p, g, st, group);
+    }
+    endStep();
+    return loss;
+  }
+
+  /** A state tensor of `p`'s shape filled with `value` (owned, kept). */
+  protected stateTensor(p: Tensor, value: number | null): Tensor {
+    const t = Tensor.empty(p.shape, 'float32').keep();
+    if (value !== null) t.f32.fill(value);
+    return t;
+  }
+
+  /** The state tensor `key` of `p`, made filled with `value` if missing. */
+  protected buf(st: ParamState, key: string, p: Tensor, value: number): Tensor {
+    let t = st[key];
+    if (!(t instanceof Tensor)) {
+      t = this.stateTensor(p, value);
+      st[key] = t;
+    }
+    return t;
+  }
+
+  /** Every parameter, in group order (the numbering of stateDict). */
+  protected allParams(): Tensor[] {
+    return this.paramGroups.flatMap((g) => g.params);
+  }
+
+  /** PyTorch's state_dict: live state tensors, group options with parameter indices. */
+  stateDict(): OptimizerStateDict {
+    const index = new Map<Tensor, number>();
+    this.allParams().forEach((p, i) => index.set(p, i));
+    const state: OptimizerStateDict['state'] = {};
+    for (const [p, st] of this.state) {
+      const i = index.get(p);
+      if (i === undefined) continue;
+      const o: Record<string, Tensor | number> = {};
+      for (const [k, v] of Object.entries(st)) if (v !== undefined) o[k] = v;
+      state[String(i)] = o;
+    }
+    let next = 0;
+    const paramGroups = this.paramGroups.map((g) => {
+      const o: Record<string, any> = {};
+      for (const [k, v] of Object.entries(g)) if (k !== 'params') o[k] = Array.isArray(v) ? [...v] : v;
+      o.params = g.params.map(() => next++);
+      return o;
+    });
+    return { state, paramGroups };
+  }
+
+  /**
+   * Loads a state dict made by stateDict() of an optimizer of the same kind over parameters
+   * of the same shapes, in the same groups. All or nothing: everything is checked before
+   * anything changes. State values may be Tensors, typed arrays or number arrays.
+   */
+  loadStateDict(sd: OptimizerStateDict | any): void {
+    const what = `${this.name}.loadStateDict`;
+    if (!sd || typeof sd !== 'object') throw new Error(`${what}: expected { state, paramGroups }, got ${typeof sd}`);
+    const groups = sd.paramGroups ?? sd.param_groups;
+    if (!Array.isArray(groups) || typeof sd.state !== 'object' || sd.state === null) throw new Error(`${what}: expected { state, paramGroups }`);
+    if (groups.length !== this.paramGroups.length) {
+      throw new Error(`${what}: the dict has ${groups.length} parameter groups, the optimizer ${this.paramGroups.length}`);
+    }
+    const byIndex = new Map<number, Tensor>();
+    groups.forEach((g: any, gi: number) => {
+      const ids = g?.params;
+      if (!Array.isArray(ids) || ids.length !== this.paramGroups[gi].params.length) {
+        throw new Error(`${what}: paramGroups[${gi}] has ${Array.isArray(ids) ? ids.length : 'no'} parameters, the optimizer's ${this.paramGroups[gi].params.length}`);
+      }
+      ids.forEach((id: number, k: number) => byIndex.set(Number(id), this.paramGroups[gi].params[k]));
+      const opts = { ...g };
+      delete opts.params;
+      this.validate(opts, `paramGroups[${gi}] of the loaded dict`);
+    });
+    // Check every state entry first.
+    const loaded: [Tensor, Record<string, unknown>][] = [];
+    for (const [key, st] of Object.entries(sd.state as Record<string, any>)) {
+      const p = byIndex.get(Number(key));
+      if (p === undefined) throw new Error(`${what}: state for parameter ${key}, which is in no group`);
+      if (!st || typeof st !== 'object') throw new Error(`${what}: state ${key} is not an object`);
+      for (const [k, v] of Object.entries(st)) {
+        if (typeof v === 'number') continue;
+        const n = v instanceof Tensor ? v.size : ArrayBuffer.isView(v) || Array.isArray(v) ? (v as ArrayLike<number>).length : -1;
+        if (n === -1) throw new Error(`${what}: state ${key}.${k} is neither a number nor a tensor`);
+        if (n !== p.size) throw new Error(`${what}: state ${key}.${k} has ${n} elements, the parameter ${p.name ? `'${p.name}' ` : ''}${shapeStr(p.shape)} ${p.size}`);
+        if (v instanceof Tensor && v.isFreed) throw new Error(`${what}: state ${key}.${k} was freed`);
+      }
+      loaded.push([p, st]);
+    }
+    // Apply: options, then state (values copied into this optimizer's own tensors).
+    groups.forEach((g: any, gi: number) => {
+      const mine = this.paramGroups[gi];
+      for (const [k, v] of Object.entries(g)) if (k !== 'params') mine[k] = Array.isArray(v) ? [...v] : v;
+    });
+    // New tensors (a dict taken earlier by reference keeps its values; the old state
+    // tensors are left to the garbage collector, or to dispose()).
+    const fresh = new Map<Tensor, ParamState>();
+    for (const [p, st] of loaded) {
+      const ns: ParamState = {};
+      for (const [k, v] of Object.entries(st)) {
+        if (typeof v === 'number') {
+          ns[k] = v;
+          continue;
+        }
+        const t = this.stateTensor(p, null);
+        t.f32.set(v instanceof Tensor ? v.f32 : (v as ArrayLike<number>));
+        ns[k] = t;
+      }
+      fresh.set(p, ns);
+    }
+    this.state.clear();
+    for (const [p, st] of fresh) this.state.set(p, st);
+  }
+
+  /** Frees the state tensors (the optimizer can still step: state is made again). */
+  dispose(): void {
+    for (const st of this.state.values()) for (const v of Object.values(st)) if (v instanceof Tensor) v.dispose();
+    this.state.clear();
+  }
+}
+
+/** The common option checks. */
+export const checks = {
+  lr: { kind: 'number', min: 0 } as OptionCheck,
+  nonNegative: { kind: 'number', min: 0 } as OptionCheck,
+  number: { kind: 'number' } as OptionCheck,
+  bool: { kind: 'boolean' } as OptionCheck,
+  betas: { kind: 'betas' } as OptionCheck,
+};
+
+/** maximize flag bit. */
+export function maxFlag(group: ParamGroup): number {
+  return group.maximize ? FLAG.maximize : 0;
+}
