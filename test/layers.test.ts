@@ -65,6 +65,44 @@ describe('finite differences', () => {
     }
   });
 
+  it('MaxPool2d 2x2 fast path (SIMD rows) matches a plain loop, argmax included', () => {
+    const [n, c, h, w] = [2, 3, 11, 26];
+    const x = rand([n, c, h, w], 30);
+    const pool = new MaxPool2d(2);
+    const y = pool.forward(x);
+    const [oh, ow] = [5, 13];
+    const xd = x.f32;
+    const want = new Float32Array(n * c * oh * ow);
+    const arg = new Int32Array(want.length);
+    for (let p = 0; p < n * c; p++) {
+      for (let oy = 0; oy < oh; oy++) {
+        for (let ox = 0; ox < ow; ox++) {
+          let best = -Infinity;
+          let bi = -1;
+          for (let i = 0; i < 2; i++) {
+            for (let j = 0; j < 2; j++) {
+              const k = p * h * w + (2 * oy + i) * w + 2 * ox + j;
+              if (xd[k] > best) {
+                best = xd[k];
+                bi = k;
+              }
+            }
+          }
+          want[(p * oh + oy) * ow + ox] = best;
+          arg[(p * oh + oy) * ow + ox] = bi;
+        }
+      }
+    }
+    expect(Array.from(y.f32)).toEqual(Array.from(want));
+    const up = fillUniform(Tensor.empty(y.shape, 'float32'), 31);
+    x.grad = null;
+    y.backward(up);
+    const dx = new Float32Array(x.size);
+    arg.forEach((k, i) => (dx[k] += up.f32[i]));
+    expect(Array.from(x.grad!.f32)).toEqual(Array.from(dx));
+    endStep();
+  });
+
   it('BatchNorm1d / BatchNorm2d, train and eval', () => {
     for (const train of [true, false]) {
       const b1 = new BatchNorm1d(3).train(train);

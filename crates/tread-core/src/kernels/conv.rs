@@ -89,6 +89,79 @@ pub(crate) fn sum_f64(x: &[f32]) -> f64 {
     total
 }
 
+/// `d = s` for the short runs of im2col (an output row, e.g. 11 floats): explicit SIMD
+/// moves, because a `memcpy`/`memory.copy` call per run costs more than the copy itself.
+#[inline(always)]
+fn copy_run(d: &mut [f32], s: &[f32]) {
+    let n = d.len().min(s.len());
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    unsafe {
+        use core::arch::wasm32::*;
+        let (dp, sp) = (d.as_mut_ptr(), s.as_ptr());
+        let mut i = 0;
+        while i + 4 <= n {
+            v128_store(dp.add(i) as *mut v128, v128_load(sp.add(i) as *const v128));
+            i += 4;
+        }
+        if i < n {
+            *dp.add(i) = *sp.add(i);
+            if i + 1 < n {
+                *dp.add(i + 1) = *sp.add(i + 1);
+                if i + 2 < n {
+                    *dp.add(i + 2) = *sp.add(i + 2);
+                }
+            }
+        }
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    d[..n].copy_from_slice(&s[..n]);
+}
+
+/// `d[..n] = s[..n]` in whole 4-float vectors: may write and read up to 3 floats beyond `n`.
+///
+/// # Safety
+/// `ceil4(n)` floats must be readable at `s` and writable at `d`, and the extra ones
+/// overwritten afterwards by the caller.
+#[inline(always)]
+unsafe fn copy_run_over(d: *mut f32, s: *const f32, n: usize) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        use core::arch::wasm32::*;
+        let mut i = 0;
+        while i < n {
+            v128_store(d.add(i) as *mut v128, v128_load(s.add(i) as *const v128));
+            i += 4;
+        }
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    std::ptr::copy_nonoverlapping(s, d, n);
+}
+
+/// `d += s` for short runs (col2im).
+#[inline(always)]
+fn add_run(d: &mut [f32], s: &[f32]) {
+    let n = d.len().min(s.len());
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    unsafe {
+        use core::arch::wasm32::*;
+        let (dp, sp) = (d.as_mut_ptr(), s.as_ptr());
+        let mut i = 0;
+        while i + 4 <= n {
+            let p = dp.add(i) as *mut v128;
+            v128_store(p, f32x4_add(v128_load(p), v128_load(sp.add(i) as *const v128)));
+            i += 4;
+        }
+        while i < n {
+            *dp.add(i) += *sp.add(i);
+            i += 1;
+        }
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    for (a, b) in d[..n].iter_mut().zip(&s[..n]) {
+        *a += *b;
+    }
+}
+
 /// Contiguous ranges of samples, one task each: a few per thread when there is work enough.
 fn batch_chunks(s: &ConvShape) -> Vec<(usize, usize)> {
     let t = parallel::threads();
@@ -112,6 +185,35 @@ fn valid_range(out: usize, len: usize, s: usize, k: usize, p: usize) -> (usize, 
 /// One sample's columns (`[CKK, OHW]`) from its `[C, H, W]` input.
 pub fn im2col_sample(s: &ConvShape, x: &[f32], cols: &mut [f32]) {
     let (oh, ow, ohw) = (s.oh(), s.ow(), s.ohw());
+    if s.sh == 1 && s.sw == 1 && s.ph == 0 && s.pw == 0 {
+        assert!(x.len() >= s.c * s.h * s.w && cols.len() >= s.sample_cols());
+        for ci in 0..s.c {
+            for ki in 0..s.kh {
+                for kj in 0..s.kw {
+                    let row = (ci * s.kh + ki) * s.kw + kj;
+                    // SAFETY: row `oy` reads x[ci][oy+ki][kj..kj+ow] (inside the plane since
+                    // oy+ki < h and kj+ow <= w) and writes cols[row][oy·ow..]; the whole-vector
+                    // copy of rows before the last may run up to 3 floats past both, which
+                    // stays inside the plane (a next input row exists) and inside this row
+                    // of cols (the next run, written after, overwrites them).
+                    unsafe {
+                        let mut sp = x.as_ptr().add((ci * s.h + ki) * s.w + kj);
+                        let mut dp = cols.as_mut_ptr().add(row * ohw);
+                        for oy in 0..oh {
+                            if oy + 1 < oh {
+                                copy_run_over(dp, sp, ow);
+                            } else {
+                                copy_run(std::slice::from_raw_parts_mut(dp, ow), std::slice::from_raw_parts(sp, ow));
+                            }
+                            sp = sp.add(s.w);
+                            dp = dp.add(ow);
+                        }
+                    }
+                }
+            }
+        }
+        return;
+    }
     for ci in 0..s.c {
         let xp = &x[ci * s.h * s.w..(ci + 1) * s.h * s.w];
         for ki in 0..s.kh {
@@ -128,11 +230,13 @@ pub fn im2col_sample(s: &ConvShape, x: &[f32], cols: &mut [f32]) {
                     }
                     let iy = oy * s.sh + ki - s.ph;
                     let src = &xp[iy * s.w..(iy + 1) * s.w];
-                    d[..xlo].fill(0.0);
-                    d[xhi..].fill(0.0);
+                    if xlo > 0 || xhi < ow {
+                        d[..xlo].fill(0.0);
+                        d[xhi..].fill(0.0);
+                    }
                     if s.sw == 1 {
                         let i0 = xlo + kj - s.pw;
-                        d[xlo..xhi].copy_from_slice(&src[i0..i0 + (xhi - xlo)]);
+                        copy_run(&mut d[xlo..xhi], &src[i0..i0 + (xhi - xlo)]);
                     } else {
                         for ox in xlo..xhi {
                             d[ox] = src[ox * s.sw + kj - s.pw];
@@ -165,9 +269,7 @@ pub fn col2im_add_sample(s: &ConvShape, dcols: &[f32], dx: &mut [f32]) {
                     let sr = &src[oy * ow..(oy + 1) * ow];
                     if s.sw == 1 {
                         let i0 = xlo + kj - s.pw;
-                        for (a, b) in d[i0..i0 + (xhi - xlo)].iter_mut().zip(&sr[xlo..xhi]) {
-                            *a += *b;
-                        }
+                        add_run(&mut d[i0..i0 + (xhi - xlo)], &sr[xlo..xhi]);
                     } else {
                         for ox in xlo..xhi {
                             d[ox * s.sw + kj - s.pw] += sr[ox];

@@ -2,7 +2,7 @@
 //! `MaxPool2d` / `AvgPool2d` (floor mode, no dilation). Padding counts as -inf for max; for
 //! average, `count_include_pad` chooses PyTorch's divisor. The max forward saves, per output,
 //! the index of the winning input within its plane (`iy·w + ix`); its backward scatters the
-//! gradient there. Parallel over planes.
+//! gradient there. Parallel over planes. Ties keep the first maximum; a NaN wins (as PyTorch).
 
 use crate::parallel::{self, SharedMut};
 
@@ -57,6 +57,62 @@ fn par_planes<F: Fn(usize) + Sync + Send>(planes: usize, work: usize, f: F) {
     parallel::for_each_task(r.len(), |i| (r[i].0..r[i].1).for_each(&f));
 }
 
+/// The max of the 2×2 window at `i0` (row stride `w`) and its index; first max wins, NaN wins.
+#[inline(always)]
+unsafe fn max2x2_scalar(xq: *const f32, w: usize, i0: usize) -> (f32, usize) {
+    let mut best = *xq.add(i0);
+    let mut bi = i0;
+    for i in [i0 + 1, i0 + w, i0 + w + 1] {
+        let v = *xq.add(i);
+        if (v > best) | v.is_nan() {
+            best = v;
+            bi = i;
+        }
+    }
+    (best, bi)
+}
+
+/// Four outputs at a time of one output row of 2×2/stride-2 max pooling, with SIMD compares
+/// and selects (scalar code compiles to branches in wasm, which mispredict on real data).
+/// Returns how many outputs it did (a multiple of 4); the caller does the rest.
+#[inline(always)]
+unsafe fn max2x2_simd(xq: *const f32, w: usize, base: usize, ow: usize, y: *mut f32, idx: *mut i32) -> usize {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        use core::arch::wasm32::*;
+        let mut ox = 0;
+        // 8 inputs per row are read for 4 outputs: inside the row while ox + 4 <= ow.
+        while ox + 4 <= ow {
+            let j = base + 2 * ox;
+            let r0a = v128_load(xq.add(j) as *const v128);
+            let r0b = v128_load(xq.add(j + 4) as *const v128);
+            let r1a = v128_load(xq.add(j + w) as *const v128);
+            let r1b = v128_load(xq.add(j + w + 4) as *const v128);
+            let a = i32x4_shuffle::<0, 2, 4, 6>(r0a, r0b);
+            let b = i32x4_shuffle::<1, 3, 5, 7>(r0a, r0b);
+            let c = i32x4_shuffle::<0, 2, 4, 6>(r1a, r1b);
+            let d = i32x4_shuffle::<1, 3, 5, 7>(r1a, r1b);
+            let ia = i32x4_add(i32x4_splat(j as i32), i32x4(0, 2, 4, 6));
+            let mut best = a;
+            let mut bi = ia;
+            for (v, off) in [(b, 1), (c, w as i32), (d, w as i32 + 1)] {
+                let take = v128_or(f32x4_gt(v, best), f32x4_ne(v, v));
+                best = v128_bitselect(v, best, take);
+                bi = v128_bitselect(i32x4_add(ia, i32x4_splat(off)), bi, take);
+            }
+            v128_store(y.add(ox) as *mut v128, best);
+            v128_store(idx.add(ox) as *mut v128, bi);
+            ox += 4;
+        }
+        ox
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        let _ = (xq, w, base, ow, y, idx);
+        0
+    }
+}
+
 /// Max pooling: `y` and the argmax `idx` (index within the plane).
 pub fn maxpool2d_forward(s: &PoolShape, x: &[f32], y: &mut [f32], idx: &mut [i32]) {
     let (oh, ow) = (s.oh(), s.ow());
@@ -70,24 +126,21 @@ pub fn maxpool2d_forward(s: &PoolShape, x: &[f32], y: &mut [f32], idx: &mut [i32
         // SAFETY: each plane's outputs belong to one task.
         let (yo, io) = unsafe { (yp.slice(p * ohw, ohw), ip.slice(p * ohw, ohw)) };
         if fast2 {
+            // Branch-free (random data makes a comparison branch mispredict half the time),
+            // and over raw pointers: per-row slicing cost more than the work on short rows.
+            let w = s.w;
+            let (xq, yq, iq) = (xp.as_ptr(), yo.as_mut_ptr(), io.as_mut_ptr());
             for oy in 0..oh {
-                let r0 = &xp[2 * oy * s.w..2 * oy * s.w + s.w];
-                let r1 = &xp[(2 * oy + 1) * s.w..(2 * oy + 1) * s.w + s.w];
-                for ox in 0..ow {
-                    let j = 2 * ox;
-                    // Same visiting order as the general path (row-major, first max wins;
-                    // NaN wins as in PyTorch).
-                    let mut best = r0[j];
-                    let mut bi = 2 * oy * s.w + j;
-                    let cands = [(r0[j + 1], bi + 1), (r1[j], bi + s.w), (r1[j + 1], bi + s.w + 1)];
-                    for (v, i) in cands {
-                        if v > best || v.is_nan() && !best.is_nan() {
-                            best = v;
-                            bi = i;
-                        }
+                let base = 2 * oy * w;
+                // SAFETY: 2·oh <= h and 2·ow <= w, so every read is inside the plane; the
+                // writes are this plane's own outputs.
+                unsafe {
+                    let ox0 = max2x2_simd(xq, w, base, ow, yq.add(oy * ow), iq.add(oy * ow));
+                    for ox in ox0..ow {
+                        let (v, i) = max2x2_scalar(xq, w, base + 2 * ox);
+                        *yq.add(oy * ow + ox) = v;
+                        *iq.add(oy * ow + ox) = i as i32;
                     }
-                    yo[oy * ow + ox] = best;
-                    io[oy * ow + ox] = bi as i32;
                 }
             }
             return;
@@ -97,15 +150,13 @@ pub fn maxpool2d_forward(s: &PoolShape, x: &[f32], y: &mut [f32], idx: &mut [i32
                 let (y0, y1, x0, x1) = s.window(oy, ox);
                 let mut best = f32::NEG_INFINITY;
                 let mut bi = y0 * s.w + x0;
-                'win: for iy in y0..y1 {
+                for iy in y0..y1 {
                     for ix in x0..x1 {
                         let v = xp[iy * s.w + ix];
-                        if v > best || v.is_nan() {
+                        // As PyTorch: a NaN wins (the last one, like its CPU kernel).
+                        if (v > best) | v.is_nan() {
                             best = v;
                             bi = iy * s.w + ix;
-                            if v.is_nan() {
-                                break 'win;
-                            }
                         }
                     }
                 }
@@ -213,7 +264,7 @@ pub fn maxpool2d_forward_ref(s: &PoolShape, x: &[f32], y: &mut [f32], idx: &mut 
                             continue;
                         }
                         let v = x[(p * s.h + iy as usize) * s.w + ix as usize];
-                        if bi < 0 || v > best {
+                        if bi < 0 || v > best || v.is_nan() {
                             best = v;
                             bi = iy as i32 * s.w as i32 + ix as i32;
                         }

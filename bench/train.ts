@@ -1,0 +1,459 @@
+/**
+ * One training step, tread beside tfjs-cpu and tfjs-wasm 4.22, in the same run:
+ *
+ * - MLP 784-256-128-10 ReLU, softmax cross-entropy, batch 128, Adam (lr 1e-3);
+ * - CNN conv3x3x32-relu-maxpool2-conv3x3x64-relu-maxpool2-dense10 on 28x28x1, batch 64,
+ *   SGD with momentum 0.9 (lr 0.01).
+ *
+ * tread runs on 2 threads (and 1 for reference). A step is zero-grad + forward + loss +
+ * backward + optimizer update, on a fixed random batch. Rounds of the contenders alternate,
+ * so a noisy neighbour hurts all of them alike; the median round is reported.
+ *
+ * tfjs-wasm has no Conv2DBackpropFilter kernel, so this benchmark registers one for it,
+ * built from the backend's own Transpose and Conv2D kernels (stride 1, no dilation: what
+ * the CNN needs). tfjs-cpu takes ~26 s for one CNN step, so it gets exactly one (cold) step;
+ * `--skip-tfjs-cpu-cnn` skips it.
+ *
+ * Usage: npm run bench:train [-- --rounds 7 --skip-tfjs-cpu-cnn]
+ * Writes bench/results/train.json.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { init, runtimeInfo, setThreads } from '../ts/runtime/wasm.js';
+import { tensor } from '../ts/tensor/create.js';
+import { endStep } from '../ts/tensor/lifetime.js';
+import { Tensor } from '../ts/tensor/tensor.js';
+import { Module, Parameter, Sequential } from '../ts/nn/module.js';
+import { Linear } from '../ts/nn/layers/linear.js';
+import { Conv2d } from '../ts/nn/layers/conv.js';
+import { MaxPool2d } from '../ts/nn/layers/pool.js';
+import { Flatten } from '../ts/nn/layers/flatten.js';
+import { ReLU } from '../ts/nn/layers/activation.js';
+import { CrossEntropyLoss } from '../ts/nn/losses.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+const args = process.argv.slice(2);
+const argVal = (name: string, dflt: number) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const ROUNDS = argVal('--rounds', 7);
+const SKIP_CPU_CNN = args.includes('--skip-tfjs-cpu-cnn');
+
+/**
+ * tfjs-core's Node entry (a CJS bundle) has no gradients registered, and its ESM
+ * `register_all_gradients.js` uses directory imports that Node cannot resolve. esbuild (a
+ * dependency of tsx) bundles that file once; the kernel/gradient registries and the engine
+ * live on globalThis, so the bundle's registrations reach the engine this file uses.
+ */
+async function registerTfjsGradients(): Promise<void> {
+  const esbuild = await import('esbuild');
+  const out = resolve(tmpdir(), `tread-bench-tfjs-gradients-${tf.version_core}.mjs`);
+  if (!existsSync(out)) {
+    await esbuild.build({
+      entryPoints: [resolve(root, 'node_modules/@tensorflow/tfjs-core/dist/register_all_gradients.js')],
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      outfile: out,
+      logLevel: 'error',
+    });
+  }
+  await import(pathToFileURL(out).href);
+}
+
+// ---------------------------------------------------------------- data
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+function batch(n: number, features: number, classes: number, seed: number): { x: Float32Array; y: Int32Array } {
+  const r = rng(seed);
+  const x = Float32Array.from({ length: n * features }, () => r());
+  const y = Int32Array.from({ length: n }, () => Math.floor(r() * classes));
+  return { x, y };
+}
+
+// ---------------------------------------------------------------- tread optimizers
+
+interface Opt {
+  step(): void;
+  zeroGrad(): void;
+  name: string;
+}
+
+/** ts/optim's Adam / SGD when they exist; otherwise a plain inline version (said so). */
+async function makeOptimizers(): Promise<{ adam: (p: Parameter[]) => Opt; sgdm: (p: Parameter[]) => Opt; note: string }> {
+  const adamPath = resolve(root, 'ts/optim/adam.ts');
+  const sgdPath = resolve(root, 'ts/optim/sgd.ts');
+  let note = '';
+  let adam: (p: Parameter[]) => Opt;
+  let sgdm: (p: Parameter[]) => Opt;
+  if (existsSync(adamPath)) {
+    const { Adam } = await import('../ts/optim/adam.js' as string);
+    adam = (p) => {
+      const o = new Adam(p, { lr: 1e-3 });
+      return { name: 'optim.Adam', step: () => o.step(), zeroGrad: () => o.zeroGrad() };
+    };
+  } else {
+    note += 'Adam: inline JS loop (ts/optim/adam.ts not present). ';
+    adam = (params) => {
+      const m = params.map((p) => new Float32Array(p.size));
+      const v = params.map((p) => new Float32Array(p.size));
+      let t = 0;
+      return {
+        name: 'inline Adam',
+        zeroGrad: () => params.forEach((p) => p.grad?.f32.fill(0)),
+        step: () => {
+          t++;
+          const lr = 1e-3, b1 = 0.9, b2 = 0.999, eps = 1e-8;
+          const c1 = 1 - b1 ** t, c2 = 1 - b2 ** t;
+          params.forEach((p, k) => {
+            const d = p.f32, g = p.grad!.f32, mk = m[k], vk = v[k];
+            for (let i = 0; i < d.length; i++) {
+              mk[i] = b1 * mk[i] + (1 - b1) * g[i];
+              vk[i] = b2 * vk[i] + (1 - b2) * g[i] * g[i];
+              d[i] -= (lr * (mk[i] / c1)) / (Math.sqrt(vk[i] / c2) + eps);
+            }
+          });
+          endStep();
+        },
+      };
+    };
+  }
+  if (existsSync(sgdPath)) {
+    const { SGD } = await import('../ts/optim/sgd.js' as string);
+    sgdm = (p) => {
+      const o = new SGD(p, { lr: 0.01, momentum: 0.9 });
+      return { name: 'optim.SGD', step: () => o.step(), zeroGrad: () => o.zeroGrad() };
+    };
+  } else {
+    note += 'SGD momentum: inline JS loop (ts/optim/sgd.ts not present). ';
+    sgdm = (params) => {
+      const buf = params.map((p) => new Float32Array(p.size));
+      return {
+        name: 'inline SGD',
+        zeroGrad: () => params.forEach((p) => p.grad?.f32.fill(0)),
+        step: () => {
+          params.forEach((p, k) => {
+            const d = p.f32, g = p.grad!.f32, b = buf[k];
+            for (let i = 0; i < d.length; i++) {
+              b[i] = 0.9 * b[i] + g[i];
+              d[i] -= 0.01 * b[i];
+            }
+          });
+          endStep();
+        },
+      };
+    };
+  }
+  return { adam, sgdm, note: note.trim() };
+}
+
+// ---------------------------------------------------------------- tread models
+
+function treadMlp(): Module {
+  return new Sequential(new Linear(784, 256), new ReLU(), new Linear(256, 128), new ReLU(), new Linear(128, 10));
+}
+
+function treadCnn(): Module {
+  return new Sequential(
+    new Conv2d(1, 32, 3), new ReLU(), new MaxPool2d(2),
+    new Conv2d(32, 64, 3), new ReLU(), new MaxPool2d(2),
+    new Flatten(), new Linear(64 * 5 * 5, 10),
+  );
+}
+
+function treadStep(model: Module, opt: Opt, loss: CrossEntropyLoss, x: Tensor, y: Tensor): () => number {
+  return () => {
+    opt.zeroGrad();
+    const l = loss.forward(model.forward(x), y);
+    l.backward();
+    opt.step();
+    return l.item();
+  };
+}
+
+// ---------------------------------------------------------------- tfjs
+
+/**
+ * Conv2DBackpropFilter for tfjs-wasm, which does not ship one: for stride 1 and dilation 1,
+ * dW[kh,kw,ci,co] = Σ_n,y,x X[n, y+kh-pt, x+kw-pl, ci] · dY[n,y,x,co], i.e. a convolution of
+ * X viewed as [Ci, H, W, N] with dY viewed as a [OH, OW, N, Co] filter. Built from the
+ * backend's own Transpose and Conv2D kernels.
+ */
+function registerWasmConv2DBackpropFilter(): void {
+  const transposeK = tf.getKernel('Transpose', 'wasm')!.kernelFunc as any;
+  const conv2dK = tf.getKernel('Conv2D', 'wasm')!.kernelFunc as any;
+  tf.registerKernel({
+    kernelName: 'Conv2DBackpropFilter',
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }: any) => {
+      const { x, dy } = inputs;
+      const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs;
+      const s = typeof strides === 'number' ? [strides, strides] : strides;
+      if (s[0] !== 1 || s[1] !== 1) throw new Error('bench Conv2DBackpropFilter: stride 1 only');
+      if (dataFormat && dataFormat !== 'NHWC') throw new Error('bench Conv2DBackpropFilter: NHWC only');
+      const [fh, fw] = filterShape;
+      const xT = transposeK({ inputs: { x }, backend, attrs: { perm: [3, 1, 2, 0] } }); // [Ci, H, W, N]
+      const dyT = transposeK({ inputs: { x: dy }, backend, attrs: { perm: [1, 2, 0, 3] } }); // [OH, OW, N, Co]
+      // 'same' padding of the forward becomes explicit padding here.
+      let padArg: any = pad;
+      if (pad === 'same') {
+        const [, h, w] = x.shape;
+        const ph = Math.max(0, dy.shape[1] - 1 + fh - h);
+        const pw = Math.max(0, dy.shape[2] - 1 + fw - w);
+        padArg = [[0, 0], [Math.floor(ph / 2), ph - Math.floor(ph / 2)], [Math.floor(pw / 2), pw - Math.floor(pw / 2)], [0, 0]];
+      }
+      const r = conv2dK({
+        inputs: { x: xT, filter: dyT },
+        backend,
+        attrs: { strides: [1, 1], pad: padArg, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode },
+      }); // [Ci, KH, KW, Co]
+      const out = transposeK({ inputs: { x: r }, backend, attrs: { perm: [1, 2, 0, 3] } }); // [KH, KW, Ci, Co]
+      backend.disposeData(xT.dataId);
+      backend.disposeData(dyT.dataId);
+      backend.disposeData(r.dataId);
+      return out;
+    },
+  });
+}
+
+function tfjsMlp(xData: Float32Array, yData: Int32Array, n: number) {
+  const glorot = (shape: number[], fanIn: number) => tf.variable(tf.randomUniform(shape, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn)));
+  const w1 = glorot([784, 256], 784), b1 = tf.variable(tf.zeros([256]));
+  const w2 = glorot([256, 128], 256), b2 = tf.variable(tf.zeros([128]));
+  const w3 = glorot([128, 10], 128), b3 = tf.variable(tf.zeros([10]));
+  const x = tf.tensor2d(xData, [n, 784]);
+  const y = tf.oneHot(tf.tensor1d(yData, 'int32'), 10);
+  const opt = tf.train.adam(1e-3);
+  const step = () => {
+    const cost = opt.minimize(() => {
+      const h1 = tf.relu(tf.add(tf.matMul(x, w1), b1));
+      const h2 = tf.relu(tf.add(tf.matMul(h1, w2), b2));
+      const logits = tf.add(tf.matMul(h2, w3), b3);
+      return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+    }, true)!;
+    const v = cost.dataSync()[0];
+    cost.dispose();
+    return v;
+  };
+  const dispose = () => {
+    [w1, b1, w2, b2, w3, b3, x, y].forEach((t) => t.dispose());
+    opt.dispose();
+  };
+  return { step, dispose };
+}
+
+function tfjsCnn(xData: Float32Array, yData: Int32Array, n: number) {
+  const u = (shape: number[], fanIn: number) => tf.variable(tf.randomUniform(shape, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn)));
+  const k1 = u([3, 3, 1, 32], 9), c1 = tf.variable(tf.zeros([32]));
+  const k2 = u([3, 3, 32, 64], 288), c2 = tf.variable(tf.zeros([64]));
+  const w = u([1600, 10], 1600), b = tf.variable(tf.zeros([10]));
+  const x = tf.tensor4d(xData, [n, 28, 28, 1]);
+  const y = tf.oneHot(tf.tensor1d(yData, 'int32'), 10);
+  const opt = tf.train.momentum(0.01, 0.9);
+  const step = () => {
+    const cost = opt.minimize(() => {
+      const h1 = tf.maxPool(tf.relu(tf.add(tf.conv2d(x, k1 as tf.Tensor4D, 1, 'valid'), c1)) as tf.Tensor4D, 2, 2, 'valid');
+      const h2 = tf.maxPool(tf.relu(tf.add(tf.conv2d(h1, k2 as tf.Tensor4D, 1, 'valid'), c2)) as tf.Tensor4D, 2, 2, 'valid');
+      const logits = tf.add(tf.matMul(tf.reshape(h2, [n, 1600]), w), b);
+      return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+    }, true)!;
+    const v = cost.dataSync()[0];
+    cost.dispose();
+    return v;
+  };
+  const dispose = () => {
+    [k1, c1, k2, c2, w, b, x, y].forEach((t) => t.dispose());
+    opt.dispose();
+  };
+  return { step, dispose };
+}
+
+// ---------------------------------------------------------------- timing
+
+interface Contender {
+  name: string;
+  /** Runs before the contender's round (thread count, backend). */
+  setup: () => Promise<void> | void;
+  step: () => number;
+  /** Steps per round. */
+  steps: number;
+}
+
+interface Stat {
+  median: number;
+  best: number;
+  rounds: number[];
+}
+
+function median(a: number[]): number {
+  const s = [...a].sort((p, q) => p - q);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+async function timeRounds(contenders: Contender[], rounds: number, warmup: number): Promise<Stat[]> {
+  for (const c of contenders) {
+    await c.setup();
+    for (let i = 0; i < warmup; i++) c.step();
+  }
+  const times: number[][] = contenders.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < contenders.length; k++) {
+      const c = contenders[k];
+      await c.setup();
+      const t0 = performance.now();
+      for (let i = 0; i < c.steps; i++) c.step();
+      times[k].push((performance.now() - t0) / c.steps);
+    }
+  }
+  return times.map((t) => ({ median: median(t), best: Math.min(...t), rounds: t }));
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const loadBefore = loadavg()[0];
+  await init({ threads: 2 });
+  const info = runtimeInfo();
+  if (info.poolThreads < 2) console.warn(`tread: only ${info.poolThreads} thread(s): ${info.note}`);
+  setWasmPaths(resolve(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/');
+  await tf.setBackend('wasm');
+  await tf.ready();
+  await registerTfjsGradients();
+  registerWasmConv2DBackpropFilter();
+  const { adam, sgdm, note: optNote } = await makeOptimizers();
+  const lossFn = new CrossEntropyLoss();
+  const useBackend = async (name: string) => {
+    if (tf.getBackend() !== name) {
+      await tf.setBackend(name);
+      await tf.ready();
+    }
+  };
+  const threads = (n: number) => () => setThreads(n);
+  const lines: string[] = [];
+  const say = (s: string) => {
+    console.log(s);
+    lines.push(s);
+  };
+  say(`tread ${info.variant} (pool ${info.poolThreads}) vs tfjs ${tf.version_core} (cpu, wasm), node ${process.version}; load avg ${loadBefore.toFixed(2)}`);
+  say('tfjs-wasm: Conv2DBackpropFilter registered by this benchmark (Transpose + Conv2D kernels of the wasm backend; stride 1)');
+  if (optNote) say(`tread optimizers: ${optNote}`);
+
+  // ---- MLP
+  const mlpData = batch(128, 784, 10, 1);
+  const mlp = treadMlp();
+  const mlpX = tensor(mlpData.x, [128, 784]);
+  const mlpY = tensor(mlpData.y, [128]);
+  const mlpOpt = adam(mlp.parameters());
+  const tMlp = treadStep(mlp, mlpOpt, lossFn, mlpX, mlpY);
+  await useBackend('wasm');
+  const tfwMlp = tfjsMlp(mlpData.x, mlpData.y, 128);
+  const mlpStats = await timeRounds(
+    [
+      { name: 'tread 2T', setup: threads(2), step: tMlp, steps: 50 },
+      { name: 'tread 1T', setup: threads(1), step: tMlp, steps: 30 },
+      { name: 'tfjs-wasm', setup: () => useBackend('wasm'), step: tfwMlp.step, steps: 5 },
+    ],
+    ROUNDS,
+    5,
+  );
+  tfwMlp.dispose();
+  await useBackend('cpu');
+  const tfcMlp = tfjsMlp(mlpData.x, mlpData.y, 128);
+  const [mlpCpu] = await timeRounds([{ name: 'tfjs-cpu', setup: () => useBackend('cpu'), step: tfcMlp.step, steps: 1 }], 3, 1);
+  tfcMlp.dispose();
+
+  // ---- CNN
+  const cnnData = batch(64, 784, 10, 2);
+  const cnn = treadCnn();
+  const cnnX = tensor(cnnData.x, [64, 1, 28, 28]);
+  const cnnY = tensor(cnnData.y, [64]);
+  const cnnOpt = sgdm(cnn.parameters());
+  const tCnn = treadStep(cnn, cnnOpt, lossFn, cnnX, cnnY);
+  await useBackend('wasm');
+  const tfwCnn = tfjsCnn(cnnData.x, cnnData.y, 64);
+  const cnnStats = await timeRounds(
+    [
+      { name: 'tread 2T', setup: threads(2), step: tCnn, steps: 10 },
+      { name: 'tread 1T', setup: threads(1), step: tCnn, steps: 5 },
+      { name: 'tfjs-wasm', setup: () => useBackend('wasm'), step: tfwCnn.step, steps: 1 },
+    ],
+    ROUNDS,
+    2,
+  );
+  tfwCnn.dispose();
+  let cnnCpu: Stat | null = null;
+  if (!SKIP_CPU_CNN) {
+    await useBackend('cpu');
+    const tfcCnn = tfjsCnn(cnnData.x, cnnData.y, 64);
+    [cnnCpu] = await timeRounds([{ name: 'tfjs-cpu', setup: () => useBackend('cpu'), step: tfcCnn.step, steps: 1 }], 1, 0);
+    tfcCnn.dispose();
+  }
+  setThreads(2);
+
+  // ---- report
+  const fmt = (s: Stat | null) => (s ? s.median.toFixed(2) : '-');
+  const ratio = (a: Stat | null, b: Stat) => (a ? `${(a.median / b.median).toFixed(1)}x` : '-');
+  const [m2, m1, mw] = mlpStats;
+  const [c2, c1, cw] = cnnStats;
+  say('');
+  say(`ms/step, median of ${ROUNDS} rounds (tfjs-cpu: MLP 3 rounds of 1 step; CNN ${SKIP_CPU_CNN ? 'skipped (--skip-tfjs-cpu-cnn)' : 'one cold step'})`);
+  say('');
+  say('| model | tread 2T | tread 1T | tfjs-wasm | tfjs-cpu | tfjs-wasm / tread 2T | tfjs-cpu / tread 2T | 1T / 2T |');
+  say('|---|---|---|---|---|---|---|---|');
+  say(`| MLP 784-256-128-10, batch 128, Adam (${mlpOpt.name}) | ${fmt(m2)} | ${fmt(m1)} | ${fmt(mw)} | ${fmt(mlpCpu)} | ${ratio(mw, m2)} | ${ratio(mlpCpu, m2)} | ${(m1.median / m2.median).toFixed(2)} |`);
+  say(`| CNN 28x28x1, batch 64, SGD momentum (${cnnOpt.name}) | ${fmt(c2)} | ${fmt(c1)} | ${fmt(cw)} | ${fmt(cnnCpu)} | ${ratio(cw, c2)} | ${ratio(cnnCpu, c2)} | ${(c1.median / c2.median).toFixed(2)} |`);
+  say('');
+  const mlpOk = m2.median <= 4 && mw.median / m2.median >= 10;
+  const cnnOk = c2.median <= 25 && cw.median / c2.median >= 8;
+  say(`targets (2 threads): MLP <= 4 ms and >= 10x tfjs-wasm: ${mlpOk ? 'met' : 'NOT met'}; CNN <= 25 ms and >= 8x tfjs-wasm: ${cnnOk ? 'met' : 'NOT met'}`);
+  // Sanity: the models did train (loss finite) during the rounds.
+  const lastLoss = tMlp();
+  if (!Number.isFinite(lastLoss)) say(`warning: MLP loss is ${lastLoss}`);
+  const loadAfter = loadavg()[0];
+  say(`load avg after: ${loadAfter.toFixed(2)}; ${((performance.now() - started) / 1000).toFixed(0)} s`);
+
+  mkdirSync(resolve(here, 'results'), { recursive: true });
+  const out = {
+    bench: 'train',
+    unit: 'ms/step',
+    date: new Date().toISOString(),
+    node: process.version,
+    variant: info.variant,
+    poolThreads: info.poolThreads,
+    tfjs: tf.version_core,
+    rounds: ROUNDS,
+    loadAvg: { before: loadBefore, after: loadAfter },
+    notes: [
+      'tfjs-wasm Conv2DBackpropFilter registered by the benchmark (Transpose + Conv2D kernels of the wasm backend)',
+      ...(optNote ? [optNote] : []),
+      SKIP_CPU_CNN ? 'tfjs-cpu CNN skipped' : 'tfjs-cpu CNN: one cold step',
+    ],
+    mlp: { treadOpt: mlpOpt.name, tread2T: m2, tread1T: m1, tfjsWasm: mw, tfjsCpu: mlpCpu, tfjsWasmOverTread2T: mw.median / m2.median, targetMet: mlpOk },
+    cnn: { treadOpt: cnnOpt.name, tread2T: c2, tread1T: c1, tfjsWasm: cw, tfjsCpu: cnnCpu, tfjsWasmOverTread2T: cw.median / c2.median, targetMet: cnnOk },
+    table: lines,
+  };
+  writeFileSync(resolve(here, 'results/train.json'), JSON.stringify(out, null, 2) + '\n');
+  console.log(`\nwrote bench/results/train.json`);
+  process.exit(0);
+}
+
+await main();
