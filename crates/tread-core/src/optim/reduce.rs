@@ -31,13 +31,27 @@ pub fn first_nonfinite(x: &[f32]) -> Option<usize> {
     let first = AtomicUsize::new(usize::MAX);
     let xp = P::of(x);
     par_chunks(n, |s, e| {
-        // x·0 is NaN exactly for NaN and ±Inf; the sum of those stays NaN.
-        let mut acc = Simd::splat(0.0);
-        let mut acc1 = 0.0f32;
+        // x·0 is NaN exactly for NaN and ±Inf; the sum of those stays NaN. Four independent
+        // accumulators keep the loop bound by memory, not by the latency of the adds.
         let zero = Simd::splat(0.0);
+        let (mut a0, mut a1, mut a2, mut a3) = (zero, zero, zero, zero);
+        let mut acc1 = 0.0f32;
+        let mut i = s;
         unsafe {
-            lanes(s, e, |i| acc = acc.add(Simd::load(xp.f().add(i)).mul(zero)), |i| acc1 += *xp.f().add(i) * 0.0);
+            while i + 16 <= e {
+                let q = xp.f().add(i);
+                a0 = a0.add(Simd::load(q).mul(zero));
+                a1 = a1.add(Simd::load(q.add(4)).mul(zero));
+                a2 = a2.add(Simd::load(q.add(8)).mul(zero));
+                a3 = a3.add(Simd::load(q.add(12)).mul(zero));
+                i += 16;
+            }
+            while i < e {
+                acc1 += *xp.f().add(i) * 0.0;
+                i += 1;
+            }
         }
+        let acc = a0.add(a1).add(a2.add(a3));
         let mut lanes_out = [0f32; 4];
         unsafe { acc.store(lanes_out.as_mut_ptr()) };
         if lanes_out.iter().any(|v| v.is_nan()) || acc1.is_nan() {
