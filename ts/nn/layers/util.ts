@@ -5,6 +5,8 @@
 import { Shape, shapeStr, Tensor } from '../../tensor/tensor.js';
 import { stepsEnded } from '../../tensor/lifetime.js';
 import { DType } from '../../tensor/storage.js';
+import { defaultLayerInit_ } from '../init.js';
+import { manualSeed } from '../random.js';
 
 /** A new temporary (freed with its training step), as every layer output and gradient is. */
 export function temp(shape: Shape, dtype: DType = 'float32'): Tensor {
@@ -102,33 +104,18 @@ export { shapeStr };
 
 // ---- default initialisation (PyTorch's reset_parameters for Linear / Conv2d) ----
 
-let fallbackState = 0x2545f491;
-
-/** Uniform [0, 1) from a small seeded generator, used until ts/nn/random.ts provides one. */
-function fallbackUniform(): number {
-  let t = (fallbackState = (fallbackState + 0x6d2b79f5) | 0);
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-
-/** Reseeds the fallback generator (tests). */
-export function seedFallbackInit(seed: number): void {
-  fallbackState = seed | 0;
-}
-
-/** Fills `t` from U(-bound, bound). */
-export function uniformFill(t: Tensor, bound: number): void {
-  const d = t.f32;
-  for (let i = 0; i < d.length; i++) d[i] = (fallbackUniform() * 2 - 1) * bound;
+/**
+ * PyTorch's default for Linear/Conv2d: weight kaiming_uniform_(a=√5), i.e. U(±1/√fan_in),
+ * bias U(±1/√fan_in), drawn from the global generator (`manualSeed`, ts/nn/random).
+ */
+export function defaultInit(weight: Tensor, bias: Tensor | null, _fanIn?: number): void {
+  defaultLayerInit_(weight, bias);
 }
 
 /**
- * PyTorch's default for Linear/Conv2d: weight kaiming_uniform_(a=√5), i.e. U(±1/√fan_in),
- * bias U(±1/√fan_in).
+ * Seeds layer initialisation (kept for callers written before ts/nn/random existed): the same
+ * as `manualSeed(seed)`, which also seeds Dropout layers made afterwards.
  */
-export function defaultInit(weight: Tensor, bias: Tensor | null, fanIn: number): void {
-  const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-  uniformFill(weight, bound);
-  if (bias) uniformFill(bias, bound);
+export function seedFallbackInit(seed: number): void {
+  manualSeed(Math.abs(Math.trunc(seed)) % 2 ** 53);
 }
