@@ -32,7 +32,8 @@ import { firstNonFinite } from './state.js';
 import { entriesOf, type ModuleLike, type OptimizerLike, type SchedulerLike } from './types.js';
 import { noGrad } from '../autograd/engine.js';
 
-export type Batch = [Tensor, Tensor] | readonly [Tensor, Tensor];
+/** A batch: [inputs, targets] (extra fields are ignored). */
+export type Batch = readonly Tensor[];
 export type BatchSource = Iterable<Batch> | AsyncIterable<Batch>;
 
 /** A loss: a function or a module (e.g. nn.CrossEntropyLoss) mapping (output, target) to a scalar tensor. */

@@ -127,6 +127,8 @@ export class Monitor implements Callback {
       if (g > o.exploding) ctx.warn(`${ep}: gradient of '${name}' is exploding (‖g‖ = ${g.toExponential(2)}): lower the learning rate, clip gradients (clipGradNorm), or normalize the inputs`);
     }
     for (const [name, a] of this.ratioAcc) {
+      // The rule of thumb is about weights: biases and norm scales start near zero.
+      if ((this.params.find((p) => p[0] === name)?.[1].shape.length ?? 0) < 2) continue;
       const r = a.sum / a.n;
       if (r > o.updateRatio[1]) ctx.warn(`${ep}: updates to '${name}' are ${r.toExponential(1)} of its size (rule of thumb ~1e-3): the learning rate is probably too high`);
       else if (r < o.updateRatio[0] && r > 0) ctx.warn(`${ep}: updates to '${name}' are only ${r.toExponential(1)} of its size (rule of thumb ~1e-3): the learning rate is probably too low`);

@@ -1,7 +1,12 @@
 /**
  * Where checkpoints get the random-number state from, so a resumed run draws the same
  * shuffles, dropout masks and augmentations as an uninterrupted one.
+ *
+ * Saved per checkpoint: the global generator of ts/nn/random (manualSeed / nextSeed) and the
+ * stream positions of layers (Dropout). DataLoader shuffles and augmentations are functions
+ * of (seed, epoch, batch), so fit's `setEpoch` call is all they need.
  */
+import { globalRng } from '../nn/random.js';
 
 export interface RngStateSource {
   /** A JSON-serialisable snapshot of the generator. */
@@ -19,7 +24,7 @@ export function setDefaultRng(source: RngStateSource | null): void {
 /** tread's global generator (nn/random), unless replaced with setDefaultRng. */
 export function defaultRng(): RngStateSource | null {
   if (override !== undefined) return override;
-  return null;
+  return globalRng;
 }
 
 /**
