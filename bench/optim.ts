@@ -134,7 +134,7 @@ async function main(): Promise<void> {
         const v = tf.variable(tf.randomUniform([n], -1, 1, 'float32'), true, `p${n}`);
         const g = tf.randomUniform([n], -0.01, 0.01, 'float32');
         const adam = tf.train.adam(1e-3);
-        tfjsRun = () => tf.tidy(() => adam.applyGradients({ [v.name]: g }));
+        tfjsRun = () => tf.tidy(() => adam.applyGradients([{ name: v.name, tensor: g }]));
         tfjsCleanup = () => {
           adam.dispose();
           v.dispose();

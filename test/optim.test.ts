@@ -7,6 +7,7 @@ import { init, setThreads, wasm } from '../ts/runtime/wasm.js';
 import { tensor } from '../ts/tensor/create.js';
 import { liveStorage } from '../ts/tensor/storage.js';
 import { Tensor } from '../ts/tensor/tensor.js';
+import type { OptimizerLike } from '../ts/train/types.js';
 
 beforeAll(async () => {
   await init({ threads: 2 });
@@ -266,5 +267,45 @@ describe('optimizers: memory and threads', () => {
     const two = run(2);
     setThreads(2);
     expect(two).toEqual(one);
+  });
+});
+
+describe('optimizers: with LR schedulers and fit()', () => {
+  it('OneCycleLR writes lr and beta1 into Adam groups, and the step uses them', () => {
+    const w = param([8], 1);
+    const opt = new optim.Adam([w], { lr: 0.1 });
+    const sched = new optim.lrScheduler.OneCycleLR(opt, { maxLr: 1, totalSteps: 10 });
+    expect(opt.paramGroups[0].lr).toBeCloseTo(0.04, 12);
+    expect(opt.paramGroups[0].betas[0]).toBeCloseTo(0.95, 12);
+    // A twin Adam with the same lr/betas set by hand takes the same first step.
+    const twin = param([8], 1);
+    const ref = new optim.Adam([twin], { lr: opt.paramGroups[0].lr, betas: [...opt.paramGroups[0].betas] as [number, number] });
+    setGrads([w]);
+    setGrads([twin]);
+    opt.step();
+    ref.step();
+    expect(Array.from(w.f32)).toEqual(Array.from(twin.f32));
+    sched.step();
+    expect(opt.paramGroups[0].lr).toBeGreaterThan(0.04);
+    expect(opt.paramGroups[0].betas[0]).toBeLessThan(0.95);
+  });
+
+  it('CyclicLR cycles SGD momentum', () => {
+    const opt = new optim.SGD([param([4], 2)], { lr: 0.1, momentum: 0.9 });
+    const sched = new optim.lrScheduler.CyclicLR(opt, { baseLr: 0.01, maxLr: 0.1, stepSizeUp: 2 });
+    const seen: [number, number][] = [];
+    for (let i = 0; i < 4; i++) {
+      seen.push([opt.paramGroups[0].lr, opt.paramGroups[0].momentum]);
+      sched.step();
+    }
+    expect(seen.map(([lr]) => +lr.toFixed(6))).toEqual([0.01, 0.055, 0.1, 0.055]);
+    expect(seen.map(([, m]) => +m.toFixed(6))).toEqual([0.9, 0.85, 0.8, 0.85]);
+  });
+});
+
+describe('optimizers: fit() compatibility', () => {
+  it('an optimizer is an OptimizerLike (ts/train/types)', () => {
+    const o: OptimizerLike = new optim.RMSprop([param([2], 1)]);
+    expect(o.paramGroups[0].lr).toBe(0.01);
   });
 });
