@@ -354,4 +354,33 @@ describe('memory', () => {
     expect(memoryBuffer().byteLength).toBe(warm);
     expect(last).toBeLessThan(first * 0.1);
   });
+
+  it('a conv net with BatchNorm, pooling and Dropout also runs in flat memory', () => {
+    const model = new Sequential(
+      new Conv2d(1, 4, 3, { padding: 1 }), new BatchNorm2d(4), new A.ReLU(), new MaxPool2d(2),
+      new Conv2d(4, 8, 3), new A.ReLU(), new AvgPool2d(2), new Dropout(0.2), new Flatten(), new Linear(8, 3),
+    );
+    const lossFn = new Loss.CrossEntropyLoss({ labelSmoothing: 0.1 });
+    const x = rand([8, 1, 10, 10], 21);
+    x.requiresGrad = false;
+    const y = tensor(Int32Array.from({ length: 8 }, (_, i) => i % 3), [8]);
+    const params = model.parameters();
+    let warm = 0;
+    for (let step = 0; step < 1_000; step++) {
+      model.zeroGrad();
+      lossFn.forward(model.forward(x), y).backward();
+      noGrad(() => {
+        for (const p of params) {
+          const d = p.f32;
+          const g = p.grad!.f32;
+          for (let i = 0; i < d.length; i++) d[i] -= 0.01 * g[i];
+        }
+      });
+      if (step % 100 === 0) noGrad(() => model.eval().forward(x)); // an eval pass between steps
+      model.train();
+      endStep();
+      if (step === 50) warm = memoryBuffer().byteLength;
+    }
+    expect(memoryBuffer().byteLength).toBe(warm);
+  });
 });
