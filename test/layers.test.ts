@@ -127,8 +127,15 @@ describe('finite differences', () => {
 
   it('activation modules', () => {
     const x = rand([3, 5], 8, -2, 2);
-    const mods = [new A.ReLU(), new A.LeakyReLU(0.1), new A.ELU(0.7), new A.GELU(), new A.SiLU(), new A.Sigmoid(), new A.Tanh(), new A.Softplus(2, 5), new A.Softmax(1), new A.LogSoftmax(0)];
+    const mods = [new A.ReLU(), new A.LeakyReLU(0.1), new A.ELU(0.7), new A.GELU(), new A.GELU('tanh'), new A.SiLU(), new A.Sigmoid(), new A.Tanh(), new A.Softplus(2, 5), new A.Softmax(1), new A.LogSoftmax(0)];
     for (const m of mods) expectFd(fdCheck(() => m.forward(x), [x], { eps: 1e-3 }));
+  });
+
+  it('GELU tanh approximation matches its formula', () => {
+    const x = tensor([-3, -1, -0.2, 0, 0.5, 2.5]);
+    const y = new A.GELU('tanh').forward(x).toArray();
+    const k = Math.sqrt(2 / Math.PI);
+    Array.from(x.f32).forEach((v, i) => expect(y[i]).toBeCloseTo(0.5 * v * (1 + Math.tanh(k * (v + 0.044715 * v ** 3))), 5));
   });
 
   it('losses, every reduction', () => {

@@ -3,6 +3,7 @@
  * work in wasm and record their backward).
  */
 import * as F from '../../ops/activation.js';
+import { add, mul } from '../../ops/arith.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 
@@ -37,12 +38,21 @@ export class ELU extends Module {
 }
 
 export class GELU extends Module {
-  constructor(readonly approximate: 'none' = 'none') {
+  /** 'none': the exact erf form (one wasm kernel); 'tanh': PyTorch's tanh approximation. */
+  constructor(readonly approximate: 'none' | 'tanh' = 'none') {
     super();
-    if (approximate !== 'none') throw new Error(`GELU: approximate='${approximate}' is not supported (only 'none', the exact erf form)`);
+    if (approximate !== 'none' && approximate !== 'tanh') throw new Error(`GELU: approximate must be 'none' or 'tanh', got '${approximate}'`);
+  }
+  override extraRepr(): string {
+    return this.approximate === 'none' ? '' : `approximate='${this.approximate}'`;
   }
   forward(x: Tensor): Tensor {
-    return F.gelu(x);
+    if (this.approximate === 'none') return F.gelu(x);
+    // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), composed from ops (autograd follows).
+    const k = Math.sqrt(2 / Math.PI);
+    const x3 = mul(mul(x, x), x);
+    const inner = mul(add(x, mul(x3, 0.044715)), k);
+    return mul(mul(x, 0.5), add(F.tanh(inner), 1));
   }
 }
 
