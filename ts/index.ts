@@ -11,7 +11,16 @@
  *   data     (datasets, loaders, scalers, augmentation) ts/data
  *   train    (fit, callbacks, checkpoints, monitoring) ts/train
  */
-export { init, runtimeInfo, setThreads, getThreads, memoryBytes } from './runtime/wasm.js';
+import { init as initRuntime } from './runtime/wasm.js';
+import * as initializers from './nn/init.js';
+
+/**
+ * `await tread.init()` starts the runtime (see ts/runtime/wasm.ts); the same name also
+ * carries PyTorch's torch.nn.init functions: `tread.init.kaimingUniform_(w)` (also
+ * `tread.nn.init`).
+ */
+export const init: typeof initRuntime & typeof initializers = Object.assign(initRuntime, initializers);
+export { runtimeInfo, setThreads, getThreads, memoryBytes } from './runtime/wasm.js';
 export type { InitOptions, RuntimeInfo } from './runtime/wasm.js';
 export { Tensor, shapeSize } from './tensor/tensor.js';
 export type { Shape } from './tensor/tensor.js';
