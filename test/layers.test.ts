@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { noGrad } from '../ts/autograd/engine.js';
-import { init, memoryBuffer } from '../ts/runtime/wasm.js';
+import { init, memoryBuffer, wasm } from '../ts/runtime/wasm.js';
 import { tensor } from '../ts/tensor/create.js';
 import { endStep } from '../ts/tensor/lifetime.js';
 import { Tensor } from '../ts/tensor/tensor.js';
@@ -62,6 +62,41 @@ describe('finite differences', () => {
     const x = rand([2, 2, 6, 7], 3);
     for (const m of [new MaxPool2d(2), new MaxPool2d(3, { stride: 2, padding: 1 }), new AvgPool2d(2), new AvgPool2d(3, { stride: 2, padding: 1 }), new AvgPool2d(3, { stride: 2, padding: 1, countIncludePad: false })]) {
       expectFd(fdCheck(() => m.forward(x), [x], { eps: 1e-3 }));
+    }
+  });
+
+  it('Conv2d kernels match the direct-loop reference on 2 threads (batch split in chunks)', () => {
+    const geos = [
+      [8, 5, 13, 11, 16, 3, 2, 2, 1, 1, 2],
+      [12, 4, 9, 10, 16, 3, 3, 1, 1, 0, 0],
+      [12, 3, 7, 7, 5, 1, 1, 1, 1, 0, 0], // (the first two are big enough to split the batch)
+    ];
+    for (const g of geos) {
+      const [n, c, h, w, oc, kh, kw, sh, sw, ph, pw] = g;
+      const oh = Math.floor((h + 2 * ph - kh) / sh) + 1;
+      const ow = Math.floor((w + 2 * pw - kw) / sw) + 1;
+      const x = rand([n, c, h, w], 40);
+      const wt = rand([oc, c, kh, kw], 41);
+      const b = rand([oc], 42);
+      const dy = rand([n, oc, oh, ow], 43);
+      const cols = Tensor.empty([c * kh * kw * n * oh * ow]);
+      const [y, yr] = [Tensor.empty([n * oc * oh * ow]), Tensor.empty([n * oc * oh * ow])];
+      wasm().tread_conv2d_forward(...g, x.ptr, wt.ptr, b.ptr, y.ptr, cols.ptr);
+      wasm().tread_conv2d_forward_ref(...g, x.ptr, wt.ptr, b.ptr, yr.ptr);
+      const close = (a: Float32Array, r: Float32Array, what: string) => {
+        let worst = 0;
+        r.forEach((v, i) => (worst = Math.max(worst, Math.abs(a[i] - v) / (1 + Math.abs(v)))));
+        expect(`${what} ${g}: ${worst < 1e-4 ? 'ok' : worst}`).toBe(`${what} ${g}: ok`);
+      };
+      close(y.f32, yr.f32, 'y');
+      const [dx, dw, db] = [Tensor.empty(x.shape), Tensor.empty(wt.shape), Tensor.empty([oc])];
+      const [dxr, dwr, dbr] = [Tensor.empty(x.shape), Tensor.empty(wt.shape), Tensor.empty([oc])];
+      wasm().tread_conv2d_backward(...g, cols.ptr, wt.ptr, dy.ptr, dw.ptr, 0, db.ptr, 0, dx.ptr);
+      wasm().tread_conv2d_backward_ref(...g, x.ptr, wt.ptr, dy.ptr, dxr.ptr, dwr.ptr, dbr.ptr);
+      close(dx.f32, dxr.f32, 'dx');
+      close(dw.f32, dwr.f32, 'dw');
+      close(db.f32, dbr.f32, 'db');
+      [x, wt, b, dy, cols, y, yr, dx, dw, db, dxr, dwr, dbr].forEach((t) => t.dispose());
     }
   });
 
