@@ -28,7 +28,7 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
   { group: 'Model', flag: 'dropout', type: 'number', default: -1, help: 'dropout before the output layer (default 0.25 for the CNN, 0.2 for the MLP)' },
   { group: 'Model', flag: 'batchnorm', type: 'boolean', default: true, help: 'batch normalization after each conv/hidden layer (--no-batchnorm to disable)' },
   { group: 'Training', flag: 'epochs', type: 'int', default: 0, help: 'epochs (default 4 on mnist, 15 on fashion-mnist)' },
-  { group: 'Training', flag: 'batch-size', type: 'int', default: 64, help: 'batch size' },
+  { group: 'Training', flag: 'batch-size', type: 'int', default: 0, help: 'batch size (default 64 on mnist, 128 on fashion-mnist)' },
   { group: 'Training', flag: 'optimizer', type: 'string', default: 'adam', choices: ['sgd', 'adam', 'adamw', 'rmsprop'], help: 'optimizer' },
   { group: 'Training', flag: 'lr', type: 'number', default: 0, help: 'learning rate (peak for onecycle; default 3e-3 adam/adamw, 1e-3 rmsprop, 0.05 sgd)' },
   { group: 'Training', flag: 'momentum', type: 'number', default: 0.9, help: 'SGD momentum (nesterov)' },

@@ -42,7 +42,8 @@ export interface Run {
 export function resolveDefaults(a: TrainArgs): TrainArgs {
   const args = { ...a };
   const fashion = args.data === 'fashion-mnist';
-  if (!args.epochs) args.epochs = fashion ? 10 : 10;
+  if (!args.epochs) args.epochs = 10;
+  if (!args.batchSize) args.batchSize = fashion ? 128 : 64;
   if (!args.lr) args.lr = args.optimizer === 'sgd' ? 0.05 : args.optimizer === 'rmsprop' ? 1e-3 : 3e-3;
   if (!args.width) args.width = args.model === 'cnn' ? (fashion ? 32 : 16) : 256;
   if (!args.depth) args.depth = 2;
