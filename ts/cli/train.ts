@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { init, runtimeInfo } from '../runtime/wasm.js';
 import type { Callback, TrainContext } from '../train/callbacks.js';
-import { saveWeights } from '../train/checkpoint.js';
+import { fromJSONSafe, readCheckpointFile, saveWeights } from '../train/checkpoint.js';
 import { EarlyStopping } from '../train/early_stopping.js';
 import { evaluate, fit } from '../train/fit.js';
 import { ModelCheckpoint, resumeFrom, type ResumeState } from '../train/model_checkpoint.js';
@@ -39,6 +39,31 @@ function epochPrinter(valName: string, log: (s: string) => void): Callback {
       log(parts.join('  '));
     },
   };
+}
+
+/** Options that must match the run being resumed (they shape the model, data or schedule). */
+const MUST_MATCH = ['data', 'model', 'width', 'depth', 'batchnorm', 'dropout', 'optimizer', 'schedule', 'batchSize', 'limit', 'valFraction', 'augment', 'seed'];
+
+/** Why the checkpoint cannot be resumed with these options, or null. */
+async function checkResumable(file: string, args: TrainArgs): Promise<string | null> {
+  let saved: TrainArgs | undefined;
+  let done = 0;
+  try {
+    const f = await readCheckpointFile(file);
+    const t = fromJSONSafe(f.metadata['tread.training'] ?? '{}');
+    saved = t?.extra?.args;
+    done = t?.epoch ?? 0;
+  } catch (e) {
+    return (e as Error).message;
+  }
+  if (!saved) return null;
+  const diffs = MUST_MATCH.filter((k) => saved![k] !== undefined && saved![k] !== args[k]).map((k) => `--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} was ${saved![k]}, now ${args[k]}`);
+  if (diffs.length) return `the checkpoint was trained with other options: ${diffs.join('; ')}. Resume with the same options (or train into another --out).`;
+  if (['onecycle', 'cosine', 'step'].includes(String(args.schedule)) && saved.epochs !== args.epochs) {
+    return `the ${args.schedule} schedule was planned for ${saved.epochs} epochs; resume continues that plan, so pass --epochs ${saved.epochs} (to train further after a finished run, start a new run from its weights instead).`;
+  }
+  if (done >= Number(args.epochs)) return `the checkpoint has already completed ${done} of ${args.epochs} epochs: nothing to resume.`;
+  return null;
 }
 
 export async function trainCommand(argv: string[]): Promise<number> {
@@ -81,6 +106,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const monitor = args.monitor ? new Monitor() : null;
   let resume: ResumeState | null = null;
   if (args.resume) {
+    const problem = await checkResumable(ckptFile, args);
+    if (problem) {
+      process.stderr.write(`tread train --resume: ${problem}\n`);
+      return 2;
+    }
     resume = await resumeFrom(ckptFile, { model: run.model, optimizer: run.optimizer, scheduler: run.scheduler, earlyStopping });
     log(`resuming from ${ckptFile}: ${resume.initialEpoch} epoch(s) done, continuing to ${args.epochs}`);
   }

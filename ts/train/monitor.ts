@@ -238,7 +238,8 @@ export function diagnose(history: History, options: DiagnoseOptions = {}): Diagn
     let best = 0;
     valLoss.forEach((v, i) => (v < valLoss[best] ? (best = i) : 0));
     const n = valLoss.length;
-    if (best <= n - 3 && trainLoss[n - 1] < trainLoss[best]) {
+    // A rise of more than 5% above the minimum, kept for 2+ epochs, counts (not noise).
+    if (best <= n - 3 && valLoss[n - 1] > valLoss[best] * 1.05 && trainLoss[n - 1] < trainLoss[best]) {
       highVariance = true;
       lines.push(`validation loss was lowest at epoch ${best + 1} and has risen since, while the training loss kept falling`);
     }
