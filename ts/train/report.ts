@@ -51,7 +51,7 @@ export function lineChart(title: string, series: Series[], options: { logY?: boo
   const m = { l: 62, r: 12, t: 28, b: 40 };
   const legendRows = Math.ceil(series.length / 3);
   const plotH = H - m.t - m.b;
-  const totalH = H + legendRows * 16;
+  const totalH = H + legendRows * 16 + 10;
   const logY = options.logY ?? false;
   const tr = (v: number) => (logY ? (v > 0 ? Math.log10(v) : NaN) : v);
   const n = Math.max(0, ...series.map((s) => s.values.length));
@@ -115,7 +115,7 @@ export function lineChart(title: string, series: Series[], options: { logY?: boo
     const col = si % 3;
     const row = Math.floor(si / 3);
     const lx = m.l + col * (plotW / 3);
-    const ly = H + row * 16 - 4;
+    const ly = H + row * 16 + 8;
     parts.push(`<line x1="${lx}" x2="${lx + 18}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="2"${dash}/>`);
     const label = s.name.length > 28 ? `${s.name.slice(0, 27)}…` : s.name;
     parts.push(`<text x="${lx + 22}" y="${ly}" font-size="11">${escapeHtml(label)}</text>`);
