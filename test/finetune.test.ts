@@ -6,6 +6,7 @@ import { init } from '../ts/runtime/wasm.js';
 import { saveWeights } from '../ts/train/checkpoint.js';
 import { fit } from '../ts/train/fit.js';
 import { freeze, loadPretrained, paramGroupsByPrefix, replaceLastLayer, trainableParameters, trainableSummary, unfreeze } from '../ts/train/finetune.js';
+import * as nn from '../ts/nn/index.js';
 import { blobs, crossEntropy, Linear, Loader, ReLU, Rng, Sequential, SGD } from './helpers/toy.js';
 
 beforeAll(async () => {
@@ -66,5 +67,16 @@ describe('fine-tuning', () => {
     const r = await loadPretrained(m2, file, { strict: false });
     expect(r.missing).toEqual(['3.weight', '3.bias']);
     expect(m2.stateDict().get('0.weight')!.toArray()).toEqual(src.stateDict().get('0.weight')!.toArray());
+  });
+
+  it('works on nn.Sequential: replace the head, freeze a submodule, per-group learning rates', () => {
+    const m = new nn.Sequential(new nn.Linear(4, 8), new nn.ReLU(), new nn.Sequential(new nn.Linear(8, 8), new nn.ReLU()), new nn.Linear(8, 3));
+    const old = replaceLastLayer(m, new nn.Linear(8, 6));
+    expect(old).toBeInstanceOf(nn.Linear);
+    expect(m.stateDict().get('3.weight')!.shape).toEqual([6, 8]);
+    expect(m.at(-1)).toBeInstanceOf(nn.Linear);
+    expect(freeze(m, '2')).toEqual(['2.0.weight', '2.0.bias']);
+    const groups = paramGroupsByPrefix(m, [{ prefix: '3', lr: 0.1 }], { lr: 0.001 });
+    expect(groups.map((g) => g.names)).toEqual([['3.weight', '3.bias'], ['0.weight', '0.bias']]);
   });
 });
