@@ -312,6 +312,10 @@ describe('checkpoints', () => {
     const loaded = await loadCheckpoint(file, { model: t });
     expect(loaded.training.epoch).toBe(7);
     expect(values(t)).toEqual(values(m));
+    // The dead writer's temporary file is removed by the next successful save.
+    expect(tempOf()).toBeDefined();
+    await saveCheckpoint(file, { model: m, training: { epoch: 8, globalStep: 80 } });
+    expect(tempOf()).toBeUndefined();
   }, 120_000);
 
   it('atomicWriteFile creates missing folders', async () => {

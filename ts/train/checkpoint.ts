@@ -21,7 +21,7 @@
  */
 import { tensor } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
-import { atomicWriteFile, readFileBytes, type AtomicWriteOptions } from './atomic.js';
+import { atomicWriteFile, readFileBytes, removeStaleTemps, type AtomicWriteOptions } from './atomic.js';
 import { History } from './callbacks.js';
 import { parseSafetensors, serializeSafetensors, SafetensorsError, type SafeTensor, type SafeTensorInput, type SafetensorsFile } from './safetensors.js';
 import { restoreState, snapshotState } from './state.js';
@@ -155,6 +155,8 @@ export function encodeCheckpoint(opts: SaveCheckpointOptions): Uint8Array {
 export async function saveCheckpoint(file: string, opts: SaveCheckpointOptions): Promise<void> {
   const bytes = encodeCheckpoint(opts);
   await atomicWriteFile(file, bytes, opts);
+  // Temporary files of writers that died mid-save (their process is gone) are clutter now.
+  await removeStaleTemps(file);
 }
 
 /** Saves only the model's state dict (a plain PyTorch-compatible safetensors file), atomically. */
