@@ -21,6 +21,8 @@
  * to the last good state (taken at the start and after every finite epoch) and the result
  * says which layer first went non-finite.
  */
+import { clipGradNorm_, clipGradValue_, gradNorm } from '../optim/clip.js';
+import { l1Penalty, l2Penalty } from '../optim/penalty.js';
 import { tidy } from '../tensor/lifetime.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { runHook, History, type Callback, type EpochLogs, type TrainContext } from './callbacks.js';
@@ -147,52 +149,10 @@ function paramsOf(optimizer: OptimizerLike): Tensor[] {
   return optimizer.paramGroups.flatMap((g) => g.params);
 }
 
-/** Total gradient norm over the optimizer's parameters (p-norm; Infinity for max). */
-export function gradNorm(params: Tensor[], normType = 2): number {
-  let acc = 0;
-  for (const p of params) {
-    if (!p.grad || p.grad.isFreed) continue;
-    const g = p.grad.f32;
-    if (normType === Infinity) for (let i = 0; i < g.length; i++) acc = Math.max(acc, Math.abs(g[i]));
-    else if (normType === 2) for (let i = 0; i < g.length; i++) acc += g[i] * g[i];
-    else for (let i = 0; i < g.length; i++) acc += Math.abs(g[i]) ** normType;
-  }
-  if (Number.isNaN(acc)) return NaN;
-  return normType === Infinity ? acc : normType === 2 ? Math.sqrt(acc) : acc ** (1 / normType);
-}
-
-/** Scales gradients so their total norm is at most maxNorm (as torch.nn.utils.clip_grad_norm_). Returns the norm before. */
-export function clipGradNormInPlace(params: Tensor[], maxNorm: number, normType = 2): number {
-  // PyTorch: per-tensor norms in float32, then the norm of the norms.
-  const norms: number[] = [];
-  for (const p of params) {
-    if (!p.grad || p.grad.isFreed) continue;
-    norms.push(gradNorm([p], normType));
-  }
-  let total: number;
-  if (normType === Infinity) total = norms.length ? Math.max(...norms) : 0;
-  else total = Math.fround(norms.reduce((a, n) => a + Math.fround(n) ** normType, 0) ** (1 / normType));
-  const coef = Math.fround(maxNorm / (total + 1e-6));
-  if (coef < 1) {
-    for (const p of params) {
-      if (!p.grad || p.grad.isFreed) continue;
-      const g = p.grad.f32;
-      for (let i = 0; i < g.length; i++) g[i] *= coef;
-    }
-  }
-  return total;
-}
-
-export function clipGradValueInPlace(params: Tensor[], clip: number): void {
-  for (const p of params) {
-    if (!p.grad || p.grad.isFreed) continue;
-    const g = p.grad.f32;
-    for (let i = 0; i < g.length; i++) g[i] = g[i] > clip ? clip : g[i] < -clip ? -clip : g[i];
-  }
-}
-
 /**
- * Adds the L1/L2 penalty gradients and returns the penalty value (added to the logged loss).
+ * Adds the L1/L2 penalty gradients (optim's wasm kernels) and returns the penalty value
+ * (added to the logged loss). Weights only (2+ dimensions) unless `all`; a group's own
+ * `l1` / `l2` overrides the defaults; parameters without a gradient are left alone.
  */
 function applyPenalties(optimizer: OptimizerLike, l1: number, l2: number, all: boolean): number {
   let penalty = 0;
@@ -200,21 +160,8 @@ function applyPenalties(optimizer: OptimizerLike, l1: number, l2: number, all: b
     const a = typeof g.l1 === 'number' ? g.l1 : l1;
     const b = typeof g.l2 === 'number' ? g.l2 : l2;
     if (a === 0 && b === 0) continue;
-    for (const p of g.params) {
-      if (!all && p.shape.length < 2) continue;
-      const w = p.f32;
-      let s1 = 0;
-      let s2 = 0;
-      for (let i = 0; i < w.length; i++) {
-        s1 += Math.abs(w[i]);
-        s2 += w[i] * w[i];
-      }
-      penalty += a * s1 + b * s2;
-      if (!p.grad || p.grad.isFreed) continue;
-      const gr = p.grad.f32;
-      const w2 = p.f32;
-      for (let i = 0; i < gr.length; i++) gr[i] += a * Math.sign(w2[i]) + 2 * b * w2[i];
-    }
+    const params = g.params.filter((p) => (all || p.shape.length >= 2) && p.grad !== null && !p.grad.isFreed);
+    penalty += l1Penalty(params, a) + l2Penalty(params, b);
   }
   return penalty;
 }
@@ -402,8 +349,8 @@ export async function fit(model: ModuleLike, options: FitOptions): Promise<FitRe
           break;
         }
       }
-      if (clipNorm) clipGradNormInPlace(params, clipNorm.maxNorm, clipNorm.normType);
-      if (options.clipGradValue !== undefined) clipGradValueInPlace(params, options.clipGradValue);
+      if (clipNorm) clipGradNorm_(params, clipNorm.maxNorm, clipNorm.normType ?? 2);
+      if (options.clipGradValue !== undefined) clipGradValue_(params, options.clipGradValue);
       // Metrics read this batch's output before the update, as the loss is.
       lossMean.add(lossValue, ctx.batchSize);
       for (const m of metrics) m.update(out, y);

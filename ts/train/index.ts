@@ -2,7 +2,8 @@
  * ts/train: fit, callbacks, metrics, early stopping, checkpoints (safetensors), fine-tuning,
  * monitoring and the HTML report.
  */
-export { fit, evaluate, gradNorm, locateNonFinite, formatEpoch, defaultSchedulerInterval, isPlateauScheduler } from './fit.js';
+export { gradNorm } from '../optim/clip.js';
+export { fit, evaluate, locateNonFinite, formatEpoch, defaultSchedulerInterval, isPlateauScheduler } from './fit.js';
 export type { FitOptions, FitResult, NonFiniteReport, Batch, BatchSource, LossFn } from './fit.js';
 export { History, runHook, lambdaCallback, StopAtValue } from './callbacks.js';
 export type { Callback, TrainContext, EpochLogs, HookName } from './callbacks.js';
