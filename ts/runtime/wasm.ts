@@ -156,7 +156,8 @@ async function doInit(options: InitOptions): Promise<RuntimeInfo> {
   const bytes = await loadBytes('tread-simd-threads', options.wasmDir);
   const module = await WebAssembly.compile(bytes);
   const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true } as any);
-  const pool = await startWorkers(threads);
+  // The calling thread takes tasks too (crates/tread-core/src/parallel.rs): threads - 1 workers.
+  const pool = await startWorkers(threads - 1);
   let next = 0;
   const instance = await WebAssembly.instantiate(module, {
     env: { memory },
@@ -179,7 +180,7 @@ async function doInit(options: InitOptions): Promise<RuntimeInfo> {
       return w.start({ type: 'init', module, memory, stackTop: stack + WORKER_STACK, tls });
     }),
   );
-  if (exp.tread_pool_init(threads) !== 0) throw new Error('tread: the thread pool could not be built');
+  if (exp.tread_pool_init(threads - 1) !== 0) throw new Error('tread: the thread pool could not be built');
   exp.tread_set_threads(threads);
   info = { variant: 'tread-simd-threads', poolThreads: threads, threads, note };
   return { ...info };

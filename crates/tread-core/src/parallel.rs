@@ -1,9 +1,16 @@
 //! Work splitting over the thread pool.
 //!
 //! Kernels never talk to rayon directly: they ask `for_each_task` to run `n` independent
-//! tasks. With the `threads` feature and more than one active thread the tasks go to the
-//! rayon pool; otherwise they run in order on the calling thread. The number of active
-//! threads is a runtime setting, so one build can be measured on 1 and on 2 threads.
+//! tasks. With the `threads` feature and more than one active thread, the calling thread and
+//! up to `threads() - 1` pool workers take tasks from one shared counter; otherwise the tasks
+//! run in order on the calling thread. The number of active threads is a runtime setting,
+//! so one build can be measured on 1 and on 2 threads.
+//!
+//! Why the caller works too: in wasm the caller is the JS main thread, and a hand-off to the
+//! pool and back costs two cross-thread wake-ups (tens of microseconds each). With the
+//! caller taking tasks itself, the pool is woken once, the caller starts at once, and it
+//! never sleeps waiting: a training step's many mid-sized products gain from a second
+//! thread instead of losing to the hand-offs. The pool therefore has `threads - 1` workers.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -26,14 +33,77 @@ where
 {
     #[cfg(feature = "threads")]
     {
-        if n > 1 && threads() > 1 {
-            use rayon::prelude::*;
-            (0..n).into_par_iter().for_each(|i| f(i));
+        let helpers = threads().min(n) - 1;
+        if n > 1 && helpers > 0 {
+            shared::run(n, helpers, &f);
             return;
         }
     }
     for i in 0..n {
         f(i);
+    }
+}
+
+#[cfg(feature = "threads")]
+mod shared {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// What a pool job shares with the caller. It lives in an `Arc`, so a job that starts
+    /// after the work is over only reads these counters, never the caller's stack.
+    struct Work {
+        n: usize,
+        next: AtomicUsize,
+        done: AtomicUsize,
+        /// `&F` with its lifetime erased; only dereferenced after claiming a task < n, and
+        /// the caller does not return before every claimed task is done.
+        task: usize,
+        call: unsafe fn(usize, usize),
+    }
+
+    unsafe fn call_task<F: Fn(usize)>(task: usize, i: usize) {
+        (*(task as *const F))(i)
+    }
+
+    fn drain(w: &Work) {
+        loop {
+            let i = w.next.fetch_add(1, Ordering::AcqRel);
+            if i >= w.n {
+                return;
+            }
+            unsafe { (w.call)(w.task, i) };
+            w.done.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    /// Waits for claimed tasks even when the caller's own task panics (native tests).
+    struct WaitOnDrop<'a>(&'a Work);
+    impl Drop for WaitOnDrop<'_> {
+        fn drop(&mut self) {
+            let w = self.0;
+            // Stop further claims, then wait for the ones in flight.
+            let claimed = w.next.swap(usize::MAX / 2, Ordering::AcqRel).min(w.n);
+            while w.done.load(Ordering::Acquire) < claimed {
+                std::hint::spin_loop();
+            }
+        }
+    }
+
+    pub(super) fn run<F: Fn(usize) + Sync + Send>(n: usize, helpers: usize, f: &F) {
+        let work = Arc::new(Work {
+            n,
+            next: AtomicUsize::new(0),
+            done: AtomicUsize::new(0),
+            task: f as *const F as usize,
+            call: call_task::<F>,
+        });
+        for _ in 0..helpers {
+            let w = Arc::clone(&work);
+            rayon::spawn(move || drain(&w));
+        }
+        let guard = WaitOnDrop(&work);
+        drain(&work);
+        drop(guard);
     }
 }
 
