@@ -8,7 +8,6 @@
  * Without `manualSeed` the generator starts from a fixed seed (never the clock), so runs
  * repeat by default. `getRngState()` / `setRngState()` snapshot it for checkpoints.
  */
-import { seedDropout } from './layers/dropout.js';
 
 /** The seed used before any manualSeed call. */
 export const DEFAULT_SEED = 0x5eed_7ead;
@@ -43,6 +42,22 @@ export function manualSeed(s: number): void {
   seed = (fmix32((s >>> 0) ^ 0x9e37_79b9) ^ fmix32(Math.floor(s / 4294967296) + 0x7f4a_7c15)) >>> 0;
   counter = 0;
   seedDropout(seed);
+}
+
+// Dropout layers made without their own seed take the n-th seed of this stream, reset by
+// manualSeed / seedDropout (kept apart from nextSeed so initialisation draws do not shift it).
+let dropoutSeed = 0x5eed;
+let dropoutLayers = 0;
+
+/** Seeds Dropout layers made from now on without their own seed. */
+export function seedDropout(s: number): void {
+  dropoutSeed = s >>> 0;
+  dropoutLayers = 0;
+}
+
+/** The seed of the next Dropout layer made without its own seed. */
+export function nextDropoutSeed(): number {
+  return (Math.imul(dropoutSeed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(++dropoutLayers, 0xc2b2ae35)) >>> 0;
 }
 
 /** The next 32-bit seed from the global generator (for one fill, one layer, one shuffle). */

@@ -9,16 +9,9 @@ import { isGradEnabled, record } from '../../autograd/engine.js';
 import { wasm } from '../../runtime/wasm.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
+import { nextDropoutSeed } from '../random.js';
 import { checkFloat, ReusableBuffer, temp } from './util.js';
 
-let globalSeed = 0x5eed;
-let instances = 0;
-
-/** Seeds Dropout layers made from now on without their own seed (see also ts/nn/random). */
-export function seedDropout(seed: number): void {
-  globalSeed = seed >>> 0;
-  instances = 0;
-}
 
 export interface DropoutOptions {
   /** Seed of this layer's masks (default: drawn from the global seed). */
@@ -39,7 +32,7 @@ export class Dropout extends Module {
   ) {
     super();
     if (!(p >= 0 && p <= 1)) throw new Error(`Dropout: p must be between 0 and 1, got ${p}`);
-    this.seed = options.seed !== undefined ? options.seed >>> 0 : (Math.imul(globalSeed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(++instances, 0xc2b2ae35)) >>> 0;
+    this.seed = options.seed !== undefined ? options.seed >>> 0 : nextDropoutSeed();
   }
 
   override extraRepr(): string {

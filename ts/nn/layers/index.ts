@@ -7,6 +7,7 @@ export type { PoolOptions, AvgPoolOptions } from './pool.js';
 export { Flatten } from './flatten.js';
 export { BatchNorm1d, BatchNorm2d } from './batchnorm.js';
 export type { BatchNormOptions } from './batchnorm.js';
-export { Dropout, seedDropout } from './dropout.js';
+export { Dropout } from './dropout.js';
+export { seedDropout } from '../random.js';
 export type { DropoutOptions } from './dropout.js';
 export { ReLU, LeakyReLU, ELU, GELU, SiLU, Sigmoid, Tanh, Softplus, Softmax, LogSoftmax, Identity } from './activation.js';
