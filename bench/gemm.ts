@@ -6,6 +6,7 @@
  *
  *   npm run bench:gemm            (TREAD_BENCH_QUICK=1 for a short run)
  */
+import { measureRates, type Rate } from './harness.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
@@ -30,32 +31,10 @@ const FORMS: { form: Form; ta: boolean; tb: boolean }[] = [
   { form: 'AtBt', ta: true, tb: true },
 ];
 
-interface Stat { best: number; median: number } // GFLOP/s
+type Stat = Rate; // GFLOP/s
 
-/**
- * Times each of `fns` in `rounds` rounds of at least `roundMs` (and at least one call),
- * alternating between them round by round so that they all see the same machine load.
- */
 function measure(flops: number, fns: (() => void)[], rounds = ROUNDS, roundMs = ROUND_MS): Stat[] {
-  const rates: number[][] = fns.map(() => []);
-  for (const fn of fns) fn(); // warm-up (and wasm tier-up)
-  for (let r = 0; r < rounds; r++) {
-    fns.forEach((fn, i) => {
-      let calls = 0;
-      const t0 = performance.now();
-      let t = t0;
-      do {
-        fn();
-        calls++;
-        t = performance.now();
-      } while (t - t0 < roundMs);
-      rates[i].push((flops * calls) / ((t - t0) * 1e6));
-    });
-  }
-  return rates.map((v) => {
-    v.sort((x, y) => x - y);
-    return { best: v[v.length - 1], median: v[Math.floor(v.length / 2)] };
-  });
+  return measureRates(flops, fns, rounds, roundMs);
 }
 
 function randomFill(a: Float32Array, seed: number): void {

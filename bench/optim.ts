@@ -16,6 +16,7 @@
  *
  *   npm run bench:optim            (TREAD_BENCH_QUICK=1 for a short run)
  */
+import { measureRates } from './harness.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
@@ -43,28 +44,9 @@ interface Stat {
   ms: number;
 }
 
-/** Times each of `fns` in alternating rounds of at least `roundMs` (and at least one call). */
+/** GB/s of each of `fns` (alternating rounds), with ms per call in the best round. */
 function measure(bytes: number, fns: (() => void)[], rounds = ROUNDS, roundMs = ROUND_MS): Stat[] {
-  const rates: number[][] = fns.map(() => []);
-  for (const fn of fns) fn(); // warm-up: state allocation, tier-up
-  for (let r = 0; r < rounds; r++) {
-    fns.forEach((fn, i) => {
-      let calls = 0;
-      const t0 = performance.now();
-      let t = t0;
-      do {
-        fn();
-        calls++;
-        t = performance.now();
-      } while (t - t0 < roundMs);
-      rates[i].push((bytes * calls) / ((t - t0) * 1e6));
-    });
-  }
-  return rates.map((v) => {
-    v.sort((x, y) => x - y);
-    const best = v[v.length - 1];
-    return { best, median: v[Math.floor(v.length / 2)], ms: bytes / (best * 1e6) };
-  });
+  return measureRates(bytes, fns, rounds, roundMs).map((r) => ({ ...r, ms: bytes / (r.best * 1e6) }));
 }
 
 function fill(t: Tensor, seed: number, scale: number): void {
