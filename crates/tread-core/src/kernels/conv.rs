@@ -14,6 +14,7 @@
 //! (One GEMM over the whole batch streams its operands through memory and measured about
 //! half as fast on the 2-core dev machine.)
 
+use super::window::out_size;
 use crate::kernels::gemm::sgemm;
 use crate::parallel::{self, SharedMut};
 
@@ -36,12 +37,10 @@ pub struct ConvShape {
 impl ConvShape {
     /// Output height (0 when the kernel does not fit).
     pub fn oh(&self) -> usize {
-        let span = self.h + 2 * self.ph;
-        if span < self.kh || self.sh == 0 { 0 } else { (span - self.kh) / self.sh + 1 }
+        out_size(self.h, self.ph, self.kh, self.sh)
     }
     pub fn ow(&self) -> usize {
-        let span = self.w + 2 * self.pw;
-        if span < self.kw || self.sw == 0 { 0 } else { (span - self.kw) / self.sw + 1 }
+        out_size(self.w, self.pw, self.kw, self.sw)
     }
     pub fn ohw(&self) -> usize {
         self.oh() * self.ow()

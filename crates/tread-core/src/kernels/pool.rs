@@ -4,6 +4,7 @@
 //! the index of the winning input within its plane (`iy·w + ix`); its backward scatters the
 //! gradient there. Parallel over planes. Ties keep the first maximum; a NaN wins (as PyTorch).
 
+use super::window::out_size;
 use crate::parallel::{self, SharedMut};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,12 +22,10 @@ pub struct PoolShape {
 
 impl PoolShape {
     pub fn oh(&self) -> usize {
-        let span = self.h + 2 * self.ph;
-        if span < self.kh || self.sh == 0 { 0 } else { (span - self.kh) / self.sh + 1 }
+        out_size(self.h, self.ph, self.kh, self.sh)
     }
     pub fn ow(&self) -> usize {
-        let span = self.w + 2 * self.pw;
-        if span < self.kw || self.sw == 0 { 0 } else { (span - self.kw) / self.sw + 1 }
+        out_size(self.w, self.pw, self.kw, self.sw)
     }
     pub fn x_len(&self) -> usize {
         self.planes * self.h * self.w
