@@ -20,7 +20,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 const QUICK = process.env.TREAD_BENCH_QUICK === '1';
 const SIZES = QUICK ? [256, 512] : [256, 512, 1024];
-const ROUNDS = QUICK ? 3 : 9;
+const ROUNDS = QUICK ? 3 : 15;
 const ROUND_MS = QUICK ? 60 : 70;
 
 type Form = 'AB' | 'AtB' | 'ABt' | 'AtBt';

@@ -32,41 +32,47 @@ pub unsafe fn pack_a(
     let panels = mc.div_ceil(MR);
     debug_assert!(dst.len() >= panels * MR * kc);
     let d = dst.as_mut_ptr();
+    if trans {
+        // op(A)[i][p] = a[p*lda + i]: row p of the stored A holds the whole block's `mc`
+        // values contiguously. Walking p outermost reads each row once, front to back;
+        // walking panel by panel instead reads MR values from each of kc rows `lda` apart,
+        // which for power-of-two `lda` all fall in a few cache sets and miss L1 every time.
+        let full = mc / MR;
+        for p in 0..kc {
+            let s = a.add((p0 + p) * lda + i0);
+            for r in 0..full {
+                std::ptr::copy_nonoverlapping(s.add(r * MR), d.add(r * MR * kc + p * MR), MR);
+            }
+            if full < panels {
+                let rows = mc - full * MR;
+                let o = d.add(full * MR * kc + p * MR);
+                for ii in 0..MR {
+                    *o.add(ii) = if ii < rows { *s.add(full * MR + ii) } else { 0.0 };
+                }
+            }
+        }
+        return;
+    }
     for r in 0..panels {
         let rows = (mc - r * MR).min(MR);
         let pd = d.add(r * MR * kc);
         let ib = i0 + r * MR;
-        if !trans {
-            // Rows of A are contiguous in p: read MR row streams, interleave them.
-            if rows == MR {
-                let mut src = [std::ptr::null::<f32>(); MR];
-                for (ii, s) in src.iter_mut().enumerate() {
-                    *s = a.add((ib + ii) * lda + p0);
-                }
-                for p in 0..kc {
-                    for ii in 0..MR {
-                        *pd.add(p * MR + ii) = *src[ii].add(p);
-                    }
-                }
-            } else {
-                for p in 0..kc {
-                    for ii in 0..MR {
-                        *pd.add(p * MR + ii) =
-                            if ii < rows { *a.add((ib + ii) * lda + p0 + p) } else { 0.0 };
-                    }
+        // Rows of A are contiguous in p: read MR row streams, interleave them.
+        if rows == MR {
+            let mut src = [std::ptr::null::<f32>(); MR];
+            for (ii, s) in src.iter_mut().enumerate() {
+                *s = a.add((ib + ii) * lda + p0);
+            }
+            for p in 0..kc {
+                for ii in 0..MR {
+                    *pd.add(p * MR + ii) = *src[ii].add(p);
                 }
             }
         } else {
-            // op(A)[i][p] = a[p*lda + i]: MR contiguous values per p.
             for p in 0..kc {
-                let s = a.add((p0 + p) * lda + ib);
-                let o = pd.add(p * MR);
-                if rows == MR {
-                    std::ptr::copy_nonoverlapping(s, o, MR);
-                } else {
-                    for ii in 0..MR {
-                        *o.add(ii) = if ii < rows { *s.add(ii) } else { 0.0 };
-                    }
+                for ii in 0..MR {
+                    *pd.add(p * MR + ii) =
+                        if ii < rows { *a.add((ib + ii) * lda + p0 + p) } else { 0.0 };
                 }
             }
         }
