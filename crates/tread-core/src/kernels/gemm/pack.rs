@@ -33,23 +33,31 @@ pub unsafe fn pack_a(
     debug_assert!(dst.len() >= panels * MR * kc);
     let d = dst.as_mut_ptr();
     if trans {
-        // op(A)[i][p] = a[p*lda + i]: row p of the stored A holds the whole block's `mc`
-        // values contiguously. Walking p outermost reads each row once, front to back;
-        // walking panel by panel instead reads MR values from each of kc rows `lda` apart,
-        // which for power-of-two `lda` all fall in a few cache sets and miss L1 every time.
-        let full = mc / MR;
-        for p in 0..kc {
-            let s = a.add((p0 + p) * lda + i0);
-            for r in 0..full {
-                std::ptr::copy_nonoverlapping(s.add(r * MR), d.add(r * MR * kc + p * MR), MR);
-            }
-            if full < panels {
-                let rows = mc - full * MR;
-                let o = d.add(full * MR * kc + p * MR);
-                for ii in 0..MR {
-                    *o.add(ii) = if ii < rows { *s.add(full * MR + ii) } else { 0.0 };
+        // op(A)[i][p] = a[p*lda + i]: row p of the stored A holds the block's values
+        // contiguously. Panels go in groups spanning one 64-byte line of a row, and each group
+        // walks p: every source line is read once, whole, and each panel is written front to
+        // back. (Panel by panel, MR values from each of kc rows `lda` apart, re-reads every
+        // line GROUP times after power-of-two strides have evicted it; p outermost instead
+        // writes all panels at once, `kc*MR` floats apart, and thrashes on the stores.)
+        const GROUP: usize = 16 / MR;
+        let mut r0 = 0;
+        while r0 < panels {
+            let group = GROUP.min(panels - r0);
+            for p in 0..kc {
+                let s = a.add((p0 + p) * lda + i0);
+                for r in r0..r0 + group {
+                    let o = d.add(r * MR * kc + p * MR);
+                    let rows = (mc - r * MR).min(MR);
+                    if rows == MR {
+                        std::ptr::copy_nonoverlapping(s.add(r * MR), o, MR);
+                    } else {
+                        for ii in 0..MR {
+                            *o.add(ii) = if ii < rows { *s.add(r * MR + ii) } else { 0.0 };
+                        }
+                    }
                 }
             }
+            r0 += group;
         }
         return;
     }
