@@ -25,16 +25,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { init, runtimeInfo, setThreads } from '../ts/runtime/wasm.js';
-import { tensor } from '../ts/tensor/create.js';
-import { endStep } from '../ts/tensor/lifetime.js';
-import { Tensor } from '../ts/tensor/tensor.js';
-import { Module, Parameter, Sequential } from '../ts/nn/module.js';
-import { Linear } from '../ts/nn/layers/linear.js';
-import { Conv2d } from '../ts/nn/layers/conv.js';
-import { MaxPool2d } from '../ts/nn/layers/pool.js';
-import { Flatten } from '../ts/nn/layers/flatten.js';
-import { ReLU } from '../ts/nn/layers/activation.js';
-import { CrossEntropyLoss } from '../ts/nn/losses.js';
+import { batch, treadCnnStep, treadMlpStep } from './models.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -66,127 +57,6 @@ async function registerTfjsGradients(): Promise<void> {
     });
   }
   await import(pathToFileURL(out).href);
-}
-
-// ---------------------------------------------------------------- data
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
-
-function batch(n: number, features: number, classes: number, seed: number): { x: Float32Array; y: Int32Array } {
-  const r = rng(seed);
-  const x = Float32Array.from({ length: n * features }, () => r());
-  const y = Int32Array.from({ length: n }, () => Math.floor(r() * classes));
-  return { x, y };
-}
-
-// ---------------------------------------------------------------- tread optimizers
-
-interface Opt {
-  step(): void;
-  zeroGrad(): void;
-  name: string;
-}
-
-/** ts/optim's Adam / SGD when they exist; otherwise a plain inline version (said so). */
-async function makeOptimizers(): Promise<{ adam: (p: Parameter[]) => Opt; sgdm: (p: Parameter[]) => Opt; note: string }> {
-  const adamPath = resolve(root, 'ts/optim/adam.ts');
-  const sgdPath = resolve(root, 'ts/optim/sgd.ts');
-  let note = '';
-  let adam: (p: Parameter[]) => Opt;
-  let sgdm: (p: Parameter[]) => Opt;
-  if (existsSync(adamPath)) {
-    const { Adam } = await import('../ts/optim/adam.js' as string);
-    adam = (p) => {
-      const o = new Adam(p, { lr: 1e-3 });
-      return { name: 'optim.Adam', step: () => o.step(), zeroGrad: () => o.zeroGrad() };
-    };
-  } else {
-    note += 'Adam: inline JS loop (ts/optim/adam.ts not present). ';
-    adam = (params) => {
-      const m = params.map((p) => new Float32Array(p.size));
-      const v = params.map((p) => new Float32Array(p.size));
-      let t = 0;
-      return {
-        name: 'inline Adam',
-        zeroGrad: () => params.forEach((p) => p.grad?.f32.fill(0)),
-        step: () => {
-          t++;
-          const lr = 1e-3, b1 = 0.9, b2 = 0.999, eps = 1e-8;
-          const c1 = 1 - b1 ** t, c2 = 1 - b2 ** t;
-          params.forEach((p, k) => {
-            const d = p.f32, g = p.grad!.f32, mk = m[k], vk = v[k];
-            for (let i = 0; i < d.length; i++) {
-              mk[i] = b1 * mk[i] + (1 - b1) * g[i];
-              vk[i] = b2 * vk[i] + (1 - b2) * g[i] * g[i];
-              d[i] -= (lr * (mk[i] / c1)) / (Math.sqrt(vk[i] / c2) + eps);
-            }
-          });
-          endStep();
-        },
-      };
-    };
-  }
-  if (existsSync(sgdPath)) {
-    const { SGD } = await import('../ts/optim/sgd.js' as string);
-    sgdm = (p) => {
-      const o = new SGD(p, { lr: 0.01, momentum: 0.9 });
-      return { name: 'optim.SGD', step: () => o.step(), zeroGrad: () => o.zeroGrad() };
-    };
-  } else {
-    note += 'SGD momentum: inline JS loop (ts/optim/sgd.ts not present). ';
-    sgdm = (params) => {
-      const buf = params.map((p) => new Float32Array(p.size));
-      return {
-        name: 'inline SGD',
-        zeroGrad: () => params.forEach((p) => p.grad?.f32.fill(0)),
-        step: () => {
-          params.forEach((p, k) => {
-            const d = p.f32, g = p.grad!.f32, b = buf[k];
-            for (let i = 0; i < d.length; i++) {
-              b[i] = 0.9 * b[i] + g[i];
-              d[i] -= 0.01 * b[i];
-            }
-          });
-          endStep();
-        },
-      };
-    };
-  }
-  return { adam, sgdm, note: note.trim() };
-}
-
-// ---------------------------------------------------------------- tread models
-
-function treadMlp(): Module {
-  return new Sequential(new Linear(784, 256), new ReLU(), new Linear(256, 128), new ReLU(), new Linear(128, 10));
-}
-
-function treadCnn(): Module {
-  return new Sequential(
-    new Conv2d(1, 32, 3), new ReLU(), new MaxPool2d(2),
-    new Conv2d(32, 64, 3), new ReLU(), new MaxPool2d(2),
-    new Flatten(), new Linear(64 * 5 * 5, 10),
-  );
-}
-
-function treadStep(model: Module, opt: Opt, loss: CrossEntropyLoss, x: Tensor, y: Tensor): () => number {
-  return () => {
-    opt.zeroGrad();
-    const l = loss.forward(model.forward(x), y);
-    l.backward();
-    opt.step();
-    return l.item();
-  };
 }
 
 // ---------------------------------------------------------------- tfjs
@@ -339,8 +209,6 @@ async function main(): Promise<void> {
   await tf.ready();
   await registerTfjsGradients();
   registerWasmConv2DBackpropFilter();
-  const { adam, sgdm, note: optNote } = await makeOptimizers();
-  const lossFn = new CrossEntropyLoss();
   const useBackend = async (name: string) => {
     if (tf.getBackend() !== name) {
       await tf.setBackend(name);
@@ -355,15 +223,11 @@ async function main(): Promise<void> {
   };
   say(`tread ${info.variant} (pool ${info.poolThreads}) vs tfjs ${tf.version_core} (cpu, wasm), node ${process.version}; load avg ${loadBefore.toFixed(2)}`);
   say('tfjs-wasm: Conv2DBackpropFilter registered by this benchmark (Transpose + Conv2D kernels of the wasm backend; stride 1)');
-  if (optNote) say(`tread optimizers: ${optNote}`);
 
   // ---- MLP
   const mlpData = batch(128, 784, 10, 1);
-  const mlp = treadMlp();
-  const mlpX = tensor(mlpData.x, [128, 784]);
-  const mlpY = tensor(mlpData.y, [128]);
-  const mlpOpt = adam(mlp.parameters());
-  const tMlp = treadStep(mlp, mlpOpt, lossFn, mlpX, mlpY);
+  const mlpOpt = treadMlpStep(128, 1);
+  const tMlp = mlpOpt.step;
   await useBackend('wasm');
   const tfwMlp = tfjsMlp(mlpData.x, mlpData.y, 128);
   const mlpStats = await timeRounds(
@@ -383,11 +247,8 @@ async function main(): Promise<void> {
 
   // ---- CNN
   const cnnData = batch(64, 784, 10, 2);
-  const cnn = treadCnn();
-  const cnnX = tensor(cnnData.x, [64, 1, 28, 28]);
-  const cnnY = tensor(cnnData.y, [64]);
-  const cnnOpt = sgdm(cnn.parameters());
-  const tCnn = treadStep(cnn, cnnOpt, lossFn, cnnX, cnnY);
+  const cnnOpt = treadCnnStep(64, 2);
+  const tCnn = cnnOpt.step;
   await useBackend('wasm');
   const tfwCnn = tfjsCnn(cnnData.x, cnnData.y, 64);
   const cnnStats = await timeRounds(
@@ -419,8 +280,8 @@ async function main(): Promise<void> {
   say('');
   say('| model | tread 2T | tread 1T | tfjs-wasm | tfjs-cpu | tfjs-wasm / tread 2T | tfjs-cpu / tread 2T | 1T / 2T |');
   say('|---|---|---|---|---|---|---|---|');
-  say(`| MLP 784-256-128-10, batch 128, Adam (${mlpOpt.name}) | ${fmt(m2)} | ${fmt(m1)} | ${fmt(mw)} | ${fmt(mlpCpu)} | ${ratio(mw, m2)} | ${ratio(mlpCpu, m2)} | ${(m1.median / m2.median).toFixed(2)} |`);
-  say(`| CNN 28x28x1, batch 64, SGD momentum (${cnnOpt.name}) | ${fmt(c2)} | ${fmt(c1)} | ${fmt(cw)} | ${fmt(cnnCpu)} | ${ratio(cw, c2)} | ${ratio(cnnCpu, c2)} | ${(c1.median / c2.median).toFixed(2)} |`);
+  say(`| MLP 784-256-128-10, batch 128, Adam (${mlpOpt.optimizer}) | ${fmt(m2)} | ${fmt(m1)} | ${fmt(mw)} | ${fmt(mlpCpu)} | ${ratio(mw, m2)} | ${ratio(mlpCpu, m2)} | ${(m1.median / m2.median).toFixed(2)} |`);
+  say(`| CNN 28x28x1, batch 64, SGD momentum (${cnnOpt.optimizer}) | ${fmt(c2)} | ${fmt(c1)} | ${fmt(cw)} | ${fmt(cnnCpu)} | ${ratio(cw, c2)} | ${ratio(cnnCpu, c2)} | ${(c1.median / c2.median).toFixed(2)} |`);
   say('');
   const mlpOk = m2.median <= 4 && mw.median / m2.median >= 10;
   const cnnOk = c2.median <= 25 && cw.median / c2.median >= 8;
@@ -444,11 +305,10 @@ async function main(): Promise<void> {
     loadAvg: { before: loadBefore, after: loadAfter },
     notes: [
       'tfjs-wasm Conv2DBackpropFilter registered by the benchmark (Transpose + Conv2D kernels of the wasm backend)',
-      ...(optNote ? [optNote] : []),
       SKIP_CPU_CNN ? 'tfjs-cpu CNN skipped' : 'tfjs-cpu CNN: one cold step',
     ],
-    mlp: { treadOpt: mlpOpt.name, tread2T: m2, tread1T: m1, tfjsWasm: mw, tfjsCpu: mlpCpu, tfjsWasmOverTread2T: mw.median / m2.median, targetMet: mlpOk },
-    cnn: { treadOpt: cnnOpt.name, tread2T: c2, tread1T: c1, tfjsWasm: cw, tfjsCpu: cnnCpu, tfjsWasmOverTread2T: cw.median / c2.median, targetMet: cnnOk },
+    mlp: { treadOpt: mlpOpt.optimizer, tread2T: m2, tread1T: m1, tfjsWasm: mw, tfjsCpu: mlpCpu, tfjsWasmOverTread2T: mw.median / m2.median, targetMet: mlpOk },
+    cnn: { treadOpt: cnnOpt.optimizer, tread2T: c2, tread1T: c1, tfjsWasm: cw, tfjsCpu: cnnCpu, tfjsWasmOverTread2T: cw.median / c2.median, targetMet: cnnOk },
     table: lines,
   };
   writeFileSync(resolve(here, 'results/train.json'), JSON.stringify(out, null, 2) + '\n');
