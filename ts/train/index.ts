@@ -41,3 +41,5 @@ export { sequentialLayers, forwardLayers, allFinite } from './layers.js';
 export { setDefaultRng, defaultRng } from './rng.js';
 export type { RngStateSource } from './rng.js';
 export type { ModuleLike, OptimizerLike, SchedulerLike, ParamGroupLike } from './types.js';
+export { Ensemble, trainEnsemble, memberSeed, bootstrapIndices } from './ensemble.js';
+export type { EnsembleCombine, EnsembleOptions, TrainEnsembleOptions, TrainEnsembleResult } from './ensemble.js';
