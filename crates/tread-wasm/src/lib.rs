@@ -8,6 +8,7 @@ mod memory;
 #[cfg(feature = "threads")]
 mod pool;
 mod nn;
+mod losses;
 mod ops;
 mod init;
 mod optim;

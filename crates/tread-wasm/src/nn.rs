@@ -1,8 +1,8 @@
-//! Exports of the layer and loss kernels (`tread_core::kernels::{linear, conv, pool, norm,
-//! dropout, loss}`). Pointers are byte offsets into linear memory; 0 means "not given" for
+//! Exports of the layer kernels (`tread_core::kernels::{linear, conv, pool, norm, dropout}`;
+//! the losses are in losses.rs). Pointers are byte offsets into linear memory; 0 means "not given" for
 //! optional operands (bias, gradients that are not wanted).
 
-use tread_core::kernels::{conv, dropout, linear, loss, norm, pool};
+use tread_core::kernels::{conv, dropout, linear, norm, pool};
 
 unsafe fn f32s<'a>(p: usize, n: usize) -> &'a [f32] {
     if n == 0 || p == 0 { &[] } else { std::slice::from_raw_parts(p as *const f32, n) }
@@ -226,82 +226,4 @@ pub unsafe extern "C" fn tread_dropout_forward(seed_lo: u32, seed_hi: u32, p: f3
 #[no_mangle]
 pub unsafe extern "C" fn tread_dropout_backward(dy: usize, mask: usize, dx: usize, len: usize) {
     dropout::dropout_backward(f32s(dy, len), f32s(mask, len), f32s_mut(dx, len));
-}
-
-// ---- Losses ----
-
-fn encode(r: Result<usize, loss::BadTarget>) -> i32 {
-    match r {
-        Ok(c) => c as i32,
-        Err(b) => -1 - b.index as i32,
-    }
-}
-
-/// Fused cross-entropy. Returns the counted samples, or `-1 - i` for a bad target at i.
-///
-/// # Safety
-/// `x`/`probs`: outer·c·inner floats; `target`: outer·inner int32; `out`: outer·inner or 1.
-#[no_mangle]
-#[allow(clippy::too_many_arguments)]
-pub unsafe extern "C" fn tread_cross_entropy_forward(
-    outer: usize, c: usize, inner: usize, x: usize, target: usize, smoothing: f32, ignore_index: i32,
-    reduction: u32, probs: usize, out: usize,
-) -> i32 {
-    let ns = outer * inner;
-    let on = if reduction == loss::NONE { ns } else { 1 };
-    encode(loss::cross_entropy_forward(outer, c, inner, f32s(x, ns * c), i32s(target, ns), smoothing, ignore_index, reduction, f32s_mut(probs, ns * c), f32s_mut(out, on)))
-}
-
-/// # Safety
-/// As above; `g`: outer·inner or 1 floats; `dx` as x.
-#[no_mangle]
-#[allow(clippy::too_many_arguments)]
-pub unsafe extern "C" fn tread_cross_entropy_backward(
-    outer: usize, c: usize, inner: usize, probs: usize, target: usize, smoothing: f32, ignore_index: i32,
-    reduction: u32, count: usize, g: usize, dx: usize,
-) {
-    let ns = outer * inner;
-    let gn = if reduction == loss::NONE { ns } else { 1 };
-    loss::cross_entropy_backward(outer, c, inner, f32s(probs, ns * c), i32s(target, ns), smoothing, ignore_index, reduction, count, f32s(g, gn), f32s_mut(dx, ns * c));
-}
-
-/// NLL over log-probabilities; returns as cross-entropy.
-///
-/// # Safety
-/// As for cross-entropy.
-#[no_mangle]
-#[allow(clippy::too_many_arguments)]
-pub unsafe extern "C" fn tread_nll_forward(outer: usize, c: usize, inner: usize, x: usize, target: usize, ignore_index: i32, reduction: u32, out: usize) -> i32 {
-    let ns = outer * inner;
-    let on = if reduction == loss::NONE { ns } else { 1 };
-    encode(loss::nll_forward(outer, c, inner, f32s(x, ns * c), i32s(target, ns), ignore_index, reduction, f32s_mut(out, on)))
-}
-
-/// # Safety
-/// As for cross-entropy.
-#[no_mangle]
-#[allow(clippy::too_many_arguments)]
-pub unsafe extern "C" fn tread_nll_backward(outer: usize, c: usize, inner: usize, target: usize, ignore_index: i32, reduction: u32, count: usize, g: usize, dx: usize) {
-    let ns = outer * inner;
-    let gn = if reduction == loss::NONE { ns } else { 1 };
-    loss::nll_backward(outer, c, inner, i32s(target, ns), ignore_index, reduction, count, f32s(g, gn), f32s_mut(dx, ns * c));
-}
-
-/// Element-wise losses (`kind`: MSE 0, L1 1, SmoothL1 2, Huber 3, BCE 4, BCEWithLogits 5).
-///
-/// # Safety
-/// `x`, `t`: n floats; `out`: n or 1.
-#[no_mangle]
-pub unsafe extern "C" fn tread_pointwise_loss_forward(kind: u32, param: f32, x: usize, t: usize, n: usize, reduction: u32, out: usize) {
-    let on = if reduction == loss::NONE { n } else { 1 };
-    loss::pointwise_forward(kind, param, f32s(x, n), f32s(t, n), reduction, f32s_mut(out, on));
-}
-
-/// # Safety
-/// `x`, `t`, `dx`: n floats; `g`: n or 1.
-#[no_mangle]
-#[allow(clippy::too_many_arguments)]
-pub unsafe extern "C" fn tread_pointwise_loss_backward(kind: u32, param: f32, x: usize, t: usize, n: usize, reduction: u32, g: usize, dx: usize) {
-    let gn = if reduction == loss::NONE { n } else { 1 };
-    loss::pointwise_backward(kind, param, f32s(x, n), f32s(t, n), reduction, f32s(g, gn), f32s_mut(dx, n));
 }

@@ -1,12 +1,21 @@
-//! Loss functions as PyTorch computes them, in numerically stable form, each a forward that
-//! reduces (`NONE`, `MEAN`, `SUM`) and a backward that takes the upstream gradient (one value,
-//! or one per element for `NONE`).
+//! Loss functions as PyTorch 1.13 computes them, in numerically stable form, each a forward
+//! that reduces (`NONE`, `MEAN`, `SUM`) and a backward that takes the upstream gradient (one
+//! value, or one per sample for `NONE`). The loops are plain: a loss is one pass over its
+//! input, far cheaper than the layer before it, so there is no separate fast variant.
 //!
 //! Class losses see the input as `[outer, C, inner]` (PyTorch's `[N, C, d1...]`) with one
-//! int32 class index per `(outer, inner)` sample. Cross-entropy is fused: one pass computes
-//! log-softmax, the NLL and label smoothing, and keeps the probabilities for its backward
-//! (`dx = g·(p - q)`, q the smoothed one-hot). Samples whose target is `ignore_index` count
-//! for nothing (PyTorch's mean divides by the others).
+//! int32 class index per `(outer, inner)` sample, and an optional per-class `weight`.
+//! Cross-entropy is fused: one pass computes log-softmax, the NLL and label smoothing, and
+//! keeps the probabilities for its backward. Samples whose target is `ignore_index` count
+//! for nothing. With reduction `MEAN` PyTorch divides by the summed weight of the counted
+//! samples' targets (their number without `weight`), the smoothing term included.
+//!
+//! Cross-entropy with probability targets (a float target shaped like the input) has no
+//! ignore index and its mean divides by the number of samples, with or without weights.
+//!
+//! Element-wise losses take optional per-element `weight` (and for BCE-with-logits
+//! `pos_weight`), already broadcast to the input's size by the caller; their mean divides by
+//! the number of elements.
 
 pub const NONE: u32 = 0;
 pub const MEAN: u32 = 1;
@@ -26,6 +35,32 @@ pub struct BadTarget {
     pub value: i32,
 }
 
+/// `[outer, C, inner]` of a class-loss input.
+#[derive(Debug, Clone, Copy)]
+pub struct ClassShape {
+    pub outer: usize,
+    pub c: usize,
+    pub inner: usize,
+}
+
+impl ClassShape {
+    pub fn samples(&self) -> usize {
+        self.outer * self.inner
+    }
+    pub fn len(&self) -> usize {
+        self.outer * self.c * self.inner
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Flat index of class `k` of sample `(o, i)`.
+    #[inline]
+    fn at(&self, o: usize, k: usize, i: usize) -> usize {
+        (o * self.c + k) * self.inner + i
+    }
+}
+
+/// Checks every target; returns the number of counted (not ignored) samples.
 fn check_targets(target: &[i32], c: usize, ignore_index: i32) -> Result<usize, BadTarget> {
     let mut count = 0;
     for (i, &t) in target.iter().enumerate() {
@@ -40,157 +75,255 @@ fn check_targets(target: &[i32], c: usize, ignore_index: i32) -> Result<usize, B
     Ok(count)
 }
 
-/// Fused cross-entropy forward. `probs` (size of x) receives softmax(x) over C; `out` gets
-/// `outer·inner` losses (`NONE`) or one value. Returns the number of counted samples.
+#[inline]
+fn class_weight(weight: Option<&[f32]>, k: usize) -> f64 {
+    weight.map_or(1.0, |w| w[k] as f64)
+}
+
+/// PyTorch's denominator of a class loss's mean: Σ weight[target] over counted samples.
+pub fn class_total_weight(target: &[i32], weight: Option<&[f32]>, ignore_index: i32) -> f64 {
+    target.iter().filter(|&&t| t != ignore_index).map(|&t| class_weight(weight, t as usize)).sum()
+}
+
+/// Per-sample upstream gradient times the reduction's scale.
+#[inline]
+fn sample_grad(reduction: u32, g: &[f32], s: usize, denom: f64) -> f64 {
+    match reduction {
+        NONE => g[s] as f64,
+        MEAN => g[0] as f64 / denom,
+        _ => g[0] as f64,
+    }
+}
+
+/// Writes the losses (`NONE`) or their reduction over `denom` (`MEAN`) or sum.
+fn reduce_into(reduction: u32, total: f64, denom: f64, out: &mut [f32]) {
+    if reduction == MEAN {
+        out[0] = (total / denom) as f32; // NaN when nothing is counted, as PyTorch
+    } else if reduction == SUM {
+        out[0] = total as f32;
+    }
+}
+
+/// softmax over the classes of sample `(o, i)` into `probs`; returns log Σ exp(x).
+fn softmax_sample(s: &ClassShape, o: usize, i: usize, x: &[f32], probs: &mut [f32]) -> f64 {
+    let mut mx = f32::NEG_INFINITY;
+    for k in 0..s.c {
+        mx = mx.max(x[s.at(o, k, i)]);
+    }
+    let mut sum = 0.0f64;
+    for k in 0..s.c {
+        let e = ((x[s.at(o, k, i)] - mx) as f64).exp();
+        probs[s.at(o, k, i)] = e as f32;
+        sum += e;
+    }
+    let inv = 1.0 / sum;
+    for k in 0..s.c {
+        let a = s.at(o, k, i);
+        probs[a] = (probs[a] as f64 * inv) as f32;
+    }
+    mx as f64 + sum.ln()
+}
+
+/// Fused cross-entropy forward with class-index targets. `probs` (size of x) receives
+/// softmax(x) over C; `out` gets one loss per sample (`NONE`) or one value. Per sample with
+/// target t: `(1-ε)·w[t]·(-log p[t]) + ε/C·Σ_k w[k]·(-log p[k])`. Returns the number of
+/// counted samples.
 #[allow(clippy::too_many_arguments)]
 pub fn cross_entropy_forward(
-    outer: usize,
-    c: usize,
-    inner: usize,
+    s: &ClassShape,
     x: &[f32],
     target: &[i32],
+    weight: Option<&[f32]>,
     label_smoothing: f32,
     ignore_index: i32,
     reduction: u32,
     probs: &mut [f32],
     out: &mut [f32],
 ) -> Result<usize, BadTarget> {
-    let ns = outer * inner;
-    assert!(x.len() >= ns * c && probs.len() >= ns * c && target.len() >= ns, "cross_entropy: buffers too short");
-    let count = check_targets(&target[..ns], c, ignore_index)?;
+    let ns = s.samples();
+    assert!(x.len() >= s.len() && probs.len() >= s.len() && target.len() >= ns, "cross_entropy: buffers too short");
+    assert!(weight.map_or(true, |w| w.len() >= s.c), "cross_entropy: weight shorter than C");
+    let count = check_targets(&target[..ns], s.c, ignore_index)?;
     let eps = label_smoothing as f64;
     let mut total = 0.0f64;
-    for o in 0..outer {
-        for i in 0..inner {
-            let at = |k: usize| (o * c + k) * inner + i;
-            let mut mx = f32::NEG_INFINITY;
-            for k in 0..c {
-                mx = mx.max(x[at(k)]);
-            }
-            let mut s = 0.0f64;
-            for k in 0..c {
-                let e = ((x[at(k)] - mx) as f64).exp();
-                probs[at(k)] = e as f32;
-                s += e;
-            }
-            let lse = mx as f64 + s.ln();
-            let inv = 1.0 / s;
-            let mut sum_logp = 0.0f64;
-            for k in 0..c {
-                probs[at(k)] = (probs[at(k)] as f64 * inv) as f32;
-                sum_logp += x[at(k)] as f64 - lse;
-            }
-            let t = target[o * inner + i];
+    for o in 0..s.outer {
+        for i in 0..s.inner {
+            let lse = softmax_sample(s, o, i, x, probs);
+            let t = target[o * s.inner + i];
             let loss = if t == ignore_index {
                 0.0
             } else {
-                let nll = lse - x[at(t as usize)] as f64;
-                (1.0 - eps) * nll - eps * sum_logp / c as f64
+                let nll = class_weight(weight, t as usize) * (lse - x[s.at(o, t as usize, i)] as f64);
+                let smooth = if eps == 0.0 {
+                    0.0
+                } else {
+                    (0..s.c).map(|k| class_weight(weight, k) * (lse - x[s.at(o, k, i)] as f64)).sum::<f64>()
+                };
+                (1.0 - eps) * nll + eps / s.c as f64 * smooth
             };
             if reduction == NONE {
-                out[o * inner + i] = loss as f32;
+                out[o * s.inner + i] = loss as f32;
             } else {
                 total += loss;
             }
         }
     }
-    if reduction == MEAN {
-        out[0] = (total / count as f64) as f32; // NaN for no counted sample, as PyTorch
-    } else if reduction == SUM {
-        out[0] = total as f32;
-    }
+    reduce_into(reduction, total, class_total_weight(&target[..ns], weight, ignore_index), out);
     Ok(count)
 }
 
-/// Cross-entropy backward: `dx = g·scale·(p - (1-ε)·onehot - ε/C)`, 0 for ignored samples.
+/// Cross-entropy backward from the forward's probabilities: for class j of a counted sample,
+/// `g·(p_j·((1-ε)·w[t] + ε/C·Σw) - (1-ε)·w[t]·[j = t] - ε/C·w[j])`; 0 for ignored samples.
 #[allow(clippy::too_many_arguments)]
 pub fn cross_entropy_backward(
-    outer: usize,
-    c: usize,
-    inner: usize,
+    s: &ClassShape,
     probs: &[f32],
     target: &[i32],
+    weight: Option<&[f32]>,
     label_smoothing: f32,
     ignore_index: i32,
     reduction: u32,
-    count: usize,
     g: &[f32],
     dx: &mut [f32],
 ) {
-    let eps = label_smoothing;
-    let off = eps / c as f32;
-    for o in 0..outer {
-        for i in 0..inner {
-            let s = o * inner + i;
-            let t = target[s];
-            let gs = match reduction {
-                NONE => g[s],
-                MEAN => g[0] / count as f32,
-                _ => g[0],
-            };
-            for k in 0..c {
-                let at = (o * c + k) * inner + i;
-                dx[at] = if t == ignore_index {
-                    0.0
-                } else {
-                    let q = if k as i32 == t { 1.0 - eps + off } else { off };
-                    gs * (probs[at] - q)
-                };
+    let ns = s.samples();
+    let eps = label_smoothing as f64;
+    let off = eps / s.c as f64;
+    let wsum: f64 = (0..s.c).map(|k| class_weight(weight, k)).sum();
+    let denom = if reduction == MEAN { class_total_weight(&target[..ns], weight, ignore_index) } else { 1.0 };
+    for o in 0..s.outer {
+        for i in 0..s.inner {
+            let si = o * s.inner + i;
+            let t = target[si];
+            if t == ignore_index {
+                for k in 0..s.c {
+                    dx[s.at(o, k, i)] = 0.0;
+                }
+                continue;
+            }
+            let gs = sample_grad(reduction, g, si, denom);
+            let wt = class_weight(weight, t as usize);
+            let pscale = (1.0 - eps) * wt + off * wsum;
+            for k in 0..s.c {
+                let a = s.at(o, k, i);
+                let hit = if k as i32 == t { (1.0 - eps) * wt } else { 0.0 };
+                dx[a] = (gs * (probs[a] as f64 * pscale - hit - off * class_weight(weight, k))) as f32;
             }
         }
     }
 }
 
-/// NLL forward over log-probabilities `x`.
+/// Cross-entropy against class probabilities `q` (shaped like x), smoothed as
+/// `q·(1-ε) + ε/C`: per sample `-Σ_k w[k]·q_k·log p_k`; the mean divides by the samples.
 #[allow(clippy::too_many_arguments)]
-pub fn nll_forward(outer: usize, c: usize, inner: usize, x: &[f32], target: &[i32], ignore_index: i32, reduction: u32, out: &mut [f32]) -> Result<usize, BadTarget> {
-    let ns = outer * inner;
-    assert!(x.len() >= ns * c && target.len() >= ns, "nll: buffers too short");
-    let count = check_targets(&target[..ns], c, ignore_index)?;
+pub fn cross_entropy_prob_forward(
+    s: &ClassShape,
+    x: &[f32],
+    target: &[f32],
+    weight: Option<&[f32]>,
+    label_smoothing: f32,
+    reduction: u32,
+    probs: &mut [f32],
+    out: &mut [f32],
+) {
+    assert!(x.len() >= s.len() && probs.len() >= s.len() && target.len() >= s.len(), "cross_entropy: buffers too short");
+    assert!(weight.map_or(true, |w| w.len() >= s.c), "cross_entropy: weight shorter than C");
+    let eps = label_smoothing as f64;
+    let off = eps / s.c as f64;
     let mut total = 0.0f64;
-    for o in 0..outer {
-        for i in 0..inner {
-            let t = target[o * inner + i];
-            let l = if t == ignore_index { 0.0 } else { -(x[(o * c + t as usize) * inner + i] as f64) };
+    for o in 0..s.outer {
+        for i in 0..s.inner {
+            let lse = softmax_sample(s, o, i, x, probs);
+            let mut loss = 0.0f64;
+            for k in 0..s.c {
+                let a = s.at(o, k, i);
+                let q = target[a] as f64 * (1.0 - eps) + off;
+                loss += class_weight(weight, k) * q * (lse - x[a] as f64);
+            }
             if reduction == NONE {
-                out[o * inner + i] = l as f32;
+                out[o * s.inner + i] = loss as f32;
+            } else {
+                total += loss;
+            }
+        }
+    }
+    reduce_into(reduction, total, s.samples() as f64, out);
+}
+
+/// Backward of the above: `dx_j = g·(p_j·Σ_k w[k]·q_k - w[j]·q_j)`.
+#[allow(clippy::too_many_arguments)]
+pub fn cross_entropy_prob_backward(
+    s: &ClassShape,
+    probs: &[f32],
+    target: &[f32],
+    weight: Option<&[f32]>,
+    label_smoothing: f32,
+    reduction: u32,
+    g: &[f32],
+    dx: &mut [f32],
+) {
+    let eps = label_smoothing as f64;
+    let off = eps / s.c as f64;
+    let denom = s.samples() as f64;
+    for o in 0..s.outer {
+        for i in 0..s.inner {
+            let si = o * s.inner + i;
+            let gs = sample_grad(reduction, g, si, denom);
+            let q = |k: usize| target[s.at(o, k, i)] as f64 * (1.0 - eps) + off;
+            let wq: f64 = (0..s.c).map(|k| class_weight(weight, k) * q(k)).sum();
+            for k in 0..s.c {
+                let a = s.at(o, k, i);
+                dx[a] = (gs * (probs[a] as f64 * wq - class_weight(weight, k) * q(k))) as f32;
+            }
+        }
+    }
+}
+
+/// NLL forward over log-probabilities `x`: `-w[t]·x[t]` per counted sample.
+#[allow(clippy::too_many_arguments)]
+pub fn nll_forward(s: &ClassShape, x: &[f32], target: &[i32], weight: Option<&[f32]>, ignore_index: i32, reduction: u32, out: &mut [f32]) -> Result<usize, BadTarget> {
+    let ns = s.samples();
+    assert!(x.len() >= s.len() && target.len() >= ns, "nll: buffers too short");
+    assert!(weight.map_or(true, |w| w.len() >= s.c), "nll: weight shorter than C");
+    let count = check_targets(&target[..ns], s.c, ignore_index)?;
+    let mut total = 0.0f64;
+    for o in 0..s.outer {
+        for i in 0..s.inner {
+            let t = target[o * s.inner + i];
+            let l = if t == ignore_index { 0.0 } else { -class_weight(weight, t as usize) * x[s.at(o, t as usize, i)] as f64 };
+            if reduction == NONE {
+                out[o * s.inner + i] = l as f32;
             } else {
                 total += l;
             }
         }
     }
-    if reduction == MEAN {
-        out[0] = (total / count as f64) as f32;
-    } else if reduction == SUM {
-        out[0] = total as f32;
-    }
+    reduce_into(reduction, total, class_total_weight(&target[..ns], weight, ignore_index), out);
     Ok(count)
 }
 
-/// NLL backward: `dx[target] = -g·scale`, 0 elsewhere.
+/// NLL backward: `dx[target] = -g·w[t]·scale`, 0 elsewhere.
 #[allow(clippy::too_many_arguments)]
-pub fn nll_backward(outer: usize, c: usize, inner: usize, target: &[i32], ignore_index: i32, reduction: u32, count: usize, g: &[f32], dx: &mut [f32]) {
-    dx[..outer * c * inner].fill(0.0);
-    for o in 0..outer {
-        for i in 0..inner {
-            let s = o * inner + i;
-            let t = target[s];
+pub fn nll_backward(s: &ClassShape, target: &[i32], weight: Option<&[f32]>, ignore_index: i32, reduction: u32, g: &[f32], dx: &mut [f32]) {
+    let ns = s.samples();
+    dx[..s.len()].fill(0.0);
+    let denom = if reduction == MEAN { class_total_weight(&target[..ns], weight, ignore_index) } else { 1.0 };
+    for o in 0..s.outer {
+        for i in 0..s.inner {
+            let si = o * s.inner + i;
+            let t = target[si];
             if t == ignore_index {
                 continue;
             }
-            let gs = match reduction {
-                NONE => g[s],
-                MEAN => g[0] / count as f32,
-                _ => g[0],
-            };
-            dx[(o * c + t as usize) * inner + i] = -gs;
+            let gs = sample_grad(reduction, g, si, denom);
+            dx[s.at(o, t as usize, i)] = (-gs * class_weight(weight, t as usize)) as f32;
         }
     }
 }
 
-/// One element's loss (f64).
+/// One element's loss (f64); `pw` is BCE-with-logits' positive-class weight (1 otherwise).
 #[inline]
-fn point(kind: u32, p: f64, x: f64, t: f64) -> f64 {
+fn point(kind: u32, p: f64, x: f64, t: f64, pw: f64) -> f64 {
     match kind {
         MSE => (x - t) * (x - t),
         L1 => (x - t).abs(),
@@ -207,14 +340,18 @@ fn point(kind: u32, p: f64, x: f64, t: f64) -> f64 {
             let l1x = (1.0 - x).ln().max(-100.0);
             -(t * lx + (1.0 - t) * l1x)
         }
-        BCE_WITH_LOGITS => x.max(0.0) - x * t + (-x.abs()).exp().ln_1p(),
+        BCE_WITH_LOGITS => {
+            // (1-t)·x + (1 + (pw-1)·t)·log(1 + exp(-x)), the log term as max(-x,0) + log1p(exp(-|x|)).
+            let softplus_neg = (-x).max(0.0) + (-x.abs()).exp().ln_1p();
+            (1.0 - t) * x + (1.0 + (pw - 1.0) * t) * softplus_neg
+        }
         _ => f64::NAN,
     }
 }
 
 /// d(loss)/dx of one element (f32, as PyTorch's kernels).
 #[inline]
-fn dpoint(kind: u32, p: f32, x: f32, t: f32) -> f32 {
+fn dpoint(kind: u32, p: f32, x: f32, t: f32, pw: f32) -> f32 {
     let d = x - t;
     let sign = if d > 0.0 { 1.0 } else if d < 0.0 { -1.0 } else { 0.0 };
     match kind {
@@ -227,40 +364,59 @@ fn dpoint(kind: u32, p: f32, x: f32, t: f32) -> f32 {
             if d.abs() < p { d } else { p * sign }
         }
         BCE => d / ((1.0 - x) * x).max(1e-12),
-        BCE_WITH_LOGITS => 1.0 / (1.0 + (-x).exp()) - t,
+        BCE_WITH_LOGITS => {
+            let pt = pw * t;
+            (pt + 1.0 - t) / (1.0 + (-x).exp()) - pt
+        }
         _ => f32::NAN,
     }
 }
 
+/// Optional per-element factors of the element-wise losses (each as long as x, or absent).
+#[derive(Clone, Copy, Default)]
+pub struct ElementWeights<'a> {
+    /// Multiplies each element's loss.
+    pub weight: Option<&'a [f32]>,
+    /// BCE-with-logits: weight of the positive term.
+    pub pos_weight: Option<&'a [f32]>,
+}
+
+impl ElementWeights<'_> {
+    #[inline]
+    fn w(&self, i: usize) -> f32 {
+        self.weight.map_or(1.0, |w| w[i])
+    }
+    #[inline]
+    fn pw(&self, i: usize) -> f32 {
+        self.pos_weight.map_or(1.0, |w| w[i])
+    }
+}
+
 /// Element-wise loss forward: `out` has `x.len()` values (`NONE`) or one.
-pub fn pointwise_forward(kind: u32, param: f32, x: &[f32], t: &[f32], reduction: u32, out: &mut [f32]) {
+pub fn pointwise_forward(kind: u32, param: f32, x: &[f32], t: &[f32], ew: ElementWeights, reduction: u32, out: &mut [f32]) {
     let n = x.len();
     assert!(t.len() >= n, "loss: target too short");
+    assert!(ew.weight.map_or(true, |w| w.len() >= n) && ew.pos_weight.map_or(true, |w| w.len() >= n), "loss: weights too short");
     let p = param as f64;
+    let at = |i: usize| ew.w(i) as f64 * point(kind, p, x[i] as f64, t[i] as f64, ew.pw(i) as f64);
     if reduction == NONE {
         for i in 0..n {
-            out[i] = point(kind, p, x[i] as f64, t[i] as f64) as f32;
+            out[i] = at(i) as f32;
         }
         return;
     }
-    let mut total = 0.0f64;
-    for i in 0..n {
-        total += point(kind, p, x[i] as f64, t[i] as f64);
-    }
+    let total: f64 = (0..n).map(at).sum();
     out[0] = if reduction == MEAN { (total / n as f64) as f32 } else { total as f32 };
 }
 
-/// Element-wise loss backward: `dx = g·scale·dloss/dx`.
-pub fn pointwise_backward(kind: u32, param: f32, x: &[f32], t: &[f32], reduction: u32, g: &[f32], dx: &mut [f32]) {
+/// Element-wise loss backward: `dx = g·scale·w·dloss/dx`.
+#[allow(clippy::too_many_arguments)]
+pub fn pointwise_backward(kind: u32, param: f32, x: &[f32], t: &[f32], ew: ElementWeights, reduction: u32, g: &[f32], dx: &mut [f32]) {
     let n = x.len();
-    let scale = match reduction {
-        NONE => 1.0,
-        MEAN => 1.0 / n as f32,
-        _ => 1.0,
-    };
+    let scale = if reduction == MEAN { 1.0 / n as f32 } else { 1.0 };
     for i in 0..n {
         let gi = if reduction == NONE { g[i] } else { g[0] };
-        dx[i] = gi * scale * dpoint(kind, param, x[i], t[i]);
+        dx[i] = gi * scale * ew.w(i) * dpoint(kind, param, x[i], t[i], ew.pw(i));
     }
 }
 
@@ -268,46 +424,236 @@ pub fn pointwise_backward(kind: u32, param: f32, x: &[f32], t: &[f32], reduction
 mod tests {
     use super::*;
 
-    #[test]
-    fn cross_entropy_is_log_softmax_nll() {
-        let x = [1.0f32, 2.0, 3.0, -1.0, 0.5, 0.0];
-        let t = [2i32, 0];
-        let mut p = [0.0; 6];
-        let mut out = [0.0; 1];
-        let n = cross_entropy_forward(2, 3, 1, &x, &t, 0.0, -100, MEAN, &mut p, &mut out).unwrap();
-        assert_eq!(n, 2);
-        let lse0 = (1f64.exp() + 2f64.exp() + 3f64.exp()).ln();
-        let lse1 = ((-1f64).exp() + 0.5f64.exp() + 1.0).ln();
-        let want = ((lse0 - 3.0) + (lse1 + 1.0)) / 2.0;
-        assert!((out[0] as f64 - want).abs() < 1e-6);
-        let mut lp = [0.0f32; 6];
-        for (i, v) in p.iter().enumerate() {
-            lp[i] = v.ln();
+    /// Deterministic values in [-2, 2).
+    fn vals(n: usize, seed: u32) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(2654435761).wrapping_add(12345);
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 17;
+                s ^= s << 5;
+                (s % 4000) as f32 / 1000.0 - 2.0
+            })
+            .collect()
+    }
+
+    /// PyTorch's formulas written out naively in f64 (log-softmax without the max shift):
+    /// the per-sample losses and the mean's denominator.
+    fn ref_class(s: &ClassShape, x: &[f64], target: &[i32], w: Option<&[f32]>, eps: f64, ignore: i32) -> (Vec<f64>, f64) {
+        let wk = |k: usize| w.map_or(1.0, |w| w[k] as f64);
+        let mut losses = vec![];
+        let mut den = 0.0;
+        for o in 0..s.outer {
+            for i in 0..s.inner {
+                let t = target[o * s.inner + i];
+                let lse = (0..s.c).map(|k| x[s.at(o, k, i)].exp()).sum::<f64>().ln();
+                let logp = |k: usize| x[s.at(o, k, i)] - lse;
+                if t == ignore {
+                    losses.push(0.0);
+                    continue;
+                }
+                den += wk(t as usize);
+                let nll = -wk(t as usize) * logp(t as usize);
+                let smooth = -(0..s.c).map(|k| wk(k) * logp(k)).sum::<f64>();
+                losses.push((1.0 - eps) * nll + eps / s.c as f64 * smooth);
+            }
         }
-        let mut out2 = [0.0; 1];
-        nll_forward(2, 3, 1, &lp, &t, -100, MEAN, &mut out2).unwrap();
-        assert!((out2[0] - out[0]).abs() < 1e-6);
-        let mut dx = [0.0; 6];
-        cross_entropy_backward(2, 3, 1, &p, &t, 0.0, -100, MEAN, n, &[1.0], &mut dx);
-        assert!(dx.iter().sum::<f32>().abs() < 1e-6);
-        assert_eq!(cross_entropy_forward(2, 3, 1, &x, &[3, 0], 0.0, -100, MEAN, &mut p, &mut out), Err(BadTarget { index: 0, value: 3 }));
+        (losses, den)
+    }
+
+    fn ref_prob(s: &ClassShape, x: &[f64], q: &[f32], w: Option<&[f32]>, eps: f64) -> Vec<f64> {
+        let mut losses = vec![];
+        for o in 0..s.outer {
+            for i in 0..s.inner {
+                let lse = (0..s.c).map(|k| x[s.at(o, k, i)].exp()).sum::<f64>().ln();
+                let l: f64 = (0..s.c)
+                    .map(|k| {
+                        let qk = q[s.at(o, k, i)] as f64 * (1.0 - eps) + eps / s.c as f64;
+                        -w.map_or(1.0, |w| w[k] as f64) * qk * (x[s.at(o, k, i)] - lse)
+                    })
+                    .sum();
+                losses.push(l);
+            }
+        }
+        losses
+    }
+
+    /// Reduces per-sample losses with upstream `g` (one per sample for NONE) to one number,
+    /// so that finite differences of it are the backward's expected output.
+    fn contract(losses: &[f64], den: f64, reduction: u32, g: &[f32]) -> f64 {
+        match reduction {
+            NONE => losses.iter().zip(g).map(|(l, g)| l * *g as f64).sum(),
+            MEAN => g[0] as f64 * losses.iter().sum::<f64>() / den,
+            _ => g[0] as f64 * losses.iter().sum::<f64>(),
+        }
+    }
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol * (1.0 + b.abs())
+    }
+
+    /// Checks `dx` against central differences of `f` around `x`.
+    fn check_fd(x: &[f32], dx: &[f32], f: &dyn Fn(&[f64]) -> f64, what: &str) {
+        let x64: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+        for j in 0..x.len() {
+            let h = 1e-5;
+            let mut a = x64.clone();
+            a[j] += h;
+            let mut b = x64.clone();
+            b[j] -= h;
+            let num = (f(&a) - f(&b)) / (2.0 * h);
+            assert!(close(dx[j] as f64, num, 1e-4), "{what}: dx[{j}] = {} but finite differences give {num}", dx[j]);
+        }
+    }
+
+    #[test]
+    fn weighted_smoothed_cross_entropy_matches_formula_and_differences() {
+        let s = ClassShape { outer: 2, c: 4, inner: 3 };
+        let x = vals(s.len(), 1);
+        let target = [0i32, 3, -1, 2, 1, 3];
+        let w = [0.5f32, 2.0, 1.0, 0.25];
+        let x64: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+        for weight in [None, Some(&w[..])] {
+            for eps in [0.0f32, 0.2] {
+                for reduction in [NONE, MEAN, SUM] {
+                    let g: Vec<f32> = if reduction == NONE { vals(6, 7) } else { vec![0.7] };
+                    let mut probs = vec![0.0; s.len()];
+                    let mut out = vec![0.0; if reduction == NONE { 6 } else { 1 }];
+                    let n = cross_entropy_forward(&s, &x, &target, weight, eps, -1, reduction, &mut probs, &mut out).unwrap();
+                    assert_eq!(n, 5);
+                    let (losses, den) = ref_class(&s, &x64, &target, weight, eps as f64, -1);
+                    let want: Vec<f64> = match reduction {
+                        NONE => losses.clone(),
+                        MEAN => vec![losses.iter().sum::<f64>() / den],
+                        _ => vec![losses.iter().sum::<f64>()],
+                    };
+                    for (a, b) in out.iter().zip(&want) {
+                        assert!(close(*a as f64, *b, 1e-6), "forward {a} vs {b} (w {weight:?}, eps {eps}, red {reduction})");
+                    }
+                    let mut dx = vec![9.0; s.len()];
+                    cross_entropy_backward(&s, &probs, &target, weight, eps, -1, reduction, &g, &mut dx);
+                    let f = |xs: &[f64]| {
+                        let (l, d) = ref_class(&s, xs, &target, weight, eps as f64, -1);
+                        contract(&l, d, reduction, &g)
+                    };
+                    check_fd(&x, &dx, &f, "cross_entropy");
+                    // The same loss through NLL of log-probabilities (no smoothing).
+                    if eps == 0.0 {
+                        let lp: Vec<f32> = probs.iter().map(|p| p.ln()).collect();
+                        let mut out2 = vec![0.0; out.len()];
+                        nll_forward(&s, &lp, &target, weight, -1, reduction, &mut out2).unwrap();
+                        for (a, b) in out.iter().zip(&out2) {
+                            assert!(close(*a as f64, *b as f64, 1e-5));
+                        }
+                        let mut dn = vec![9.0; s.len()];
+                        nll_backward(&s, &target, weight, -1, reduction, &g, &mut dn);
+                        let fl = |xs: &[f64]| {
+                            let mut l = vec![];
+                            let mut d = 0.0;
+                            for o in 0..2 {
+                                for i in 0..3 {
+                                    let t = target[o * 3 + i];
+                                    if t == -1 {
+                                        l.push(0.0);
+                                        continue;
+                                    }
+                                    let wt = weight.map_or(1.0, |w| w[t as usize] as f64);
+                                    d += wt;
+                                    l.push(-wt * xs[s.at(o, t as usize, i)]);
+                                }
+                            }
+                            contract(&l, d, reduction, &g)
+                        };
+                        let lp64: Vec<f32> = lp.clone();
+                        check_fd(&lp64, &dn, &fl, "nll");
+                    }
+                }
+            }
+        }
+        let mut p = vec![0.0; s.len()];
+        let mut out = [0.0];
+        assert_eq!(cross_entropy_forward(&s, &x, &[0, 4, 0, 0, 0, 0], None, 0.0, -100, MEAN, &mut p, &mut out), Err(BadTarget { index: 1, value: 4 }));
+    }
+
+    #[test]
+    fn probability_target_cross_entropy_matches_formula_and_differences() {
+        let s = ClassShape { outer: 3, c: 3, inner: 2 };
+        let x = vals(s.len(), 3);
+        // Each sample's target is a distribution over the classes.
+        let mut q = vec![0.0f32; s.len()];
+        let raw = vals(s.len(), 4);
+        for o in 0..3 {
+            for i in 0..2 {
+                let z: f32 = (0..3).map(|k| raw[s.at(o, k, i)].exp()).sum();
+                for k in 0..3 {
+                    q[s.at(o, k, i)] = raw[s.at(o, k, i)].exp() / z;
+                }
+            }
+        }
+        let w = [1.5f32, 0.5, 3.0];
+        let x64: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+        for weight in [None, Some(&w[..])] {
+            for eps in [0.0f32, 0.3] {
+                for reduction in [NONE, MEAN, SUM] {
+                    let g: Vec<f32> = if reduction == NONE { vals(6, 9) } else { vec![1.3] };
+                    let mut probs = vec![0.0; s.len()];
+                    let mut out = vec![0.0; if reduction == NONE { 6 } else { 1 }];
+                    cross_entropy_prob_forward(&s, &x, &q, weight, eps, reduction, &mut probs, &mut out);
+                    let losses = ref_prob(&s, &x64, &q, weight, eps as f64);
+                    let want = contract(&losses, 6.0, reduction, &vec![1.0; 6]);
+                    let got: f64 = if reduction == NONE { out.iter().map(|&v| v as f64).sum() } else { out[0] as f64 };
+                    assert!(close(got, want, 1e-6), "forward {got} vs {want}");
+                    let mut dx = vec![9.0; s.len()];
+                    cross_entropy_prob_backward(&s, &probs, &q, weight, eps, reduction, &g, &mut dx);
+                    let f = |xs: &[f64]| contract(&ref_prob(&s, xs, &q, weight, eps as f64), 6.0, reduction, &g);
+                    check_fd(&x, &dx, &f, "cross_entropy_prob");
+                }
+            }
+        }
     }
 
     #[test]
     fn pointwise_gradients_match_differences() {
         let x = [0.3f32, -0.8, 1.7, 0.05];
         let xb = [0.3f32, 0.8, 0.6, 0.05];
-        let t = [0.0f32, 1.0, 1.0, 0.0];
+        let t = [0.0f32, 1.0, 1.0, 0.3];
+        let w = [0.5f32, 2.0, 1.0, 3.0];
+        let pw = [2.0f32, 0.5, 3.0, 1.5];
         for kind in [MSE, L1, SMOOTH_L1, HUBER, BCE, BCE_WITH_LOGITS] {
             let xs = if kind == BCE { &xb } else { &x };
-            let mut dx = [0.0; 4];
-            pointwise_backward(kind, 0.5, xs, &t, SUM, &[1.0], &mut dx);
-            for i in 0..4 {
-                let h = 1e-3f64;
-                let f = |v: f64| point(kind, 0.5, v, t[i] as f64);
-                let num = (f(xs[i] as f64 + h) - f(xs[i] as f64 - h)) / (2.0 * h);
-                assert!((num - dx[i] as f64).abs() < 1e-3, "kind {kind} at {i}: {num} vs {}", dx[i]);
+            let pos = if kind == BCE_WITH_LOGITS { Some(&pw[..]) } else { None };
+            for weight in [None, Some(&w[..])] {
+                let ew = ElementWeights { weight, pos_weight: pos };
+                let mut dx = [0.0; 4];
+                pointwise_backward(kind, 0.5, xs, &t, ew, SUM, &[1.0], &mut dx);
+                for i in 0..4 {
+                    let h = 1e-4f64;
+                    let wi = weight.map_or(1.0, |w| w[i] as f64);
+                    let pwi = pos.map_or(1.0, |p| p[i] as f64);
+                    let f = |v: f64| wi * point(kind, 0.5, v, t[i] as f64, pwi);
+                    let num = (f(xs[i] as f64 + h) - f(xs[i] as f64 - h)) / (2.0 * h);
+                    assert!(close(dx[i] as f64, num, 1e-3), "kind {kind} at {i}: {num} vs {}", dx[i]);
+                }
             }
         }
+    }
+
+    #[test]
+    fn bce_with_logits_pos_weight_is_the_weighted_log_likelihood() {
+        // -(pw·t·log σ(x) + (1-t)·log(1-σ(x))), written plainly, for moderate x.
+        let x = [0.3f32, -1.2, 2.5, -0.4];
+        let t = [1.0f32, 0.0, 0.7, 0.2];
+        let pw = [3.0f32, 0.5, 2.0, 1.0];
+        let mut out = [0.0; 4];
+        pointwise_forward(BCE_WITH_LOGITS, 0.0, &x, &t, ElementWeights { weight: None, pos_weight: Some(&pw) }, NONE, &mut out);
+        for i in 0..4 {
+            let sg = 1.0 / (1.0 + (-(x[i] as f64)).exp());
+            let want = -(pw[i] as f64 * t[i] as f64 * sg.ln() + (1.0 - t[i] as f64) * (1.0 - sg).ln());
+            assert!(close(out[i] as f64, want, 1e-6), "{i}: {} vs {want}", out[i]);
+        }
+        // Stable far out: no overflow to inf for |x| = 100.
+        let mut o = [0.0; 1];
+        pointwise_forward(BCE_WITH_LOGITS, 0.0, &[-100.0], &[1.0], ElementWeights { weight: None, pos_weight: Some(&[2.0]) }, SUM, &mut o);
+        assert!(close(o[0] as f64, 200.0, 1e-6), "{}", o[0]);
     }
 }
