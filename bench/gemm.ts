@@ -12,12 +12,11 @@ import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { init, memoryBuffer, runtimeInfo, setThreads, wasm } from '../ts/runtime/wasm.js';
+import { startTreadAndTfjs } from './baselines.js';
+import { memoryBuffer, setThreads, wasm } from '../ts/runtime/wasm.js';
 import { sgemmRaw } from '../ts/kernels/gemm.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '..');
 const QUICK = process.env.TREAD_BENCH_QUICK === '1';
 const SIZES = QUICK ? [256, 512] : [256, 512, 1024];
 const ROUNDS = QUICK ? 3 : 15;
@@ -59,14 +58,7 @@ function naiveIkj(a: Float32Array, b: Float32Array, c: Float32Array, n: number):
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  // The machines are shared: the 1-minute load average before and after shows how busy.
-  const loadBefore = loadavg()[0];
-  await init({ threads: 2 });
-  const info = runtimeInfo();
-  if (info.poolThreads < 2) console.warn(`tread: only ${info.poolThreads} thread(s) available: ${info.note}`);
-  setWasmPaths(resolve(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/');
-  await tf.setBackend('wasm');
-  await tf.ready();
+  const { info, loadBefore } = await startTreadAndTfjs();
   const w = wasm();
 
   const rows: Record<string, unknown>[] = [];

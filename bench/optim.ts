@@ -22,15 +22,14 @@ import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { startTreadAndTfjs } from './baselines.js';
 import { Adam } from '../ts/optim/adam.js';
 import { SGD } from '../ts/optim/sgd.js';
 import type { Optimizer } from '../ts/optim/optimizer.js';
-import { init, runtimeInfo, setThreads } from '../ts/runtime/wasm.js';
+import { setThreads } from '../ts/runtime/wasm.js';
 import { Tensor } from '../ts/tensor/tensor.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '..');
 const QUICK = process.env.TREAD_BENCH_QUICK === '1';
 const SIZES = QUICK ? [1_000_000] : [1_000_000, 10_000_000];
 const ROUNDS = QUICK ? 3 : 7;
@@ -69,13 +68,7 @@ function treadStep(make: (p: Tensor) => Optimizer<any>, n: number): { p: Tensor;
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  const loadBefore = loadavg()[0];
-  await init({ threads: 2 });
-  const info = runtimeInfo();
-  if (info.poolThreads < 2) console.warn(`tread: only ${info.poolThreads} thread(s) available: ${info.note}`);
-  setWasmPaths(resolve(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/');
-  await tf.setBackend('wasm');
-  await tf.ready();
+  const { info, loadBefore } = await startTreadAndTfjs();
 
   const rows: Record<string, unknown>[] = [];
   const table: string[] = [];

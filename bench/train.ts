@@ -23,8 +23,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { init, runtimeInfo, setThreads } from '../ts/runtime/wasm.js';
+import { startTreadAndTfjs } from './baselines.js';
+import { setThreads } from '../ts/runtime/wasm.js';
 import { batch, treadCnnStep, treadMlpStep } from './models.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -111,23 +111,12 @@ function tfjsMlp(xData: Float32Array, yData: Int32Array, n: number) {
   const w3 = glorot([128, 10], 128), b3 = tf.variable(tf.zeros([10]));
   const x = tf.tensor2d(xData, [n, 784]);
   const y = tf.oneHot(tf.tensor1d(yData, 'int32'), 10);
-  const opt = tf.train.adam(1e-3);
-  const step = () => {
-    const cost = opt.minimize(() => {
-      const h1 = tf.relu(tf.add(tf.matMul(x, w1), b1));
-      const h2 = tf.relu(tf.add(tf.matMul(h1, w2), b2));
-      const logits = tf.add(tf.matMul(h2, w3), b3);
-      return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
-    }, true)!;
-    const v = cost.dataSync()[0];
-    cost.dispose();
-    return v;
-  };
-  const dispose = () => {
-    [w1, b1, w2, b2, w3, b3, x, y].forEach((t) => t.dispose());
-    opt.dispose();
-  };
-  return { step, dispose };
+  return tfjsTrainer(tf.train.adam(1e-3), [w1, b1, w2, b2, w3, b3, x, y], () => {
+    const h1 = tf.relu(tf.add(tf.matMul(x, w1), b1));
+    const h2 = tf.relu(tf.add(tf.matMul(h1, w2), b2));
+    const logits = tf.add(tf.matMul(h2, w3), b3);
+    return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+  });
 }
 
 function tfjsCnn(xData: Float32Array, yData: Int32Array, n: number) {
@@ -137,20 +126,24 @@ function tfjsCnn(xData: Float32Array, yData: Int32Array, n: number) {
   const w = u([1600, 10], 1600), b = tf.variable(tf.zeros([10]));
   const x = tf.tensor4d(xData, [n, 28, 28, 1]);
   const y = tf.oneHot(tf.tensor1d(yData, 'int32'), 10);
-  const opt = tf.train.momentum(0.01, 0.9);
+  return tfjsTrainer(tf.train.momentum(0.01, 0.9), [k1, c1, k2, c2, w, b, x, y], () => {
+    const h1 = tf.maxPool(tf.relu(tf.add(tf.conv2d(x, k1 as tf.Tensor4D, 1, 'valid'), c1)) as tf.Tensor4D, 2, 2, 'valid');
+    const h2 = tf.maxPool(tf.relu(tf.add(tf.conv2d(h1, k2 as tf.Tensor4D, 1, 'valid'), c2)) as tf.Tensor4D, 2, 2, 'valid');
+    const logits = tf.add(tf.matMul(tf.reshape(h2, [n, 1600]), w), b);
+    return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+  });
+}
+
+/** One tfjs training step = `opt.minimize(loss)` and a read of the loss (which waits for it). */
+function tfjsTrainer(opt: tf.Optimizer, tensors: tf.Tensor[], loss: () => tf.Scalar) {
   const step = () => {
-    const cost = opt.minimize(() => {
-      const h1 = tf.maxPool(tf.relu(tf.add(tf.conv2d(x, k1 as tf.Tensor4D, 1, 'valid'), c1)) as tf.Tensor4D, 2, 2, 'valid');
-      const h2 = tf.maxPool(tf.relu(tf.add(tf.conv2d(h1, k2 as tf.Tensor4D, 1, 'valid'), c2)) as tf.Tensor4D, 2, 2, 'valid');
-      const logits = tf.add(tf.matMul(tf.reshape(h2, [n, 1600]), w), b);
-      return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
-    }, true)!;
+    const cost = opt.minimize(loss, true)!;
     const v = cost.dataSync()[0];
     cost.dispose();
     return v;
   };
   const dispose = () => {
-    [k1, c1, k2, c2, w, b, x, y].forEach((t) => t.dispose());
+    tensors.forEach((t) => t.dispose());
     opt.dispose();
   };
   return { step, dispose };
@@ -200,21 +193,9 @@ async function timeRounds(contenders: Contender[], rounds: number, warmup: numbe
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const loadBefore = loadavg()[0];
-  await init({ threads: 2 });
-  const info = runtimeInfo();
-  if (info.poolThreads < 2) console.warn(`tread: only ${info.poolThreads} thread(s): ${info.note}`);
-  setWasmPaths(resolve(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/');
-  await tf.setBackend('wasm');
-  await tf.ready();
+  const { info, loadBefore, useBackend } = await startTreadAndTfjs();
   await registerTfjsGradients();
   registerWasmConv2DBackpropFilter();
-  const useBackend = async (name: string) => {
-    if (tf.getBackend() !== name) {
-      await tf.setBackend(name);
-      await tf.ready();
-    }
-  };
   const threads = (n: number) => () => setThreads(n);
   const lines: string[] = [];
   const say = (s: string) => {
@@ -224,22 +205,32 @@ async function main(): Promise<void> {
   say(`tread ${info.variant} (pool ${info.poolThreads}) vs tfjs ${tf.version_core} (cpu, wasm), node ${process.version}; load avg ${loadBefore.toFixed(2)}`);
   say('tfjs-wasm: Conv2DBackpropFilter registered by this benchmark (Transpose + Conv2D kernels of the wasm backend; stride 1)');
 
+  /** tread 2T, tread 1T and tfjs-wasm on one model, rounds alternating between them. */
+  const compare = async (
+    tread: () => number,
+    tfjs: { step: () => number; dispose: () => void },
+    steps: [number, number, number],
+    warmup: number,
+  ): Promise<Stat[]> => {
+    const stats = await timeRounds(
+      [
+        { name: 'tread 2T', setup: threads(2), step: tread, steps: steps[0] },
+        { name: 'tread 1T', setup: threads(1), step: tread, steps: steps[1] },
+        { name: 'tfjs-wasm', setup: () => useBackend('wasm'), step: tfjs.step, steps: steps[2] },
+      ],
+      ROUNDS,
+      warmup,
+    );
+    tfjs.dispose();
+    return stats;
+  };
+
   // ---- MLP
   const mlpData = batch(128, 784, 10, 1);
   const mlpOpt = treadMlpStep(128, 1);
   const tMlp = mlpOpt.step;
   await useBackend('wasm');
-  const tfwMlp = tfjsMlp(mlpData.x, mlpData.y, 128);
-  const mlpStats = await timeRounds(
-    [
-      { name: 'tread 2T', setup: threads(2), step: tMlp, steps: 50 },
-      { name: 'tread 1T', setup: threads(1), step: tMlp, steps: 30 },
-      { name: 'tfjs-wasm', setup: () => useBackend('wasm'), step: tfwMlp.step, steps: 5 },
-    ],
-    ROUNDS,
-    5,
-  );
-  tfwMlp.dispose();
+  const mlpStats = await compare(tMlp, tfjsMlp(mlpData.x, mlpData.y, 128), [50, 30, 5], 5);
   await useBackend('cpu');
   const tfcMlp = tfjsMlp(mlpData.x, mlpData.y, 128);
   const [mlpCpu] = await timeRounds([{ name: 'tfjs-cpu', setup: () => useBackend('cpu'), step: tfcMlp.step, steps: 1 }], 3, 1);
@@ -250,17 +241,7 @@ async function main(): Promise<void> {
   const cnnOpt = treadCnnStep(64, 2);
   const tCnn = cnnOpt.step;
   await useBackend('wasm');
-  const tfwCnn = tfjsCnn(cnnData.x, cnnData.y, 64);
-  const cnnStats = await timeRounds(
-    [
-      { name: 'tread 2T', setup: threads(2), step: tCnn, steps: 10 },
-      { name: 'tread 1T', setup: threads(1), step: tCnn, steps: 5 },
-      { name: 'tfjs-wasm', setup: () => useBackend('wasm'), step: tfwCnn.step, steps: 1 },
-    ],
-    ROUNDS,
-    2,
-  );
-  tfwCnn.dispose();
+  const cnnStats = await compare(tCnn, tfjsCnn(cnnData.x, cnnData.y, 64), [10, 5, 1], 2);
   let cnnCpu: Stat | null = null;
   if (!SKIP_CPU_CNN) {
     await useBackend('cpu');
