@@ -27,6 +27,7 @@ import * as optim from '../../ts/optim/index.js';
 import * as lrScheduler from '../../ts/optim/lr_scheduler/index.js';
 import { fit } from '../../ts/train/fit.js';
 import type { ModuleLike, OptimizerLike, SchedulerLike } from '../../ts/train/types.js';
+import { camelKey } from './schedulers.js';
 import { compareArrays, describeMismatch, type CaseResult } from './types.js';
 
 const RTOL = 1e-3;
@@ -52,20 +53,30 @@ export function buildSequential(names: string[], shapes: Record<string, number[]
         return new nn.Linear(w[1], w[0], { bias: `${i}.bias` in shapes });
       case 'BatchNorm1d':
         return new nn.BatchNorm1d((w ?? shapes[`${i}.running_mean`])[0]);
-      case 'ReLU':
-        return new nn.ReLU();
-      case 'Tanh':
-        return new nn.Tanh();
-      case 'Sigmoid':
-        return new nn.Sigmoid();
       case 'Dropout':
-        return new nn.Dropout(0);
+        return new nn.Dropout(0); // a model list names layers only: the fixture format fixes p = 0
       default:
-        throw new Error(`layer ${i}: '${name}' is not supported by the training replay`);
+        // Option-free layers (PyTorch's defaults): ReLU, Tanh, Sigmoid, GELU, SiLU, LeakyReLU, ELU, ...
+        if (name in PARAMETER_FREE) return PARAMETER_FREE[name]();
     }
+    throw new Error(`layer ${i}: '${name}' is not supported by the training replay`);
   });
   return new nn.Sequential(...layers);
 }
+
+/** Layers a model list can name without options, built with PyTorch's default arguments. */
+const PARAMETER_FREE: Record<string, () => nn.Module> = {
+  ReLU: () => new nn.ReLU(),
+  Tanh: () => new nn.Tanh(),
+  Sigmoid: () => new nn.Sigmoid(),
+  GELU: () => new nn.GELU(),
+  SiLU: () => new nn.SiLU(),
+  LeakyReLU: () => new nn.LeakyReLU(),
+  ELU: () => new nn.ELU(),
+  Softplus: () => new nn.Softplus(),
+  Identity: () => new nn.Identity(),
+  Flatten: () => new nn.Flatten(),
+};
 
 /** A state dict of tensors with the model's dtypes (num_batches_tracked is int). */
 function stateTensors(model: nn.Module, state: Record<string, number[]>, shapes: Record<string, number[]>): Map<string, Tensor> {
@@ -97,7 +108,9 @@ export async function check(fixture: any, file: string): Promise<CaseResult[]> {
         const [name, opts] = cfg.scheduler;
         const Sch = (lrScheduler as any)[name];
         if (typeof Sch !== 'function') throw new Error(`no scheduler '${name}' in ts/optim/lr_scheduler`);
-        scheduler = new Sch(optimizer, camelOptions(opts)) as SchedulerLike;
+        const o: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(opts ?? {})) o[camelKey(k)] = v; // T_max -> tMax, as the schedulers checker maps them
+        scheduler = new Sch(optimizer, o) as SchedulerLike;
       }
       const [n, f] = c.X_shape;
       const bs = c.batch_size;
