@@ -2,7 +2,9 @@
  * clip.json: `kind: "norm"` cases (max_norm, norm_type 2, 1 or "inf"; the gradients of one
  * or more tensors; PyTorch's returned `total_norm` and the `clipped` gradients) and
  * `kind: "value"` cases (clip_value, `clipped`). Replayed through clipGradNorm_ /
- * clipGradValue_ within 1e-5 relative (1e-6 absolute).
+ * clipGradValue_ within 1e-5 relative; the absolute floor near zero is 1e-6 of the case's
+ * largest clipped value (not 1e-6 flat: with max_norm 1e-6 every clipped value is below 1e-6,
+ * and a flat floor would accept any answer, zeros included).
  */
 import { clipGradNorm_, clipGradValue_ } from '../../ts/optim/clip.js';
 import { tensor } from '../../ts/tensor/create.js';
@@ -38,9 +40,12 @@ export async function check(fixture: any, file: string): Promise<CaseResult[]> {
       } else {
         return { name, ok: false, detail: `unknown kind '${c.kind}'` };
       }
+      const wants: number[][] = c.clipped.map((w: unknown) => (Array.isArray(w) ? (w as unknown[]).flat(Infinity as 1) as number[] : [w as number]));
+      const scale = Math.max(...wants.map((w) => Math.max(...w.map(Math.abs))));
+      const atol = ATOL * (scale > 0 ? scale : 1);
       params.forEach((p, i) => {
         const want = Array.isArray(c.clipped[i]) ? (c.clipped[i] as unknown[]).flat(Infinity as 1) as number[] : [c.clipped[i]];
-        const r = compareArrays(p.grad!.f32, want, RTOL, ATOL);
+        const r = compareArrays(p.grad!.f32, want, RTOL, atol);
         if (!r.ok) problems.push(describeMismatch(`clipped gradient ${i}`, r));
         p.grad!.dispose();
         p.dispose();
