@@ -43,3 +43,5 @@ export type { RngStateSource } from './rng.js';
 export type { ModuleLike, OptimizerLike, SchedulerLike, ParamGroupLike } from './types.js';
 export { Ensemble, trainEnsemble, memberSeed, bootstrapIndices } from './ensemble.js';
 export type { EnsembleCombine, EnsembleOptions, TrainEnsembleOptions, TrainEnsembleResult } from './ensemble.js';
+export { choice, uniform, logUniform, intUniform, SearchParam, sampleSpace, gridPoints, gridSearch, randomSearch, successiveHalving, fitObjective, sortTrials, formatTrials } from './search.js';
+export type { ParamKind, SearchSpace, ParamsOf, TrialInfo, ObjectiveValue, Objective, Trial, SearchResult, SearchOptions, GridSearchOptions, RandomSearchOptions, SuccessiveHalvingOptions, SuccessiveHalvingResult, FitTrialSetup, FitObjectiveOptions } from './search.js';
