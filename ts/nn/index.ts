@@ -13,6 +13,6 @@ export {
   CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss,
   crossEntropy, nllLoss, mseLoss, l1Loss, smoothL1Loss, huberLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits,
 } from './losses.js';
-export type { Reduction, ClassLossOptions, CrossEntropyOptions } from './losses.js';
+export type { Reduction, ClassLossOptions, CrossEntropyOptions, WeightLike, BCEOptions, BCEWithLogitsOptions } from './losses.js';
 export * as init from './init.js';
 export { manualSeed } from './random.js';

@@ -19,6 +19,13 @@
  *
  * State-dict order matches PyTorch: a module's own parameters, then its buffers, then each
  * child's entries under `child.` prefixes.
+ *
+ * ## Forward hooks
+ * `registerForwardHook(fn)` calls `fn(module, inputs, output)` after every forward of that
+ * module (a non-undefined return value replaces the output, as in PyTorch) and returns a
+ * handle whose `remove()` unregisters it. Layers here call each other's `forward` directly
+ * (Sequential does), so the hook wraps this instance's `forward` (a non-enumerable own
+ * property, removed again with the last hook) rather than living in `call()` only.
  */
 import { noGrad } from '../autograd/engine.js';
 import { Shape, shapeStr, Tensor } from '../tensor/tensor.js';
@@ -53,12 +60,29 @@ export interface LoadStateDictResult {
 type StateSource = Map<string, Tensor | ArrayLike<number>> | Record<string, Tensor | ArrayLike<number>> | Iterable<[string, Tensor | ArrayLike<number>]>;
 
 const BUFFERS = Symbol('buffers');
+const HOOKS = Symbol('forwardHooks');
+const UNWRAP = Symbol('unwrapForward');
+
+/** `fn(module, inputs, output)`; returning a Tensor replaces the output. */
+export type ForwardHook<M extends Module = Module> = (module: M, inputs: any[], output: Tensor) => Tensor | void;
+
+/** What registerForwardHook returns: `remove()` unregisters the hook (idempotent). */
+export interface RemovableHandle {
+  readonly id: number;
+  remove(): void;
+}
+
+let nextHookId = 0;
 
 export abstract class Module {
   /** Training mode (dropout active, batch statistics); `eval()` clears it. */
   training = true;
   /** Registered buffers, by PyTorch name (not an enumerable property: see the rule above). */
   private readonly [BUFFERS] = new Map<string, Tensor | null>();
+  /** Forward hooks by id, in registration order (not enumerable: see the rule above). */
+  private readonly [HOOKS] = new Map<number, ForwardHook<any>>();
+  /** Puts back the forward that the hooks wrapped (set while any hook is registered). */
+  private [UNWRAP]: (() => void) | null = null;
 
   /** The computation. Subclasses implement it. */
   abstract forward(...inputs: any[]): Tensor;
@@ -66,6 +90,54 @@ export abstract class Module {
   /** Calls `forward` (PyTorch's `module(x)`). */
   call(...inputs: any[]): Tensor {
     return this.forward(...inputs);
+  }
+
+  // ---- hooks ----
+
+  /**
+   * Calls `hook(this, inputs, output)` after each forward of this module, in registration
+   * order; a hook that returns a Tensor replaces the output for the later hooks and the
+   * caller. Returns a handle: `handle.remove()`.
+   */
+  registerForwardHook(hook: ForwardHook<this>): RemovableHandle {
+    if (typeof hook !== 'function') throw new Error(`${this.constructor.name}.registerForwardHook: expected a function (module, inputs, output), got ${typeof hook}`);
+    const hooks = this[HOOKS];
+    if (hooks.size === 0) this.wrapForward();
+    const id = nextHookId++;
+    hooks.set(id, hook);
+    return {
+      id,
+      remove: () => {
+        if (!hooks.delete(id) || hooks.size > 0) return;
+        this[UNWRAP]?.();
+        this[UNWRAP] = null;
+      },
+    };
+  }
+
+  /** Shadows `forward` with one that runs the hooks after it (an own `forward` is kept to put back). */
+  private wrapForward(): void {
+    const hooks = this[HOOKS];
+    const inner = this.forward;
+    const own = Object.getOwnPropertyDescriptor(this, 'forward');
+    this[UNWRAP] = () => {
+      if (own) Object.defineProperty(this, 'forward', own);
+      else delete (this as any).forward;
+    };
+    const self = this;
+    Object.defineProperty(this, 'forward', {
+      configurable: true,
+      enumerable: false,
+      writable: true,
+      value: function forwardWithHooks(...inputs: any[]): Tensor {
+        let output = inner.apply(self, inputs);
+        for (const hook of [...hooks.values()]) {
+          const r = hook(self, inputs, output);
+          if (r !== undefined) output = r;
+        }
+        return output;
+      },
+    });
   }
 
   // ---- registration ----

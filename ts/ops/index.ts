@@ -4,7 +4,7 @@
  */
 export { add, sub, mul, div, neg, exp, log, sqrt, abs, pow, square, clamp, clone } from './arith.js';
 export { reshape, view, flatten, squeeze, unsqueeze, permute, transpose, t, cat, stack } from './shape.js';
-export { sum, mean, max, maxDim, argmax } from './reduce.js';
+export { sum, mean, max, maxDim, min, minDim, argmax } from './reduce.js';
 export type { Dims } from './reduce.js';
 export { matmul, mm } from './matmul.js';
 export { relu, leakyRelu, elu, gelu, silu, sigmoid, tanh, softplus, softmax, logSoftmax } from './activation.js';

@@ -38,6 +38,7 @@ declare module '../tensor/tensor.js' {
     sum(dim?: red.Dims, keepdim?: boolean): Tensor;
     mean(dim?: red.Dims, keepdim?: boolean): Tensor;
     max(dim?: number, keepdim?: boolean): Tensor;
+    min(dim?: number, keepdim?: boolean): Tensor;
     argmax(dim?: number, keepdim?: boolean): Tensor;
     matmul(other: Tensor): Tensor;
     relu(): Tensor;
@@ -84,6 +85,7 @@ P.t = function () { return sh.t(this); };
 P.sum = function (d, k) { return red.sum(this, d, k); };
 P.mean = function (d, k) { return red.mean(this, d, k); };
 P.max = function (d, k) { return red.max(this, d, k); };
+P.min = function (d, k) { return red.min(this, d, k); };
 P.argmax = function (d, k) { return red.argmax(this, d, k); };
 P.matmul = function (o) { return matmul(this, o); };
 P.relu = function () { return act.relu(this); };

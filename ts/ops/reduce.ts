@@ -1,5 +1,5 @@
 /**
- * Reductions: sum, mean (over everything, one dimension or several; keepdim), max and
+ * Reductions: sum, mean (over everything, one dimension or several; keepdim), max, min and
  * argmax (over everything or one dimension). Differentiable except argmax.
  */
 import { record } from '../autograd/engine.js';
@@ -66,7 +66,15 @@ export function mean(x: Tensor, dim?: Dims, keepdim = false): Tensor {
   return sumImpl('mean', x, dim, keepdim, true);
 }
 
-function maxImpl(op: string, x: Tensor, dim: number | undefined, keepdim: boolean): { values: Tensor; indices: Tensor } {
+/**
+ * Max (sign 1) or min (sign -1) of `x`, over everything or along `dim`. The min is the max of
+ * -x, negated back, so both share one kernel and one tie rule for the indices (the first).
+ *
+ * Gradients follow PyTorch: along a dimension the gradient goes to the returned index; over
+ * everything it is split evenly among all the elements equal to the result
+ * (evenly_distribute_backward; NaN counts as equal to a NaN result).
+ */
+function extremeImpl(op: string, x: Tensor, dim: number | undefined, keepdim: boolean, sign: 1 | -1): { values: Tensor; indices: Tensor } {
   checkFloat(op, x);
   if (x.size === 0) throw new Error(`${op}: cannot reduce an empty tensor ${shapeStr(x.shape)}`);
   let outer: number, n: number, inner: number, outShape: number[];
@@ -80,26 +88,56 @@ function maxImpl(op: string, x: Tensor, dim: number | undefined, keepdim: boolea
   }
   const values = out(outShape);
   const indices = Tensor.empty(outShape, 'int32', true);
-  maxAxis(x.ptr, outer, n, inner, values.ptr, indices.ptr);
+  if (sign === 1) {
+    maxAxis(x.ptr, outer, n, inner, values.ptr, indices.ptr);
+  } else {
+    const neg = out(x.shape);
+    unary(UnaryOp.affine, x.ptr, neg.ptr, x.size, -1, 0);
+    const negMax = out(outShape);
+    maxAxis(neg.ptr, outer, n, inner, negMax.ptr, indices.ptr);
+    unary(UnaryOp.affine, negMax.ptr, values.ptr, values.size, -1, 0);
+  }
   record(values, op, [x], (g) => {
     const dx = out(x.shape);
-    maxAxisBackward(g.ptr, indices.ptr, outer, n, inner, dx.ptr);
+    if (dim === undefined) evenlyDistribute(x, values.f32[0], g.f32[0], dx);
+    else maxAxisBackward(g.ptr, indices.ptr, outer, n, inner, dx.ptr);
     return [dx];
   });
   return { values, indices };
 }
 
+/** `dx = g / k` at the k elements of `x` equal to `value` (NaN matches NaN), 0 elsewhere. */
+function evenlyDistribute(x: Tensor, value: number, g: number, dx: Tensor): void {
+  const xs = x.f32;
+  const d = dx.f32;
+  const isNaN = Number.isNaN(value);
+  let ties = 0;
+  for (let i = 0; i < xs.length; i++) if (isNaN ? Number.isNaN(xs[i]) : xs[i] === value) ties++;
+  const share = g / ties;
+  for (let i = 0; i < xs.length; i++) d[i] = (isNaN ? Number.isNaN(xs[i]) : xs[i] === value) ? share : 0;
+}
+
 /**
- * The maximum over everything (a 0-D tensor), or along `dim`. The gradient goes to the first
- * position that attains it.
+ * The maximum over everything (a 0-D tensor), or along `dim`. Over everything, the gradient
+ * is shared evenly by all elements that attain it; along `dim`, it goes to the returned index.
  */
 export function max(x: Tensor, dim?: number, keepdim = false): Tensor {
-  return maxImpl('max', x, dim, keepdim).values;
+  return extremeImpl('max', x, dim, keepdim, 1).values;
 }
 
 /** Maximum values along `dim` and their indices (int32), as torch.max(x, dim). */
 export function maxDim(x: Tensor, dim: number, keepdim = false): { values: Tensor; indices: Tensor } {
-  return maxImpl('max', x, dim, keepdim);
+  return extremeImpl('max', x, dim, keepdim, 1);
+}
+
+/** The minimum over everything, or along `dim`; gradients as for max. */
+export function min(x: Tensor, dim?: number, keepdim = false): Tensor {
+  return extremeImpl('min', x, dim, keepdim, -1).values;
+}
+
+/** Minimum values along `dim` and their indices (int32, the first on ties), as torch.min(x, dim). */
+export function minDim(x: Tensor, dim: number, keepdim = false): { values: Tensor; indices: Tensor } {
+  return extremeImpl('min', x, dim, keepdim, -1);
 }
 
 /**

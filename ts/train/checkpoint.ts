@@ -5,6 +5,8 @@
  * Layout (names as PyTorch writes them):
  *   <model state-dict names>            '0.weight', '1.running_mean', '1.num_batches_tracked' (I64) ...
  *   optimizer.<path of each tensor>     'optimizer.state.0.momentum_buffer', 'optimizer.state.3.exp_avg' ...
+ *   early_stopping.best.<model name>    EarlyStopping's copy of the best epoch's weights (restoreBestWeights),
+ *                                       so that a resumed run can still put them back
  *   __metadata__:
  *     format            'pt' (so Hugging Face / PyTorch tools accept the file)
  *     tread.kind        'checkpoint' | 'weights'
@@ -24,10 +26,17 @@ import { Tensor } from '../tensor/tensor.js';
 import { atomicWriteFile, readFileBytes, removeStaleTemps, type AtomicWriteOptions } from './atomic.js';
 import { History } from './callbacks.js';
 import { parseSafetensors, serializeSafetensors, SafetensorsError, type SafeTensor, type SafeTensorInput, type SafetensorsFile } from './safetensors.js';
-import { restoreState, snapshotState } from './state.js';
+import { restoreState, snapshotState, type StateSnapshot } from './state.js';
 import { entriesOf, type ModuleLike, type OptimizerLike, type SchedulerLike, type StateDictLike } from './types.js';
 
 export const OPTIMIZER_PREFIX = 'optimizer.';
+/** Names of the early-stopping best-weights copy: this prefix + the model's state-dict name. */
+export const BEST_WEIGHTS_PREFIX = 'early_stopping.best.';
+
+/** True for file tensors that are not the model's (optimizer state, best-weights copy). */
+function isSectionName(name: string): boolean {
+  return name.startsWith(OPTIMIZER_PREFIX) || name.startsWith(BEST_WEIGHTS_PREFIX);
+}
 
 export class CheckpointError extends Error {
   constructor(message: string) {
@@ -56,6 +65,8 @@ export interface SaveCheckpointOptions extends AtomicWriteOptions {
   optimizer?: OptimizerLike | null;
   scheduler?: SchedulerLike | null;
   training?: Partial<TrainingState>;
+  /** EarlyStopping's copy of the best weights (`earlyStopping.bestWeights`), saved beside the model. */
+  bestWeights?: StateSnapshot | null;
   /** More string metadata. */
   metadata?: Record<string, string>;
 }
@@ -124,11 +135,18 @@ function isModule(x: unknown): x is ModuleLike {
 function modelTensors(model: ModuleLike | StateDictLike): [string, SafeTensorInput][] {
   const sd = isModule(model) ? model.stateDict() : model;
   return entriesOf(sd).map(([name, t]) => {
-    if (name.startsWith(OPTIMIZER_PREFIX)) throw new CheckpointError(`model state name '${name}' collides with the optimizer section of checkpoints`);
-    // PyTorch stores integer buffers (num_batches_tracked) as int64.
-    const dtype = t.dtype === 'int32' ? (/num_batches_tracked$/.test(name) ? 'I64' : 'I32') : 'F32';
-    return [name, { shape: t.shape, data: t.toArray(), dtype }];
+    if (isSectionName(name)) throw new CheckpointError(`model state name '${name}' collides with the optimizer or early-stopping section of checkpoints`);
+    return [name, { shape: t.shape, data: t.toArray(), dtype: fileDtype(name, t.dtype) }];
   });
+}
+
+/** PyTorch stores integer buffers (num_batches_tracked) as int64. */
+function fileDtype(name: string, dtype: 'float32' | 'int32'): 'F32' | 'I32' | 'I64' {
+  return dtype === 'int32' ? (/num_batches_tracked$/.test(name) ? 'I64' : 'I32') : 'F32';
+}
+
+function bestWeightTensors(snap: StateSnapshot): [string, SafeTensorInput][] {
+  return [...snap].map(([name, e]) => [BEST_WEIGHTS_PREFIX + name, { shape: e.shape, data: e.data, dtype: fileDtype(name, e.dtype) }]);
 }
 
 /** The bytes of a checkpoint (see the file comment); saveCheckpoint writes them atomically. */
@@ -141,6 +159,7 @@ export function encodeCheckpoint(opts: SaveCheckpointOptions): Uint8Array {
     tensors.push(...optTensors);
     metadata['tread.optimizer'] = toJSONSafe(skeleton);
   }
+  if (opts.bestWeights) tensors.push(...bestWeightTensors(opts.bestWeights));
   const training: TrainingState = {
     epoch: 0,
     globalStep: 0,
@@ -209,7 +228,7 @@ export function planModelLoad(
   const strict = options.strict ?? true;
   const what = options.what ?? 'checkpoint';
   const live = new Map<string, Tensor>(entriesOf(model.stateDict()));
-  const fileNames = [...tensors.keys()].filter((n) => !n.startsWith(OPTIMIZER_PREFIX));
+  const fileNames = [...tensors.keys()].filter((n) => !isSectionName(n));
   const problems: string[] = [];
   const plan: [Tensor, SafeTensor, string][] = [];
   const missing = [...live.keys()].filter((n) => !tensors.has(n));
@@ -260,11 +279,43 @@ export interface LoadedCheckpoint {
   history: History;
   metadata: Record<string, string>;
   report: LoadReport;
+  /** The early-stopping best-weights copy saved with the checkpoint (checked against the model), or null. */
+  bestWeights: StateSnapshot | null;
+}
+
+/**
+ * The best-weights section of a file as a snapshot, or null when there is none. Every entry
+ * must be a state of the model with the same size and kind (float/int), so that restoring
+ * it at the end of the resumed run cannot fail.
+ */
+function readBestWeights(model: ModuleLike, tensors: Map<string, SafeTensor>, what: string): StateSnapshot | null {
+  const live = new Map<string, Tensor>(entriesOf(model.stateDict()));
+  const snap: StateSnapshot = new Map();
+  const problems: string[] = [];
+  for (const [fileName, f] of tensors) {
+    if (!fileName.startsWith(BEST_WEIGHTS_PREFIX)) continue;
+    const name = fileName.slice(BEST_WEIGHTS_PREFIX.length);
+    const t = live.get(name);
+    if (!t) problems.push(`  '${fileName}': the model has no '${name}'`);
+    else if (t.size !== f.data.length || !dtypeFits(f.dtype, t.dtype)) {
+      problems.push(`  '${fileName}': ${f.dtype} [${f.shape.join(', ')}] in the ${what}, ${t.dtype} [${t.shape.join(', ')}] in the model`);
+    } else {
+      const data = t.dtype === 'int32' ? Int32Array.from(f.data) : Float32Array.from(f.data);
+      snap.set(name, { shape: [...t.shape], dtype: t.dtype, data });
+    }
+  }
+  if (problems.length > 0) throw new CheckpointError(`the early-stopping best weights in the ${what} do not match the model; nothing was loaded:\n${problems.join('\n')}`);
+  if (snap.size > 0) {
+    const absent = [...live.keys()].filter((n) => !snap.has(n));
+    if (absent.length > 0) throw new CheckpointError(`the early-stopping best weights in the ${what} lack ${absent.map((n) => `'${n}'`).join(', ')}; nothing was loaded`);
+  }
+  return snap.size > 0 ? snap : null;
 }
 
 /** Applies a parsed checkpoint to model (+ optimizer, scheduler); all or nothing. */
 export function applyCheckpoint(file: SafetensorsFile, opts: LoadCheckpointOptions, what = 'checkpoint'): LoadedCheckpoint {
   const { plan, report } = planModelLoad(opts.model, file.tensors, { strict: opts.strict, what });
+  const bestWeights = readBestWeights(opts.model, file.tensors, what);
   let training: TrainingState = { epoch: 0, globalStep: 0 };
   if (file.metadata['tread.training'] !== undefined) {
     try {
@@ -306,7 +357,7 @@ export function applyCheckpoint(file: SafetensorsFile, opts: LoadCheckpointOptio
     }
     throw new CheckpointError(`${what}: ${(e as Error).message}; the model was left unchanged`);
   }
-  return { training, history: History.fromJSON((training.history as any) ?? []), metadata: file.metadata, report };
+  return { training, history: History.fromJSON((training.history as any) ?? []), metadata: file.metadata, report, bestWeights };
 }
 
 /**

@@ -7,6 +7,10 @@
  * 'max' for metrics whose name contains 'acc' and 'min' otherwise. With
  * `restoreBestWeights`, the best epoch's state (parameters and buffers, copied out of wasm
  * memory) is written back when training ends, whether it stopped early or ran all epochs.
+ *
+ * Checkpoints (ModelCheckpoint with `earlyStopping`) keep the counters and that copy of the
+ * best weights; `resumeFrom` gives both back (`loadState(state, bestWeights)`), so a resumed
+ * run restores the same best weights as an uninterrupted one.
  */
 import type { Callback, TrainContext } from './callbacks.js';
 import { restoreState, snapshotState, type StateSnapshot } from './state.js';
@@ -121,16 +125,21 @@ export class EarlyStopping implements Callback {
     if (this.verbose) console.log(msg);
   }
 
-  /** Counters for a checkpoint (the best weights themselves are not included). */
+  /** Counters for a checkpoint (the best weights travel beside them: `bestWeights`). */
   state(): EarlyStoppingState {
     return { best: this.best, bestEpoch: this.bestEpoch, wait: this.wait, stoppedEpoch: this.stoppedEpoch };
   }
 
-  loadState(s: EarlyStoppingState): void {
+  /**
+   * Takes back the counters of a checkpoint and, with restoreBestWeights, its copy of the best
+   * weights (without one, the resumed run can only restore epochs it sees improve).
+   */
+  loadState(s: EarlyStoppingState, bestWeights: StateSnapshot | null = null): void {
     this.best = Number(s.best);
     this.bestEpoch = s.bestEpoch;
     this.wait = s.wait;
     this.stoppedEpoch = s.stoppedEpoch;
+    this.bestState = this.restoreBestWeights ? bestWeights : null;
   }
 
   /** The held copy of the best weights (null unless restoreBestWeights). */

@@ -11,7 +11,7 @@
  * A checkpoint is written at the end of every `every`-th epoch (or only when the monitored
  * metric improves, with `saveBestOnly`). It holds the model, the optimizer, the scheduler,
  * the RNG state (so shuffling, dropout and augmentation continue as they would have), the
- * history, early-stopping counters and any `extra` JSON. Resuming restores all of them,
+ * history, early-stopping counters and best weights, and any `extra` JSON. Resuming restores all of them,
  * so an interrupted run continued from its last checkpoint ends with the same weights as an
  * uninterrupted one.
  */
@@ -33,7 +33,7 @@ export interface ModelCheckpointOptions {
   mode?: 'min' | 'max' | 'auto';
   /** RNG to save (default: tread's global generator, nn/random). */
   rng?: RngStateSource | null;
-  /** Early stopping whose counters go into the checkpoint. */
+  /** Early stopping whose counters (and, with restoreBestWeights, copy of the best weights) go into the checkpoint. */
   earlyStopping?: EarlyStopping | null;
   /** More JSON to store (the run's configuration ...). */
   extra?: unknown;
@@ -85,6 +85,7 @@ export class ModelCheckpoint implements Callback {
         earlyStopping: this.options.earlyStopping ? this.options.earlyStopping.state() : undefined,
         extra: this.options.extra,
       },
+      bestWeights: this.options.earlyStopping?.bestWeights ?? null,
       beforeRename: this.options.beforeRename,
     });
     this.lastSaved = file;
@@ -103,7 +104,7 @@ export interface ResumeState {
 
 /**
  * Loads a checkpoint into model, optimizer and scheduler (all or nothing), restores the RNG
- * and early-stopping counters, and returns what fit() needs to continue:
+ * and early stopping (counters and best weights), and returns what fit() needs to continue:
  * `fit(model, { ...options, ...resume })` uses initialEpoch, initialStep and history.
  */
 export async function resumeFrom(
@@ -116,6 +117,6 @@ export async function resumeFrom(
   const saved = (t.rng ?? {}) as { global?: unknown; modules?: Record<string, { seed: number; calls: number }> };
   if (rng && saved.global !== undefined) rng.setState(saved.global);
   restoreModuleRng(opts.model, saved.modules);
-  if (opts.earlyStopping && t.earlyStopping) opts.earlyStopping.loadState(t.earlyStopping as EarlyStoppingState);
+  if (opts.earlyStopping && t.earlyStopping) opts.earlyStopping.loadState(t.earlyStopping as EarlyStoppingState, loaded.bestWeights);
   return { initialEpoch: t.epoch, initialStep: t.globalStep, history: loaded.history, extra: t.extra, report: loaded.report };
 }

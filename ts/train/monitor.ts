@@ -3,9 +3,10 @@
  *
  * - per parameter: the gradient 2-norm and the ratio of the update's size to the weight's
  *   size (‖Δw‖/‖w‖, healthy around 1e-3), averaged over a sample of batches each epoch;
- * - per layer (Sequential models, walked child by child on a probe batch in eval mode):
- *   mean and standard deviation of the output and, after ReLUs, the fraction of dead units
- *   (zero for every sample of the probe batch);
+ * - per layer (every leaf module of any Module tree, seen through forward hooks while the
+ *   model runs a probe batch in eval mode; other Sequential-like models are walked child by
+ *   child): mean and standard deviation of the output and, after ReLUs, the fraction of
+ *   dead units (zero for every sample of the probe batch);
  * - warnings when gradients vanish or explode, when updates are far too large or too small
  *   for the weights, and when many ReLUs are dead;
  * - `diagnose(history)`: high bias vs high variance from the train and validation curves,
@@ -15,11 +16,13 @@
  * `act_mean/<layer>`, `act_std/<layer>` and `dead_relu/<layer>`, so it is in the history,
  * the checkpoint and the HTML report. Non-finite losses are handled by fit() itself.
  */
+import { noGrad } from '../autograd/engine.js';
+import { Module, type RemovableHandle } from '../nn/module.js';
 import { tensor } from '../tensor/create.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import type { Callback, EpochLogs, History, TrainContext } from './callbacks.js';
 import { forwardLayers, sequentialLayers } from './layers.js';
-import { entriesOf } from './types.js';
+import { entriesOf, type ModuleLike } from './types.js';
 
 export interface MonitorOptions {
   /** Batches sampled per epoch for gradient and update statistics (default 10). */
@@ -137,39 +140,16 @@ export class Monitor implements Callback {
   }
 
   private activationStats(ctx: TrainContext, logs: EpochLogs): void {
-    const layers = sequentialLayers(ctx.model);
-    if (!layers || !this.probe) return;
+    if (!this.probe) return;
     const x = tensor(this.probe.data, this.probe.shape, { dtype: this.probe.dtype });
     const wasTraining = ctx.model.training ?? true;
     ctx.model.eval();
     try {
-      forwardLayers(layers, x, (l, out) => {
-        const d = out.f32;
-        let s = 0;
-        let s2 = 0;
-        for (let i = 0; i < d.length; i++) {
-          s += d[i];
-          s2 += d[i] * d[i];
-        }
-        const mean = s / d.length;
-        logs[`act_mean/${l.name}`] = mean;
-        logs[`act_std/${l.name}`] = Math.sqrt(Math.max(0, s2 / d.length - mean * mean));
-        if (/^ReLU$/i.test(l.kind)) {
-          const rows = out.shape[0];
-          const units = d.length / rows;
-          let dead = 0;
-          for (let u = 0; u < units; u++) {
-            let alive = false;
-            for (let r = 0; r < rows && !alive; r++) if (d[r * units + u] > 0) alive = true;
-            if (!alive) dead++;
-          }
-          const frac = dead / units;
-          logs[`dead_relu/${l.name}`] = frac;
-          if (frac > this.options.deadRelu) {
-            ctx.warn(`epoch ${ctx.epoch + 1}: ${(frac * 100).toFixed(0)}% of the units after ReLU layer '${l.name}' are dead (never positive on the probe batch): lower the learning rate, use He initialization, or LeakyReLU`);
-          }
-        }
-      });
+      const visit = (name: string, kind: string, out: unknown) => this.layerStats(ctx, logs, name, kind, out);
+      if (!probeWithHooks(ctx.model, x, visit)) {
+        const layers = sequentialLayers(ctx.model);
+        if (layers) forwardLayers(layers, x, (l, out) => visit(l.name, l.kind, out));
+      }
     } catch (e) {
       ctx.warn(`monitor: activation statistics unavailable (${(e as Error).message})`);
       this.probe = null;
@@ -178,6 +158,56 @@ export class Monitor implements Callback {
       x.dispose();
     }
   }
+
+  /** Mean, std and (after ReLUs) the dead fraction of one layer's output on the probe batch. */
+  private layerStats(ctx: TrainContext, logs: EpochLogs, name: string, kind: string, out: unknown): void {
+    if (!(out instanceof Tensor) || out.dtype !== 'float32' || out.size === 0) return;
+    const d = out.f32;
+    let s = 0;
+    let s2 = 0;
+    for (let i = 0; i < d.length; i++) {
+      s += d[i];
+      s2 += d[i] * d[i];
+    }
+    const mean = s / d.length;
+    logs[`act_mean/${name}`] = mean;
+    logs[`act_std/${name}`] = Math.sqrt(Math.max(0, s2 / d.length - mean * mean));
+    if (!/^ReLU$/i.test(kind) || out.ndim === 0) return;
+    const rows = out.shape[0];
+    const units = d.length / rows;
+    let dead = 0;
+    for (let u = 0; u < units; u++) {
+      let alive = false;
+      for (let r = 0; r < rows && !alive; r++) if (d[r * units + u] > 0) alive = true;
+      if (!alive) dead++;
+    }
+    const frac = dead / units;
+    logs[`dead_relu/${name}`] = frac;
+    if (frac > this.options.deadRelu) {
+      ctx.warn(`epoch ${ctx.epoch + 1}: ${(frac * 100).toFixed(0)}% of the units after ReLU layer '${name}' are dead (never positive on the probe batch): lower the learning rate, use He initialization, or LeakyReLU`);
+    }
+  }
+}
+
+/**
+ * Runs the probe through a Module tree (any structure: Sequential, custom forward, nested)
+ * with a forward hook on every leaf module, calling `visit` with each leaf's dotted name
+ * (state-dict style: '0', 'block.fc1'), class and output. Returns false, running nothing,
+ * when the model is not a Module with hooks (the caller then walks a Sequential by hand).
+ */
+function probeWithHooks(model: ModuleLike, x: Tensor, visit: (name: string, kind: string, out: unknown) => void): boolean {
+  if (!(model instanceof Module)) return false;
+  const leaves = model.namedModules().filter(([, m]) => m.children().length === 0);
+  const handles: RemovableHandle[] = [];
+  try {
+    for (const [name, m] of leaves) {
+      handles.push(m.registerForwardHook((mod, _inputs, out) => visit(name || mod.constructor.name, mod.constructor.name, out)));
+    }
+    noGrad(() => model.forward(x));
+  } finally {
+    for (const h of handles) h.remove();
+  }
+  return true;
 }
 
 function add(m: Map<string, Acc>, k: string, v: number): void {
