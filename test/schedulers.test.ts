@@ -104,6 +104,39 @@ describe('schedulers', () => {
     expect(parseFormula('min(1.0, (epoch + 1) / 5) * math.cos(pi * 0)')(1)).toBeCloseTo(0.4, 14);
   });
 
+  it("PyTorch's None defaults (scale_fn, step_size_down, total_steps) act as omitted", () => {
+    // Naive triangular2 with step sizes 2 up / 3 down: amplitude halves every cycle; scaleMode
+    // is ignored without a scaleFn, as in PyTorch.
+    const naive = (it: number) => {
+      const cycle = Math.floor(1 + it / 5);
+      const x = 1 + it / 5 - cycle;
+      const scale = x <= 0.4 ? x / 0.4 : (x - 1) / (0.4 - 1);
+      return 0.01 + (0.1 - 0.01) * scale * 0.5 ** (cycle - 1);
+    };
+    const opt = sgd();
+    const c = new S.CyclicLR(opt, { baseLr: 0.01, maxLr: 0.1, stepSizeUp: 2, stepSizeDown: 3, mode: 'triangular2', scaleFn: null, scaleMode: 'iterations' });
+    for (let it = 0; it < 17; it++) {
+      expect(opt.paramGroups[0].lr).toBeCloseTo(naive(it), 12);
+      c.step();
+    }
+    const o1 = sgd();
+    const o2 = sgd();
+    const a = new S.CyclicLR(o1, { baseLr: 0.01, maxLr: 0.1, stepSizeUp: 3, stepSizeDown: null });
+    const b = new S.CyclicLR(o2, { baseLr: 0.01, maxLr: 0.1, stepSizeUp: 3 });
+    const p1 = sgd();
+    const p2 = sgd();
+    const d = new S.OneCycleLR(p1, { maxLr: 1, totalSteps: null, epochs: 3, stepsPerEpoch: 4 });
+    const e = new S.OneCycleLR(p2, { maxLr: 1, totalSteps: 12 });
+    for (let it = 0; it < 12; it++) {
+      expect(o1.paramGroups[0].lr).toBe(o2.paramGroups[0].lr);
+      expect(p1.paramGroups[0].lr).toBe(p2.paramGroups[0].lr);
+      a.step();
+      b.step();
+      d.step();
+      e.step();
+    }
+  });
+
   it('bad options throw naming the scheduler and the option', () => {
     const o = () => sgd();
     expect(() => new S.StepLR(o(), { stepSize: 0 })).toThrow(/StepLR: stepSize/);

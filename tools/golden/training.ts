@@ -4,7 +4,8 @@
  * Each case: a Sequential built from `model` (layer names; sizes from `state_shapes`),
  * loaded with `state`; the optimizer `config.optimizer` with `config.opt` (PyTorch option
  * names, mapped to camelCase); the scheduler `config.scheduler` = [name, options], stepped
- * once per epoch (as PyTorch's loop in the fixture does); clip_grad_norm_ with
+ * once per epoch (as PyTorch's loop in the fixture does; built as tools/golden/schedulers.ts builds
+ * them, so a LambdaLR would take its formula as a third element or as `config.formula`); clip_grad_norm_ with
  * `config.clip_norm` when set; CrossEntropyLoss; batches of `batch_size` in order
  * (`shuffle` false); `epochs`. Checked: the loss of every step, the state dict after the
  * run, and the logits of X in eval mode, all within 1e-3 (relative; 1e-5 absolute).
@@ -27,21 +28,12 @@ import * as optim from '../../ts/optim/index.js';
 import * as lrScheduler from '../../ts/optim/lr_scheduler/index.js';
 import { fit } from '../../ts/train/fit.js';
 import type { ModuleLike, OptimizerLike, SchedulerLike } from '../../ts/train/types.js';
-import { camelKey } from './schedulers.js';
+import { buildScheduler } from './schedulers.js';
+import { camelOptions as optimizerOptions } from './optimizers.js';
 import { compareArrays, describeMismatch, type CaseResult } from './types.js';
 
 const RTOL = 1e-3;
 const ATOL = 1e-5;
-
-function camel(k: string): string {
-  return k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-}
-
-function camelOptions(o: Record<string, unknown> | undefined): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o ?? {})) out[camel(k)] = v;
-  return out;
-}
 
 /** The Sequential of a case: layer i's sizes come from the shapes of its state entries. */
 export function buildSequential(names: string[], shapes: Record<string, number[]>): nn.Sequential {
@@ -102,15 +94,13 @@ export async function check(fixture: any, file: string): Promise<CaseResult[]> {
       model.loadStateDict(stateTensors(model, c.state, c.state_shapes));
       const Opt = (optim as any)[cfg.optimizer];
       if (typeof Opt !== 'function') throw new Error(`no optimizer '${cfg.optimizer}' in ts/optim`);
-      const optimizer = new Opt(model.parameters(), camelOptions(cfg.opt)) as OptimizerLike;
+      const optimizer = new Opt(model.parameters(), optimizerOptions(cfg.opt)) as OptimizerLike;
       let scheduler: SchedulerLike | null = null;
       if (cfg.scheduler) {
         const [name, opts] = cfg.scheduler;
-        const Sch = (lrScheduler as any)[name];
-        if (typeof Sch !== 'function') throw new Error(`no scheduler '${name}' in ts/optim/lr_scheduler`);
-        const o: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(opts ?? {})) o[camelKey(k)] = v; // T_max -> tMax, as the schedulers checker maps them
-        scheduler = new Sch(optimizer, o) as SchedulerLike;
+        if (typeof (lrScheduler as any)[name] !== 'function') throw new Error(`no scheduler '${name}' in ts/optim/lr_scheduler`);
+        // Built as the schedulers checker builds them (T_max -> tMax, verbose dropped, children, formulas).
+        scheduler = buildScheduler(name, opts ?? {}, optimizer as any, cfg.scheduler[2] ?? cfg.formula) as SchedulerLike;
       }
       const [n, f] = c.X_shape;
       const bs = c.batch_size;

@@ -19,9 +19,9 @@ export interface OneCycleLROptions {
   /** Peak rate (or one per param group). */
   maxLr: number | number[];
   /** Total number of steps; or give epochs and stepsPerEpoch. */
-  totalSteps?: number;
-  epochs?: number;
-  stepsPerEpoch?: number;
+  totalSteps?: number | null;
+  epochs?: number | null;
+  stepsPerEpoch?: number | null;
   /** Fraction of the cycle spent increasing the rate; default 0.3. */
   pctStart?: number;
   /** 'cos' (default) or 'linear'. */
@@ -68,8 +68,8 @@ export class OneCycleLR extends LRScheduler {
     if (!options) throw new Error(`${name}: options with maxLr are required`);
     const lastEpoch = options.lastEpoch ?? -1;
     let totalSteps: number;
-    if (options.totalSteps !== undefined) totalSteps = checkInt(name, 'totalSteps', options.totalSteps, 1);
-    else if (options.epochs !== undefined && options.stepsPerEpoch !== undefined) {
+    if (options.totalSteps != null) totalSteps = checkInt(name, 'totalSteps', options.totalSteps, 1);
+    else if (options.epochs != null && options.stepsPerEpoch != null) {
       totalSteps = checkInt(name, 'epochs', options.epochs, 1) * checkInt(name, 'stepsPerEpoch', options.stepsPerEpoch, 1);
     } else throw new Error(`${name}: give either totalSteps or (epochs and stepsPerEpoch)`);
     const pct = checkNumber(name, 'pctStart', options.pctStart ?? 0.3, { min: 0, max: 1 });
@@ -149,13 +149,13 @@ export interface CyclicLROptions {
   /** Steps in the increasing half; default 2000. */
   stepSizeUp?: number;
   /** Steps in the decreasing half; default stepSizeUp. */
-  stepSizeDown?: number;
+  stepSizeDown?: number | null;
   /** 'triangular' (default), 'triangular2' (halve the amplitude each cycle), 'exp_range' (gamma^iterations). */
   mode?: 'triangular' | 'triangular2' | 'exp_range';
   /** For exp_range; default 1. */
   gamma?: number;
   /** A custom amplitude scale (overrides mode). */
-  scaleFn?: (x: number) => number;
+  scaleFn?: ((x: number) => number) | null;
   /** What scaleFn gets: the cycle number ('cycle', default) or the step count ('iterations'). */
   scaleMode?: 'cycle' | 'iterations';
   /** Default true. */
@@ -192,7 +192,7 @@ export class CyclicLR extends LRScheduler {
     const up = checkNumber(name, 'stepSizeUp', options.stepSizeUp ?? 2000, { min: 0, minExclusive: true });
     const down = checkNumber(name, 'stepSizeDown', options.stepSizeDown ?? up, { min: 0, minExclusive: true });
     const mode = options.mode ?? 'triangular';
-    if (!['triangular', 'triangular2', 'exp_range'].includes(mode) && options.scaleFn === undefined) {
+    if (!['triangular', 'triangular2', 'exp_range'].includes(mode) && options.scaleFn == null) {
       throw new Error(`${name}: mode must be 'triangular', 'triangular2' or 'exp_range' (or give scaleFn), got '${String(mode)}'`);
     }
     const gamma = checkNumber(name, 'gamma', options.gamma ?? 1, { min: 0 });
@@ -218,7 +218,8 @@ export class CyclicLR extends LRScheduler {
     this.momentum = kind;
     this.baseMomentums = kind ? optimizer.paramGroups.map((g) => getMomentum(g, kind)) : [];
     this.maxMomentums = maxMs;
-    if (options.scaleFn !== undefined) {
+    // scaleFn null is PyTorch's default (None): then mode decides, and scaleMode is ignored as in PyTorch.
+    if (options.scaleFn != null) {
       if (typeof options.scaleFn !== 'function') throw new Error(`${name}: scaleFn must be a function`);
       this.scaleFn = options.scaleFn;
       this.scaleMode = options.scaleMode ?? 'cycle';
