@@ -5,11 +5,13 @@
  */
 import { init, runtimeInfo } from '../runtime/wasm.js';
 import { trainCommand } from './train.js';
+import { searchCommand } from './search.js';
 
 const USAGE = `Usage: tread <command> [options]
 
 Commands:
   train     train a classifier on MNIST digits or Fashion-MNIST
+  search    tune its learning rate and weight decay (random, grid or successive halving)
   info      show the WebAssembly runtime (variant, threads)
 
 Run 'tread train --help' for the training options.
@@ -31,6 +33,7 @@ async function main(): Promise<number> {
   if (cmd === 'train') {
     return trainCommand(rest);
   }
+  if (cmd === 'search') return searchCommand(rest);
   process.stderr.write(`tread: unknown command '${cmd}'\n\n${USAGE}`);
   return 2;
 }

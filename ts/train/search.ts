@@ -159,7 +159,9 @@ export function intUniform(lo: number, hi: number): SearchParam<number> {
 /** Names to parameters, or to constants passed to every trial as they are. */
 export type SearchSpace = Record<string, unknown>;
 /** The params a trial of `S` receives. */
-export type ParamsOf<S extends SearchSpace> = { [K in keyof S]: S[K] extends SearchParam<infer T> ? T : S[K] };
+export type ParamsOf<S extends SearchSpace> = { [K in keyof S]: ValueOf<S[K]> };
+/** A dimension's value type (distributes over unions such as `SearchParam<number> | number`). */
+export type ValueOf<V> = V extends SearchParam<infer T> ? T : V;
 
 function checkSpace(space: SearchSpace, where: string): void {
   if (!space || typeof space !== 'object' || Array.isArray(space)) throw new Error(`${where}: the search space must be an object of name -> choice/uniform/logUniform/intUniform (or a constant)`);
@@ -463,8 +465,9 @@ export function fitObjective<P>(setup: (params: P, trial: TrialInfo) => FitTrial
 function formatValue(v: unknown): string {
   if (typeof v === 'number') {
     if (Number.isInteger(v)) return String(v);
+    // Four significant digits without trailing zeros: 0.001, 0.07721, 3.78e-4.
     const a = Math.abs(v);
-    return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(2) : v.toPrecision(4);
+    return a !== 0 && (a < 1e-3 || a >= 1e5) ? Number(v.toExponential(2)).toExponential() : String(Number(v.toPrecision(4)));
   }
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
