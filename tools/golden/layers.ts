@@ -8,7 +8,10 @@
  *   (`state_after`: BatchNorm running statistics, num_batches_tracked);
  * - losses (any layer whose name ends in "Loss", reduction from options, default 'mean'):
  *   the `loss` value and its gradient `dx`, against `target` (class indices for
- *   CrossEntropyLoss / NLLLoss).
+ *   CrossEntropyLoss / NLLLoss; for CrossEntropyLoss a float target of the input's shape, or
+ *   `target_dtype` 'float32'/'float64', means class probabilities). Loss options `weight`
+ *   and `pos_weight` are nested lists (their shape is taken from the nesting, or from
+ *   `weight_shape` / `pos_weight_shape` in the options or the case).
  *
  * Tolerance: relative 1e-4 with absolute 1e-5 near zero (float32 sums in another order).
  * A case with an option this checker does not know fails and says which.
@@ -30,9 +33,23 @@ function known(layer: string, opts: Opts, keys: string[]): void {
   if (extra.length > 0) throw new Error(`${layer}: option(s) ${extra.join(', ')} not understood by the checker`);
 }
 
+/** A weight option: a number, or a nested list whose nesting gives its shape. */
+function weightOption(o: Opts, c: any, key: string): Tensor | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) return undefined;
+  const shape: number[] = o[`${key}_shape`] ?? c[`${key}_shape`] ?? nestedShape(v);
+  return tensor(Float32Array.from(flat(v)), shape);
+}
+
+function nestedShape(v: any): number[] {
+  const shape: number[] = [];
+  for (let a = v; Array.isArray(a); a = a[0]) shape.push(a.length);
+  return shape;
+}
+
 const LOSSES = new Set(['CrossEntropyLoss', 'NLLLoss', 'MSELoss', 'L1Loss', 'SmoothL1Loss', 'HuberLoss', 'BCELoss', 'BCEWithLogitsLoss']);
 
-async function build(layer: string, o: Opts): Promise<Module> {
+async function build(layer: string, o: Opts, c: any = {}): Promise<Module> {
   // Imported per family, so that one missing piece fails only its own cases.
   const activations = new Set(['ReLU', 'SiLU', 'Sigmoid', 'Tanh', 'Identity', 'GELU', 'LeakyReLU', 'ELU', 'Softplus', 'Softmax', 'LogSoftmax']);
   const L: any = activations.has(layer)
@@ -52,13 +69,14 @@ async function build(layer: string, o: Opts): Promise<Module> {
       known(layer, o, ['in', 'out', 'bias', 'in_features', 'out_features']);
       return new L.Linear(o.in ?? o.in_features, o.out ?? o.out_features, { bias: o.bias ?? true });
     case 'Conv2d':
-      known(layer, o, ['in', 'out', 'kernel', 'kernel_size', 'stride', 'padding', 'bias', 'dilation', 'groups', 'in_channels', 'out_channels']);
+      known(layer, o, ['in', 'out', 'kernel', 'kernel_size', 'stride', 'padding', 'bias', 'dilation', 'groups', 'in_channels', 'out_channels', 'padding_mode']);
       return new L.Conv2d(o.in ?? o.in_channels, o.out ?? o.out_channels, o.kernel ?? o.kernel_size, {
         stride: o.stride ?? 1,
         padding: o.padding ?? 0,
         bias: o.bias ?? true,
         dilation: o.dilation ?? 1,
         groups: o.groups ?? 1,
+        paddingMode: o.padding_mode ?? 'zeros',
       });
     case 'MaxPool2d':
       known(layer, o, ['kernel', 'kernel_size', 'stride', 'padding', 'dilation', 'ceil_mode']);
@@ -113,17 +131,21 @@ async function build(layer: string, o: Opts): Promise<Module> {
       known(layer, o, ['dim']);
       return new (L as any)[layer](o.dim ?? -1);
     case 'CrossEntropyLoss':
-      known(layer, o, ['reduction', 'label_smoothing', 'ignore_index']);
-      return new Ls.CrossEntropyLoss({ reduction: red, labelSmoothing: o.label_smoothing ?? 0, ignoreIndex: o.ignore_index ?? -100 });
+      known(layer, o, ['reduction', 'label_smoothing', 'ignore_index', 'weight', 'weight_shape']);
+      return new Ls.CrossEntropyLoss({ reduction: red, labelSmoothing: o.label_smoothing ?? 0, ignoreIndex: o.ignore_index ?? -100, weight: weightOption(o, c, 'weight') });
     case 'NLLLoss':
-      known(layer, o, ['reduction', 'ignore_index']);
-      return new Ls.NLLLoss({ reduction: red, ignoreIndex: o.ignore_index ?? -100 });
+      known(layer, o, ['reduction', 'ignore_index', 'weight', 'weight_shape']);
+      return new Ls.NLLLoss({ reduction: red, ignoreIndex: o.ignore_index ?? -100, weight: weightOption(o, c, 'weight') });
     case 'MSELoss':
     case 'L1Loss':
-    case 'BCELoss':
-    case 'BCEWithLogitsLoss':
       known(layer, o, ['reduction']);
       return new (Ls as any)[layer]({ reduction: red });
+    case 'BCELoss':
+      known(layer, o, ['reduction', 'weight', 'weight_shape']);
+      return new Ls.BCELoss({ reduction: red, weight: weightOption(o, c, 'weight') });
+    case 'BCEWithLogitsLoss':
+      known(layer, o, ['reduction', 'weight', 'weight_shape', 'pos_weight', 'pos_weight_shape']);
+      return new Ls.BCEWithLogitsLoss({ reduction: red, weight: weightOption(o, c, 'weight'), posWeight: weightOption(o, c, 'pos_weight') });
     case 'SmoothL1Loss':
       known(layer, o, ['reduction', 'beta']);
       return new Ls.SmoothL1Loss({ reduction: red, beta: o.beta ?? 1 });
@@ -143,6 +165,13 @@ function shapeOf(c: any, key: string): number[] {
   return [flat(c[key]).length];
 }
 
+/** CrossEntropyLoss with class probabilities: said by `target_dtype`, else a target shaped like x (PyTorch's own rule). */
+function probabilityTarget(layer: string, c: any, tShape: number[], xShape: readonly number[]): boolean {
+  if (layer !== 'CrossEntropyLoss') return false;
+  if (typeof c.target_dtype === 'string') return /float/.test(c.target_dtype);
+  return tShape.length === xShape.length && tShape.every((d, i) => d === xShape[i]);
+}
+
 async function runCase(c: any): Promise<string[]> {
   const problems: string[] = [];
   const cmp = (what: string, got: ArrayLike<number>, want: ArrayLike<number>) => {
@@ -150,7 +179,7 @@ async function runCase(c: any): Promise<string[]> {
     if (!r.ok) problems.push(describeMismatch(what, r));
   };
   const layer: string = c.layer;
-  const mod = await build(layer, c.options ?? {});
+  const mod = await build(layer, c.options ?? {}, c);
   const shapes = c.state_shapes ?? {};
   const state = new Map<string, number[]>();
   for (const [k, v] of Object.entries(c.state ?? {})) state.set(k, flat(v));
@@ -172,7 +201,7 @@ async function runCase(c: any): Promise<string[]> {
   const x = tensor(Float32Array.from(flat(c.x)), shapeOf(c, 'x')).requiresGrad_();
   if (LOSSES.has(layer)) {
     const tShape = shapeOf(c, 'target');
-    const classes = layer === 'CrossEntropyLoss' || layer === 'NLLLoss';
+    const classes = (layer === 'CrossEntropyLoss' || layer === 'NLLLoss') && !probabilityTarget(layer, c, tShape, x.shape);
     const target = classes ? tensor(Int32Array.from(flat(c.target)), tShape) : tensor(Float32Array.from(flat(c.target)), tShape);
     const loss = mod.forward(x, target);
     const want = flat(c.loss);

@@ -2,7 +2,7 @@
 //! the losses are in losses.rs). Pointers are byte offsets into linear memory; 0 means "not given" for
 //! optional operands (bias, gradients that are not wanted).
 
-use tread_core::kernels::{conv, dropout, linear, norm, pool};
+use tread_core::kernels::{conv, dropout, im2col, linear, norm, pool, window};
 
 unsafe fn f32s<'a>(p: usize, n: usize) -> &'a [f32] {
     if n == 0 || p == 0 { &[] } else { std::slice::from_raw_parts(p as *const f32, n) }
@@ -50,7 +50,27 @@ pub unsafe extern "C" fn tread_linear_backward(
 
 #[allow(clippy::too_many_arguments)]
 fn conv_shape(n: usize, c: usize, h: usize, w: usize, oc: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize) -> conv::ConvShape {
-    conv::ConvShape { n, c, h, w, oc, kh, kw, sh, sw, ph, pw }
+    conv::ConvShape::plain(n, c, h, w, oc, kh, kw, sh, sw, ph, pw)
+}
+
+/// The full geometry of the `_ex` exports: padding before/after per axis (top, bottom, left,
+/// right), dilation, groups and the padding mode (0 zeros, 1 reflect, 2 replicate, 3 circular).
+#[allow(clippy::too_many_arguments)]
+fn conv_shape_ex(
+    n: usize, c: usize, h: usize, w: usize, oc: usize, kh: usize, kw: usize, sh: usize, sw: usize,
+    pt: usize, pb: usize, pl: usize, pr: usize, dh: usize, dw: usize, groups: usize, mode: u32,
+) -> conv::ConvShape {
+    let mode = im2col::PadMode::from_code(mode);
+    conv::ConvShape { n, c, h, w, oc, kh, kw, sh, sw, ph: pt, pw: pl, ph_end: pb, pw_end: pr, dh, dw, groups, mode }
+}
+
+/// Window positions of one axis (conv and pooling share `kernels::window`): `len` inputs,
+/// `k` taps `dilation` apart, `stride`, padding `pad_lo` before and `pad_hi` after, pooling's
+/// `ceil` mode (0/1). 0 when the window does not fit.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn tread_window_out_size(len: usize, k: usize, stride: usize, dilation: usize, pad_lo: usize, pad_hi: usize, ceil: u32) -> usize {
+    window::Axis { k, stride, dilation, pad_lo, pad_hi, ceil: ceil != 0 }.out_size(len)
 }
 
 /// Elements of the columns buffer a conv layer keeps between forward and backward.
@@ -60,7 +80,8 @@ pub extern "C" fn tread_conv2d_cols_len(n: usize, c: usize, h: usize, w: usize, 
     conv_shape(n, c, h, w, oc, kh, kw, sh, sw, ph, pw).cols_len()
 }
 
-/// Forward; `cols` (`tread_conv2d_cols_len` floats) is kept for the backward pass.
+/// Forward (symmetric zero padding, no dilation, one group); `cols` (`tread_conv2d_cols_len`
+/// floats) is kept for the backward pass.
 ///
 /// # Safety
 /// Pointers address arrays of the implied sizes; `b` may be 0.
@@ -85,6 +106,40 @@ pub unsafe extern "C" fn tread_conv2d_backward(
     cols: usize, wt: usize, dy: usize, dw: usize, dw_beta: f32, db: usize, db_beta: f32, dx: usize,
 ) {
     let s = conv_shape(n, c, h, w, oc, kh, kw, sh, sw, ph, pw);
+    conv::conv2d_backward(
+        &s, f32s(cols, s.cols_len()), f32s(wt, s.w_len()), f32s(dy, s.y_len()),
+        opt_mut(dw, s.w_len()).map(|d| (d, dw_beta)), opt_mut(db, oc).map(|d| (d, db_beta)), opt_mut(dx, s.x_len()),
+    );
+}
+
+/// Forward with every option (`conv_shape_ex`); weights `[oc, c/groups, kh, kw]`; `cols`:
+/// `c·kh·kw · n·oh·ow` floats, kept for the backward pass.
+///
+/// # Safety
+/// Pointers address arrays of the implied sizes; `b` may be 0.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_conv2d_forward_ex(
+    n: usize, c: usize, h: usize, w: usize, oc: usize, kh: usize, kw: usize, sh: usize, sw: usize,
+    pt: usize, pb: usize, pl: usize, pr: usize, dh: usize, dw: usize, groups: usize, mode: u32,
+    x: usize, wt: usize, b: usize, y: usize, cols: usize,
+) {
+    let s = conv_shape_ex(n, c, h, w, oc, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, groups, mode);
+    conv::conv2d_forward(&s, f32s(x, s.x_len()), f32s(wt, s.w_len()), opt(b, oc), f32s_mut(y, s.y_len()), f32s_mut(cols, s.cols_len()));
+}
+
+/// Backward of `tread_conv2d_forward_ex` from its `cols`; `dw`, `db`, `dx` may be 0.
+///
+/// # Safety
+/// As above.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_conv2d_backward_ex(
+    n: usize, c: usize, h: usize, w: usize, oc: usize, kh: usize, kw: usize, sh: usize, sw: usize,
+    pt: usize, pb: usize, pl: usize, pr: usize, dh: usize, dw_: usize, groups: usize, mode: u32,
+    cols: usize, wt: usize, dy: usize, dw: usize, dw_beta: f32, db: usize, db_beta: f32, dx: usize,
+) {
+    let s = conv_shape_ex(n, c, h, w, oc, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw_, groups, mode);
     conv::conv2d_backward(
         &s, f32s(cols, s.cols_len()), f32s(wt, s.w_len()), f32s(dy, s.y_len()),
         opt_mut(dw, s.w_len()).map(|d| (d, dw_beta)), opt_mut(db, oc).map(|d| (d, db_beta)), opt_mut(dx, s.x_len()),
@@ -124,17 +179,21 @@ pub unsafe extern "C" fn tread_conv2d_backward_ref(
 
 // ---- Pooling ----
 
+/// `dh`, `dw`: dilation (1 for average pooling); `ceil`: PyTorch's ceil_mode (0/1).
 #[allow(clippy::too_many_arguments)]
-fn pool_shape(planes: usize, h: usize, w: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize) -> pool::PoolShape {
-    pool::PoolShape { planes, h, w, kh, kw, sh, sw, ph, pw }
+fn pool_shape(planes: usize, h: usize, w: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize, dh: usize, dw: usize, ceil: u32) -> pool::PoolShape {
+    pool::PoolShape { planes, h, w, kh, kw, sh, sw, ph, pw, dh, dw, ceil: ceil != 0 }
 }
 
 /// # Safety
 /// Pointers address arrays of the implied sizes (`idx`: int32, one per output).
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
-pub unsafe extern "C" fn tread_maxpool2d_forward(planes: usize, h: usize, w: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize, x: usize, y: usize, idx: usize) {
-    let s = pool_shape(planes, h, w, kh, kw, sh, sw, ph, pw);
+pub unsafe extern "C" fn tread_maxpool2d_forward(
+    planes: usize, h: usize, w: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize, dh: usize, dw: usize, ceil: u32,
+    x: usize, y: usize, idx: usize,
+) {
+    let s = pool_shape(planes, h, w, kh, kw, sh, sw, ph, pw, dh, dw, ceil);
     pool::maxpool2d_forward(&s, f32s(x, s.x_len()), f32s_mut(y, s.y_len()), i32s_mut(idx, s.y_len()));
 }
 
@@ -142,27 +201,38 @@ pub unsafe extern "C" fn tread_maxpool2d_forward(planes: usize, h: usize, w: usi
 /// As above.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
-pub unsafe extern "C" fn tread_maxpool2d_backward(planes: usize, h: usize, w: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize, dy: usize, idx: usize, dx: usize) {
-    let s = pool_shape(planes, h, w, kh, kw, sh, sw, ph, pw);
+pub unsafe extern "C" fn tread_maxpool2d_backward(
+    planes: usize, h: usize, w: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize, dh: usize, dw: usize, ceil: u32,
+    dy: usize, idx: usize, dx: usize,
+) {
+    let s = pool_shape(planes, h, w, kh, kw, sh, sw, ph, pw, dh, dw, ceil);
     pool::maxpool2d_backward(&s, f32s(dy, s.y_len()), i32s(idx, s.y_len()), f32s_mut(dx, s.x_len()));
 }
 
+/// `divisor_override`: 0 for none (PyTorch forbids 0).
+///
 /// # Safety
 /// As above.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
-pub unsafe extern "C" fn tread_avgpool2d_forward(planes: usize, h: usize, w: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize, count_include_pad: u32, x: usize, y: usize) {
-    let s = pool_shape(planes, h, w, kh, kw, sh, sw, ph, pw);
-    pool::avgpool2d_forward(&s, f32s(x, s.x_len()), f32s_mut(y, s.y_len()), count_include_pad != 0);
+pub unsafe extern "C" fn tread_avgpool2d_forward(
+    planes: usize, h: usize, w: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize, ceil: u32,
+    count_include_pad: u32, divisor_override: f32, x: usize, y: usize,
+) {
+    let s = pool_shape(planes, h, w, kh, kw, sh, sw, ph, pw, 1, 1, ceil);
+    pool::avgpool2d_forward(&s, f32s(x, s.x_len()), f32s_mut(y, s.y_len()), count_include_pad != 0, (divisor_override != 0.0).then_some(divisor_override));
 }
 
 /// # Safety
 /// As above.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
-pub unsafe extern "C" fn tread_avgpool2d_backward(planes: usize, h: usize, w: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize, count_include_pad: u32, dy: usize, dx: usize) {
-    let s = pool_shape(planes, h, w, kh, kw, sh, sw, ph, pw);
-    pool::avgpool2d_backward(&s, f32s(dy, s.y_len()), f32s_mut(dx, s.x_len()), count_include_pad != 0);
+pub unsafe extern "C" fn tread_avgpool2d_backward(
+    planes: usize, h: usize, w: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize, ceil: u32,
+    count_include_pad: u32, divisor_override: f32, dy: usize, dx: usize,
+) {
+    let s = pool_shape(planes, h, w, kh, kw, sh, sw, ph, pw, 1, 1, ceil);
+    pool::avgpool2d_backward(&s, f32s(dy, s.y_len()), f32s_mut(dx, s.x_len()), count_include_pad != 0, (divisor_override != 0.0).then_some(divisor_override));
 }
 
 // ---- BatchNorm ----

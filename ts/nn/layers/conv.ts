@@ -1,9 +1,14 @@
 /**
- * `Conv2d(in, out, kernelSize, {stride, padding, bias})`, NCHW, as PyTorch (cross-
- * correlation, zero padding; no dilation or groups). Forward and both backward passes are
- * one wasm call each: im2col of the whole batch + one GEMM (threaded), col2im for dX, the
- * weight gradient accumulated straight into `weight.grad`. The im2col columns are kept in a
- * layer-owned buffer from forward to backward and reused across steps.
+ * `Conv2d(in, out, kernelSize, {stride, padding, dilation, groups, bias, paddingMode})`, NCHW,
+ * as PyTorch's nn.Conv2d (cross-correlation). Forward and both backward passes are one wasm
+ * call each: im2col per sample (dilation and padding modes folded into the gather) + one GEMM
+ * per group (threaded over the batch), col2im for dX, the weight gradient accumulated straight
+ * into `weight.grad`. The im2col columns are kept in a layer-owned buffer from forward to
+ * backward and reused across steps.
+ *
+ * Padding modes other than 'zeros' read the padded border from the input as PyTorch's
+ * `F.pad(x, mode)` does (reflect / replicate / circular), without a padded copy. `padding:
+ * 'same'` pads `dilation·(k-1)` in total per axis, the odd one after, as PyTorch.
  */
 import { isGradEnabled, record } from '../../autograd/engine.js';
 import { wasm } from '../../runtime/wasm.js';
@@ -12,23 +17,36 @@ import { Module, Parameter } from '../module.js';
 import { checkFloat, defaultInit, gradTarget, pair, ReusableBuffer, shapeStr, temp } from './util.js';
 
 export type IntOrPair = number | readonly [number, number];
+export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
+const PADDING_MODES: readonly PaddingMode[] = ['zeros', 'reflect', 'replicate', 'circular'];
 
 export interface Conv2dOptions {
   stride?: IntOrPair;
-  /** Zero padding on each side, or 'valid' (0) / 'same' (stride 1, odd kernel). */
+  /** Padding on each side, or 'valid' (none) / 'same' (output size = input size; stride 1). */
   padding?: IntOrPair | 'valid' | 'same';
+  /** Spacing between kernel taps (default 1). */
   dilation?: IntOrPair;
+  /** Channel groups: in and out channels must both divide by it; `groups = in` is depthwise. */
   groups?: number;
   bias?: boolean;
-  paddingMode?: 'zeros';
+  /** How the padding is filled (default 'zeros'). */
+  paddingMode?: PaddingMode;
 }
+
+/** Padding per side: [top, bottom, left, right]. */
+type Pads = [number, number, number, number];
 
 export class Conv2d extends Module {
   weight: Parameter;
   bias: Parameter | null;
   readonly kernelSize: [number, number];
   readonly stride: [number, number];
-  readonly padding: [number, number];
+  /** As given: per-side padding (height, width), or 'same' / 'valid'. */
+  readonly padding: [number, number] | 'same' | 'valid';
+  readonly dilation: [number, number];
+  readonly groups: number;
+  readonly paddingMode: PaddingMode;
+  private readonly pads: Pads;
   private readonly cols = new ReusableBuffer('float32');
 
   constructor(
@@ -44,34 +62,80 @@ export class Conv2d extends Module {
     }
     this.kernelSize = pair(kernelSize, 'kernelSize', name, 1);
     this.stride = pair(options.stride ?? 1, 'stride', name, 1);
-    const dil = pair(options.dilation ?? 1, 'dilation', name, 1);
-    if (dil[0] !== 1 || dil[1] !== 1) throw new Error(`${name}: dilation other than 1 is not supported`);
-    if ((options.groups ?? 1) !== 1) throw new Error(`${name}: groups other than 1 are not supported`);
-    if ((options.paddingMode ?? 'zeros') !== 'zeros') throw new Error(`${name}: only paddingMode 'zeros' is supported`);
+    this.dilation = pair(options.dilation ?? 1, 'dilation', name, 1);
+    const groups = options.groups ?? 1;
+    if (!Number.isInteger(groups) || groups < 1) throw new Error(`${name}: groups must be a positive integer, got ${groups}`);
+    if (inChannels % groups !== 0) throw new Error(`${name}: inChannels ${inChannels} must be divisible by groups ${groups}`);
+    if (outChannels % groups !== 0) throw new Error(`${name}: outChannels ${outChannels} must be divisible by groups ${groups}`);
+    this.groups = groups;
+    const mode = options.paddingMode ?? 'zeros';
+    if (!PADDING_MODES.includes(mode)) throw new Error(`${name}: paddingMode must be one of ${PADDING_MODES.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(mode)}`);
+    this.paddingMode = mode;
     const p = options.padding ?? 0;
-    if (p === 'valid') this.padding = [0, 0];
-    else if (p === 'same') {
-      if (this.stride[0] !== 1 || this.stride[1] !== 1) throw new Error(`${name}: padding='same' needs stride 1`);
-      if (this.kernelSize[0] % 2 === 0 || this.kernelSize[1] % 2 === 0) throw new Error(`${name}: padding='same' is supported for odd kernel sizes only`);
-      this.padding = [(this.kernelSize[0] - 1) / 2, (this.kernelSize[1] - 1) / 2];
-    } else this.padding = pair(p, 'padding', name, 0);
+    if (p === 'valid') {
+      this.padding = 'valid';
+      this.pads = [0, 0, 0, 0];
+    } else if (p === 'same') {
+      if (this.stride[0] !== 1 || this.stride[1] !== 1) {
+        throw new Error(`${name}: padding='same' is not supported for strided convolutions (stride ${JSON.stringify(this.stride)})`);
+      }
+      this.padding = 'same';
+      // PyTorch: total dilation·(k-1) per axis, half before, the odd remainder after.
+      const [th, tw] = [0, 1].map((i) => this.dilation[i] * (this.kernelSize[i] - 1));
+      this.pads = [th >> 1, th - (th >> 1), tw >> 1, tw - (tw >> 1)];
+    } else if (typeof p === 'string') {
+      throw new Error(`${name}: padding must be an int, a pair, 'same' or 'valid', got ${JSON.stringify(p)}`);
+    } else {
+      this.padding = pair(p, 'padding', name, 0);
+      this.pads = [this.padding[0], this.padding[0], this.padding[1], this.padding[1]];
+    }
     const [kh, kw] = this.kernelSize;
-    this.weight = new Parameter([outChannels, inChannels, kh, kw]);
+    this.weight = new Parameter([outChannels, inChannels / groups, kh, kw]);
     this.bias = options.bias === false ? null : new Parameter([outChannels]);
     this.resetParameters();
   }
 
   resetParameters(): void {
-    defaultInit(this.weight, this.bias, this.inChannels * this.kernelSize[0] * this.kernelSize[1]);
+    defaultInit(this.weight, this.bias);
   }
 
   override extraRepr(): string {
     const k = this.kernelSize;
-    return `${this.inChannels}, ${this.outChannels}, kernel_size=(${k[0]}, ${k[1]}), stride=(${this.stride.join(', ')}), padding=(${this.padding.join(', ')})${this.bias ? '' : ', bias=False'}`;
+    const pad = typeof this.padding === 'string' ? `'${this.padding}'` : `(${this.padding.join(', ')})`;
+    let s = `${this.inChannels}, ${this.outChannels}, kernel_size=(${k[0]}, ${k[1]}), stride=(${this.stride.join(', ')}), padding=${pad}`;
+    if (this.dilation[0] !== 1 || this.dilation[1] !== 1) s += `, dilation=(${this.dilation.join(', ')})`;
+    if (this.groups !== 1) s += `, groups=${this.groups}`;
+    if (!this.bias) s += ', bias=False';
+    if (this.paddingMode !== 'zeros') s += `, padding_mode=${this.paddingMode}`;
+    return s;
   }
 
   private get label(): string {
     return `Conv2d(${this.inChannels}, ${this.outChannels}, kernel ${this.kernelSize[0]}x${this.kernelSize[1]})`;
+  }
+
+  /** Output height and width for an input of h × w, or an error naming the layer. */
+  private outSize(h: number, w: number, inputShape: readonly number[]): [number, number] {
+    const [pt, pb, pl, pr] = this.pads;
+    const [kh, kw] = this.kernelSize;
+    const [dh, dw] = this.dilation;
+    if (this.paddingMode === 'reflect' || this.paddingMode === 'circular') {
+      // PyTorch's F.pad limits: reflect pads less than the size, circular at most the size.
+      const limit = this.paddingMode === 'reflect' ? 'smaller than' : 'at most';
+      const ok = (pad: number, len: number) => (this.paddingMode === 'reflect' ? pad < len : pad <= len);
+      if (!ok(Math.max(pt, pb), h) || !ok(Math.max(pl, pr), w)) {
+        throw new Error(`${this.label}: ${this.paddingMode} padding (${Math.max(pt, pb)}, ${Math.max(pl, pr)}) must be ${limit} the input size, got input ${shapeStr(inputShape)}`);
+      }
+    }
+    const oh = wasm().tread_window_out_size(h, kh, this.stride[0], dh, pt, pb, 0) as number;
+    const ow = wasm().tread_window_out_size(w, kw, this.stride[1], dw, pl, pr, 0) as number;
+    if (oh === 0 || ow === 0) {
+      throw new Error(
+        `${this.label}: input ${shapeStr(inputShape)} is smaller than the kernel ` +
+          `(padded ${h + pt + pb}x${w + pl + pr}, dilated kernel ${dh * (kh - 1) + 1}x${dw * (kw - 1) + 1})`,
+      );
+    }
+    return [oh, ow];
   }
 
   /** Output [N, out, OH, OW] for input [N, in, H, W] (or [in, H, W] unbatched). */
@@ -84,22 +148,17 @@ export class Conv2d extends Module {
     const x = unbatched ? input.reshapeView([1, ...input.shape]) : input;
     const [n, c, h, w] = x.shape;
     const [kh, kw] = this.kernelSize;
-    const [sh, sw] = this.stride;
-    const [ph, pw] = this.padding;
-    const oh = Math.floor((h + 2 * ph - kh) / sh) + 1;
-    const ow = Math.floor((w + 2 * pw - kw) / sw) + 1;
-    if (h + 2 * ph < kh || w + 2 * pw < kw) {
-      throw new Error(`${this.label}: input ${shapeStr(input.shape)} is smaller than the kernel (padding ${ph}, ${pw})`);
-    }
+    const [oh, ow] = this.outSize(h, w, input.shape);
     const oc = this.outChannels;
     const weight = this.weight;
     const bias = this.bias;
     const inputs = bias ? [input, weight, bias] : [input, weight];
     const recording = isGradEnabled() && inputs.some((t) => t.requiresGrad);
-    const geo = [n, c, h, w, oc, kh, kw, sh, sw, ph, pw] as const;
+    const mode = PADDING_MODES.indexOf(this.paddingMode);
+    const geo = [n, c, h, w, oc, kh, kw, ...this.stride, ...this.pads, ...this.dilation, this.groups, mode] as const;
     const cols = this.cols.acquire([c * kh * kw, n * oh * ow], recording);
     const y = temp(unbatched ? [oc, oh, ow] : [n, oc, oh, ow]);
-    wasm().tread_conv2d_forward(...geo, x.ptr, weight.ptr, bias ? bias.ptr : 0, y.ptr, cols.ptr);
+    wasm().tread_conv2d_forward_ex(...geo, x.ptr, weight.ptr, bias ? bias.ptr : 0, y.ptr, cols.ptr);
     if (!recording) {
       this.cols.release(cols);
       return y;
@@ -108,7 +167,7 @@ export class Conv2d extends Module {
       const dx = input.requiresGrad ? temp(input.shape) : null;
       const dw = gradTarget(weight);
       const db = gradTarget(bias);
-      wasm().tread_conv2d_backward(
+      wasm().tread_conv2d_backward_ex(
         ...geo, cols.ptr, weight.ptr, g.ptr,
         dw ? dw.ptr : 0, dw ? dw.beta : 0, db ? db.ptr : 0, db ? db.beta : 0, dx ? dx.ptr : 0,
       );

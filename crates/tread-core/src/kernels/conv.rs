@@ -1,24 +1,31 @@
-//! 2-D convolution, NCHW, cross-correlation as PyTorch's `Conv2d` (no dilation, no groups),
-//! by im2col + SGEMM, parallel over the batch.
+//! 2-D convolution, NCHW, cross-correlation as PyTorch's `Conv2d` (stride, padding that may
+//! be asymmetric, dilation, groups, padding modes), by im2col + SGEMM, parallel over the
+//! batch.
 //!
 //! The batch is cut into chunks, one task each (a few per thread, for uneven cores). For
 //! each sample a task builds its columns `cols[n]` (`[C·KH·KW, OH·OW]`, kept in the caller's
-//! buffer for the backward pass) and runs one GEMM while they are still in cache:
+//! buffer for the backward pass, see `im2col.rs`) and runs one GEMM per group while they are
+//! still in cache. Group `g` owns input channels `g·C/G..`, output channels `g·OC/G..` and
+//! the weights `W[g]` (`[OC/G, C/G·KH·KW]`, contiguous); its rows of the columns are
+//! contiguous too (channel-major), so:
 //!
-//! - forward:  `Y[n] (OC×OHW) = W (OC×CKK) · cols[n]` (+ bias, written first, beta = 1);
-//! - backward: `dW += dY[n] · cols[n]ᵀ` into a per-chunk partial (summed at the end),
-//!   `dcols = Wᵀ · dY[n]` into per-chunk scratch, then col2im adds it into `dX[n]`;
+//! - forward:  `Y[n][g] (OC/G×OHW) = W[g] · cols[n][g]` (+ bias, written first, beta = 1);
+//! - backward: `dW[g] += dY[n][g] · cols[n][g]ᵀ` into a per-chunk partial (summed at the end),
+//!   `dcols[g] = W[g]ᵀ · dY[n][g]` into per-chunk scratch, then col2im adds it into `dX[n]`;
 //!   `db` = sums of dY rows.
 //!
 //! NCHW makes every per-sample operand contiguous, so nothing is transposed or gathered.
 //! (One GEMM over the whole batch streams its operands through memory and measured about
-//! half as fast on the 2-core dev machine.)
+//! half as fast on the 2-core dev machine.) With one group this is exactly one GEMM per
+//! sample and pass, as before groups existed.
 
-use super::window::out_size;
+use super::im2col::{col2im_add_sample, im2col_sample, PadMode};
+use super::window::Axis;
 use crate::kernels::gemm::sgemm;
 use crate::parallel::{self, SharedMut};
 
-/// The geometry of one convolution.
+/// The geometry of one convolution. `ph`/`pw` pad before (top/left), `ph_end`/`pw_end`
+/// after (PyTorch's `padding='same'` puts an odd remainder after).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConvShape {
     pub n: usize,
@@ -32,22 +39,50 @@ pub struct ConvShape {
     pub sw: usize,
     pub ph: usize,
     pub pw: usize,
+    pub ph_end: usize,
+    pub pw_end: usize,
+    pub dh: usize,
+    pub dw: usize,
+    pub groups: usize,
+    pub mode: PadMode,
 }
 
 impl ConvShape {
+    /// Symmetric zero padding, no dilation, one group (the common convolution).
+    #[allow(clippy::too_many_arguments)]
+    pub fn plain(n: usize, c: usize, h: usize, w: usize, oc: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize) -> ConvShape {
+        ConvShape { n, c, h, w, oc, kh, kw, sh, sw, ph, pw, ph_end: ph, pw_end: pw, dh: 1, dw: 1, groups: 1, mode: PadMode::Zeros }
+    }
+    fn axis_h(&self) -> Axis {
+        Axis { k: self.kh, stride: self.sh, dilation: self.dh, pad_lo: self.ph, pad_hi: self.ph_end, ceil: false }
+    }
+    fn axis_w(&self) -> Axis {
+        Axis { k: self.kw, stride: self.sw, dilation: self.dw, pad_lo: self.pw, pad_hi: self.pw_end, ceil: false }
+    }
     /// Output height (0 when the kernel does not fit).
     pub fn oh(&self) -> usize {
-        out_size(self.h, self.ph, self.kh, self.sh)
+        self.axis_h().out_size(self.h)
     }
     pub fn ow(&self) -> usize {
-        out_size(self.w, self.pw, self.kw, self.sw)
+        self.axis_w().out_size(self.w)
     }
     pub fn ohw(&self) -> usize {
         self.oh() * self.ow()
     }
+    pub fn has_padding(&self) -> bool {
+        self.ph + self.pw + self.ph_end + self.pw_end > 0
+    }
     /// Rows of a sample's columns: `C·KH·KW`.
     pub fn ckk(&self) -> usize {
         self.c * self.kh * self.kw
+    }
+    /// Rows of one group's columns, and the length of a weight row: `C/G·KH·KW`.
+    pub fn group_ckk(&self) -> usize {
+        self.ckk() / self.groups
+    }
+    /// Output channels per group.
+    pub fn group_oc(&self) -> usize {
+        self.oc / self.groups
     }
     /// Elements of one sample's columns.
     pub fn sample_cols(&self) -> usize {
@@ -63,8 +98,21 @@ impl ConvShape {
     pub fn y_len(&self) -> usize {
         self.n * self.oc * self.ohw()
     }
+    /// Weights `[OC, C/G, KH, KW]`.
     pub fn w_len(&self) -> usize {
-        self.oc * self.ckk()
+        self.oc * self.group_ckk()
+    }
+    /// Panics (with the numbers) on a geometry the kernels cannot run.
+    pub fn validate(&self) {
+        assert!(self.groups >= 1 && self.c % self.groups == 0 && self.oc % self.groups == 0, "conv2d: channels {} and {} not divisible by groups {}", self.c, self.oc, self.groups);
+        assert!(self.sh >= 1 && self.sw >= 1 && self.dh >= 1 && self.dw >= 1, "conv2d: stride and dilation must be positive");
+        if self.mode != PadMode::Zeros {
+            let limit = |len: usize| if self.mode == PadMode::Reflect { len.saturating_sub(1) } else if self.mode == PadMode::Circular { len } else { usize::MAX };
+            assert!(
+                self.h > 0 && self.w > 0 && self.ph.max(self.ph_end) <= limit(self.h) && self.pw.max(self.pw_end) <= limit(self.w),
+                "conv2d: padding ({}, {}) too large for {:?} padding of a {}x{} input", self.ph.max(self.ph_end), self.pw.max(self.pw_end), self.mode, self.h, self.w
+            );
+        }
     }
 }
 
@@ -88,200 +136,17 @@ pub(crate) fn sum_f64(x: &[f32]) -> f64 {
     total
 }
 
-/// `d = s` for the short runs of im2col (an output row, e.g. 11 floats): explicit SIMD
-/// moves, because a `memcpy`/`memory.copy` call per run costs more than the copy itself.
-#[inline(always)]
-fn copy_run(d: &mut [f32], s: &[f32]) {
-    let n = d.len().min(s.len());
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    unsafe {
-        use core::arch::wasm32::*;
-        let (dp, sp) = (d.as_mut_ptr(), s.as_ptr());
-        let mut i = 0;
-        while i + 4 <= n {
-            v128_store(dp.add(i) as *mut v128, v128_load(sp.add(i) as *const v128));
-            i += 4;
-        }
-        if i < n {
-            *dp.add(i) = *sp.add(i);
-            if i + 1 < n {
-                *dp.add(i + 1) = *sp.add(i + 1);
-                if i + 2 < n {
-                    *dp.add(i + 2) = *sp.add(i + 2);
-                }
-            }
-        }
-    }
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    d[..n].copy_from_slice(&s[..n]);
-}
-
-/// `d[..n] = s[..n]` in whole 4-float vectors: may write and read up to 3 floats beyond `n`.
-///
-/// # Safety
-/// `ceil4(n)` floats must be readable at `s` and writable at `d`, and the extra ones
-/// overwritten afterwards by the caller.
-#[inline(always)]
-unsafe fn copy_run_over(d: *mut f32, s: *const f32, n: usize) {
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    {
-        use core::arch::wasm32::*;
-        let mut i = 0;
-        while i < n {
-            v128_store(d.add(i) as *mut v128, v128_load(s.add(i) as *const v128));
-            i += 4;
-        }
-    }
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    std::ptr::copy_nonoverlapping(s, d, n);
-}
-
-/// `d += s` for short runs (col2im).
-#[inline(always)]
-fn add_run(d: &mut [f32], s: &[f32]) {
-    let n = d.len().min(s.len());
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    unsafe {
-        use core::arch::wasm32::*;
-        let (dp, sp) = (d.as_mut_ptr(), s.as_ptr());
-        let mut i = 0;
-        while i + 4 <= n {
-            let p = dp.add(i) as *mut v128;
-            v128_store(p, f32x4_add(v128_load(p), v128_load(sp.add(i) as *const v128)));
-            i += 4;
-        }
-        while i < n {
-            *dp.add(i) += *sp.add(i);
-            i += 1;
-        }
-    }
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    for (a, b) in d[..n].iter_mut().zip(&s[..n]) {
-        *a += *b;
-    }
-}
-
 /// Contiguous ranges of samples, one task each: a few per thread when there is work enough.
 fn batch_chunks(s: &ConvShape) -> Vec<(usize, usize)> {
     let t = parallel::threads();
-    let macs = s.y_len() * s.ckk();
+    let macs = s.y_len() * s.group_ckk();
     let parts = if t <= 1 || s.n < 2 || macs < 200_000 { 1 } else { (t * 3).min(s.n) };
     parallel::split_range(s.n, parts, 1)
 }
 
-/// The range of output positions `o` (of `out` in all) whose input `o·s + k - p` falls in
-/// `[0, len)`.
-#[inline]
-fn valid_range(out: usize, len: usize, s: usize, k: usize, p: usize) -> (usize, usize) {
-    // o·s + k >= p  <=>  o >= ceil((p - k) / s)
-    let lo = if k >= p { 0 } else { (p - k).div_ceil(s) };
-    // o·s + k - p < len  <=>  o·s < len + p - k
-    let lim = len + p;
-    let hi = if lim <= k { 0 } else { (lim - k).div_ceil(s) };
-    (lo.min(out), hi.min(out).max(lo.min(out)))
-}
-
-/// One sample's columns (`[CKK, OHW]`) from its `[C, H, W]` input.
-pub fn im2col_sample(s: &ConvShape, x: &[f32], cols: &mut [f32]) {
-    let (oh, ow, ohw) = (s.oh(), s.ow(), s.ohw());
-    if s.sh == 1 && s.sw == 1 && s.ph == 0 && s.pw == 0 {
-        assert!(x.len() >= s.c * s.h * s.w && cols.len() >= s.sample_cols());
-        for ci in 0..s.c {
-            for ki in 0..s.kh {
-                for kj in 0..s.kw {
-                    let row = (ci * s.kh + ki) * s.kw + kj;
-                    // SAFETY: row `oy` reads x[ci][oy+ki][kj..kj+ow] (inside the plane since
-                    // oy+ki < h and kj+ow <= w) and writes cols[row][oy·ow..]; the whole-vector
-                    // copy of rows before the last may run up to 3 floats past both, which
-                    // stays inside the plane (a next input row exists) and inside this row
-                    // of cols (the next run, written after, overwrites them).
-                    unsafe {
-                        let mut sp = x.as_ptr().add((ci * s.h + ki) * s.w + kj);
-                        let mut dp = cols.as_mut_ptr().add(row * ohw);
-                        for oy in 0..oh {
-                            if oy + 1 < oh {
-                                copy_run_over(dp, sp, ow);
-                            } else {
-                                copy_run(std::slice::from_raw_parts_mut(dp, ow), std::slice::from_raw_parts(sp, ow));
-                            }
-                            sp = sp.add(s.w);
-                            dp = dp.add(ow);
-                        }
-                    }
-                }
-            }
-        }
-        return;
-    }
-    for ci in 0..s.c {
-        let xp = &x[ci * s.h * s.w..(ci + 1) * s.h * s.w];
-        for ki in 0..s.kh {
-            let (ylo, yhi) = valid_range(oh, s.h, s.sh, ki, s.ph);
-            for kj in 0..s.kw {
-                let row = (ci * s.kh + ki) * s.kw + kj;
-                let dst = &mut cols[row * ohw..(row + 1) * ohw];
-                let (xlo, xhi) = valid_range(ow, s.w, s.sw, kj, s.pw);
-                for oy in 0..oh {
-                    let d = &mut dst[oy * ow..(oy + 1) * ow];
-                    if oy < ylo || oy >= yhi {
-                        d.fill(0.0);
-                        continue;
-                    }
-                    let iy = oy * s.sh + ki - s.ph;
-                    let src = &xp[iy * s.w..(iy + 1) * s.w];
-                    if xlo > 0 || xhi < ow {
-                        d[..xlo].fill(0.0);
-                        d[xhi..].fill(0.0);
-                    }
-                    if s.sw == 1 {
-                        let i0 = xlo + kj - s.pw;
-                        copy_run(&mut d[xlo..xhi], &src[i0..i0 + (xhi - xlo)]);
-                    } else {
-                        for ox in xlo..xhi {
-                            d[ox] = src[ox * s.sw + kj - s.pw];
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// `dx += col2im(dcols)` for one sample: every column entry added back to the input
-/// position it came from.
-pub fn col2im_add_sample(s: &ConvShape, dcols: &[f32], dx: &mut [f32]) {
-    let (oh, ow, ohw) = (s.oh(), s.ow(), s.ohw());
-    for ci in 0..s.c {
-        let dxp = &mut dx[ci * s.h * s.w..(ci + 1) * s.h * s.w];
-        for ki in 0..s.kh {
-            let (ylo, yhi) = valid_range(oh, s.h, s.sh, ki, s.ph);
-            for kj in 0..s.kw {
-                let row = (ci * s.kh + ki) * s.kw + kj;
-                let src = &dcols[row * ohw..(row + 1) * ohw];
-                let (xlo, xhi) = valid_range(ow, s.w, s.sw, kj, s.pw);
-                if xlo >= xhi {
-                    continue;
-                }
-                for oy in ylo..yhi {
-                    let iy = oy * s.sh + ki - s.ph;
-                    let d = &mut dxp[iy * s.w..(iy + 1) * s.w];
-                    let sr = &src[oy * ow..(oy + 1) * ow];
-                    if s.sw == 1 {
-                        let i0 = xlo + kj - s.pw;
-                        add_run(&mut d[i0..i0 + (xhi - xlo)], &sr[xlo..xhi]);
-                    } else {
-                        for ox in xlo..xhi {
-                            d[ox * s.sw + kj - s.pw] += sr[ox];
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
 /// Forward: `y = conv(x, w) + bias`; `cols` (`cols_len`) keeps the columns for backward.
 pub fn conv2d_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32], cols: &mut [f32]) {
+    s.validate();
     assert!(x.len() >= s.x_len() && w.len() >= s.w_len() && y.len() >= s.y_len() && cols.len() >= s.cols_len(), "conv2d_forward: buffers too short");
     if let Some(b) = bias {
         assert!(b.len() >= s.oc);
@@ -289,8 +154,8 @@ pub fn conv2d_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>,
     if s.y_len() == 0 {
         return;
     }
-    let (ohw, ckk, oc) = (s.ohw(), s.ckk(), s.oc);
-    let (chw, sc, yn) = (s.c * s.h * s.w, s.sample_cols(), oc * ohw);
+    let (ohw, gk, go) = (s.ohw(), s.group_ckk(), s.group_oc());
+    let (chw, sc, yn) = (s.c * s.h * s.w, s.sample_cols(), s.oc * ohw);
     let chunks = batch_chunks(s);
     let (yp, cp) = (SharedMut(y.as_mut_ptr()), SharedMut(cols.as_mut_ptr()));
     parallel::for_each_task(chunks.len(), |t| {
@@ -307,7 +172,12 @@ pub fn conv2d_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>,
                 }
                 None => 0.0,
             };
-            sgemm(false, false, oc, ohw, ckk, 1.0, w, ckk.max(1), cn, ohw, beta, ys, ohw);
+            for g in 0..s.groups {
+                let wg = &w[g * go * gk..(g + 1) * go * gk];
+                let cg = &cn[g * gk * ohw..(g + 1) * gk * ohw];
+                let yg = &mut ys[g * go * ohw..(g + 1) * go * ohw];
+                sgemm(false, false, go, ohw, gk, 1.0, wg, gk.max(1), cg, ohw, beta, yg, ohw);
+            }
         }
     });
 }
@@ -324,7 +194,8 @@ pub fn conv2d_backward(
     db: Option<(&mut [f32], f32)>,
     dx: Option<&mut [f32]>,
 ) {
-    let (ohw, ckk, oc) = (s.ohw(), s.ckk(), s.oc);
+    s.validate();
+    let (ohw, gk, go, oc) = (s.ohw(), s.group_ckk(), s.group_oc(), s.oc);
     assert!(dy.len() >= s.y_len() && w.len() >= s.w_len() && cols.len() >= s.cols_len(), "conv2d_backward: buffers too short");
     let (chw, sc, yn, wl) = (s.c * s.h * s.w, s.sample_cols(), oc * ohw, s.w_len());
     if let Some((db, beta)) = db {
@@ -353,6 +224,7 @@ pub fn conv2d_backward(
     let mut partial = vec![0.0f32; if want_dw { nt * wl } else { 0 }];
     let mut scratch = vec![0.0f32; if dxp.is_some() { nt * sc } else { 0 }];
     let (pp, sp) = (SharedMut(partial.as_mut_ptr()), SharedMut(scratch.as_mut_ptr()));
+    let ld = ohw.max(1);
     parallel::for_each_task(nt, |t| {
         // SAFETY: chunk t owns partial[t], scratch[t] and its samples' part of dx.
         for (i, n) in (chunks[t].0..chunks[t].1).enumerate() {
@@ -360,13 +232,23 @@ pub fn conv2d_backward(
             let dyn_ = &dy[n * yn..(n + 1) * yn];
             if want_dw {
                 let pw = unsafe { pp.slice(t * wl, wl) };
-                sgemm(false, true, oc, ckk, ohw, 1.0, dyn_, ohw.max(1), cn, ohw.max(1), if i == 0 { 0.0 } else { 1.0 }, pw, ckk.max(1));
+                for g in 0..s.groups {
+                    let dyg = &dyn_[g * go * ohw..(g + 1) * go * ohw];
+                    let cg = &cn[g * gk * ohw..(g + 1) * gk * ohw];
+                    let pg = &mut pw[g * go * gk..(g + 1) * go * gk];
+                    sgemm(false, true, go, gk, ohw, 1.0, dyg, ld, cg, ld, if i == 0 { 0.0 } else { 1.0 }, pg, gk.max(1));
+                }
             }
             if let Some(xp) = dxp {
                 let dcols = unsafe { sp.slice(t * sc, sc) };
                 let dxn = unsafe { xp.slice(n * chw, chw) };
                 dxn.fill(0.0);
-                sgemm(true, false, ckk, ohw, oc, 1.0, w, ckk.max(1), dyn_, ohw.max(1), 0.0, dcols, ohw.max(1));
+                for g in 0..s.groups {
+                    let wg = &w[g * go * gk..(g + 1) * go * gk];
+                    let dyg = &dyn_[g * go * ohw..(g + 1) * go * ohw];
+                    let dg = &mut dcols[g * gk * ohw..(g + 1) * gk * ohw];
+                    sgemm(true, false, gk, ohw, go, 1.0, wg, gk.max(1), dyg, ld, 0.0, dg, ld);
+                }
                 col2im_add_sample(s, dcols, dxn);
             }
         }
@@ -388,25 +270,33 @@ pub fn conv2d_backward(
     }
 }
 
+/// The input index (within its plane) that output `(oy, ox)` reads through tap `(ki, kj)`,
+/// or `None` where zero padding is read. Written straight from the definition, for the
+/// references.
+fn tap_source(s: &ConvShape, oy: usize, ox: usize, ki: usize, kj: usize) -> Option<usize> {
+    let iy = (oy * s.sh + ki * s.dh) as isize - s.ph as isize;
+    let ix = (ox * s.sw + kj * s.dw) as isize - s.pw as isize;
+    Some(s.mode.source(iy, s.h)? * s.w + s.mode.source(ix, s.w)?)
+}
+
 /// Reference forward: the direct 7-deep loop, accumulated in f64.
 pub fn conv2d_forward_ref(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32]) {
-    let (oh, ow) = (s.oh(), s.ow());
+    s.validate();
+    let (oh, ow, cg, go) = (s.oh(), s.ow(), s.c / s.groups, s.group_oc());
     for nn in 0..s.n {
         for o in 0..s.oc {
+            let g = o / go;
             for oy in 0..oh {
                 for ox in 0..ow {
                     let mut acc = bias.map_or(0.0, |b| b[o] as f64);
-                    for ci in 0..s.c {
+                    for ci in 0..cg {
+                        let plane = (nn * s.c + g * cg + ci) * s.h * s.w;
                         for ki in 0..s.kh {
                             for kj in 0..s.kw {
-                                let iy = (oy * s.sh + ki) as isize - s.ph as isize;
-                                let ix = (ox * s.sw + kj) as isize - s.pw as isize;
-                                if iy < 0 || ix < 0 || iy >= s.h as isize || ix >= s.w as isize {
-                                    continue;
+                                if let Some(i) = tap_source(s, oy, ox, ki, kj) {
+                                    let wv = w[((o * cg + ci) * s.kh + ki) * s.kw + kj];
+                                    acc += x[plane + i] as f64 * wv as f64;
                                 }
-                                let xv = x[((nn * s.c + ci) * s.h + iy as usize) * s.w + ix as usize];
-                                let wv = w[((o * s.c + ci) * s.kh + ki) * s.kw + kj];
-                                acc += xv as f64 * wv as f64;
                             }
                         }
                     }
@@ -419,28 +309,27 @@ pub fn conv2d_forward_ref(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f3
 
 /// Reference backward (direct loops, f64): overwrites `dx`, `dw`, `db`.
 pub fn conv2d_backward_ref(s: &ConvShape, x: &[f32], w: &[f32], dy: &[f32], dx: &mut [f32], dw: &mut [f32], db: &mut [f32]) {
-    let (oh, ow) = (s.oh(), s.ow());
+    s.validate();
+    let (oh, ow, cg, go) = (s.oh(), s.ow(), s.c / s.groups, s.group_oc());
     let mut dx64 = vec![0.0f64; s.x_len()];
     let mut dw64 = vec![0.0f64; s.w_len()];
     let mut db64 = vec![0.0f64; s.oc];
     for nn in 0..s.n {
         for o in 0..s.oc {
+            let g = o / go;
             for oy in 0..oh {
                 for ox in 0..ow {
-                    let g = dy[((nn * s.oc + o) * oh + oy) * ow + ox] as f64;
-                    db64[o] += g;
-                    for ci in 0..s.c {
+                    let gy = dy[((nn * s.oc + o) * oh + oy) * ow + ox] as f64;
+                    db64[o] += gy;
+                    for ci in 0..cg {
+                        let plane = (nn * s.c + g * cg + ci) * s.h * s.w;
                         for ki in 0..s.kh {
                             for kj in 0..s.kw {
-                                let iy = (oy * s.sh + ki) as isize - s.ph as isize;
-                                let ix = (ox * s.sw + kj) as isize - s.pw as isize;
-                                if iy < 0 || ix < 0 || iy >= s.h as isize || ix >= s.w as isize {
-                                    continue;
+                                if let Some(i) = tap_source(s, oy, ox, ki, kj) {
+                                    let wi = ((o * cg + ci) * s.kh + ki) * s.kw + kj;
+                                    dx64[plane + i] += gy * w[wi] as f64;
+                                    dw64[wi] += gy * x[plane + i] as f64;
                                 }
-                                let xi = ((nn * s.c + ci) * s.h + iy as usize) * s.w + ix as usize;
-                                let wi = ((o * s.c + ci) * s.kh + ki) * s.kw + kj;
-                                dx64[xi] += g * w[wi] as f64;
-                                dw64[wi] += g * x[xi] as f64;
                             }
                         }
                     }
@@ -473,44 +362,101 @@ mod tests {
         }
     }
 
+    /// Fast forward and backward against the direct loops (dw accumulated onto 0.5).
+    fn check(s: ConvShape, seed: &mut u64) {
+        let x = rand_vec(s.x_len(), seed);
+        let w = rand_vec(s.w_len(), seed);
+        let b = rand_vec(s.oc, seed);
+        let dy = rand_vec(s.y_len(), seed);
+        let mut y = vec![0.0; s.y_len()];
+        let mut yr = vec![0.0; s.y_len()];
+        let mut cols = vec![0.0; s.cols_len()];
+        conv2d_forward(&s, &x, &w, Some(&b), &mut y, &mut cols);
+        conv2d_forward_ref(&s, &x, &w, Some(&b), &mut yr);
+        close(&y, &yr, 1e-5);
+        let (mut dx, mut dw, mut db) = (vec![1.0; s.x_len()], vec![0.5; s.w_len()], vec![0.25; s.oc]);
+        conv2d_backward(&s, &cols, &w, &dy, Some((&mut dw, 1.0)), Some((&mut db, 0.0)), Some(&mut dx));
+        let (mut dxr, mut dwr, mut dbr) = (vec![0.0; s.x_len()], vec![0.0; s.w_len()], vec![0.0; s.oc]);
+        conv2d_backward_ref(&s, &x, &w, &dy, &mut dxr, &mut dwr, &mut dbr);
+        dwr.iter_mut().for_each(|v| *v += 0.5);
+        close(&dx, &dxr, 1e-4);
+        close(&dw, &dwr, 1e-4);
+        close(&db, &dbr, 1e-4);
+    }
+
     #[test]
     fn conv_matches_reference() {
         let shapes = [
-            ConvShape { n: 2, c: 3, h: 7, w: 6, oc: 4, kh: 3, kw: 3, sh: 1, sw: 1, ph: 0, pw: 0 },
-            ConvShape { n: 2, c: 3, h: 7, w: 6, oc: 4, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1 },
-            ConvShape { n: 2, c: 3, h: 7, w: 6, oc: 4, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1 },
-            ConvShape { n: 1, c: 2, h: 5, w: 6, oc: 3, kh: 3, kw: 2, sh: 1, sw: 2, ph: 1, pw: 0 },
-            ConvShape { n: 3, c: 5, h: 9, w: 8, oc: 7, kh: 2, kw: 4, sh: 3, sw: 1, ph: 2, pw: 3 },
-            ConvShape { n: 4, c: 8, h: 13, w: 13, oc: 16, kh: 3, kw: 3, sh: 1, sw: 1, ph: 0, pw: 0 },
+            ConvShape::plain(2, 3, 7, 6, 4, 3, 3, 1, 1, 0, 0),
+            ConvShape::plain(2, 3, 7, 6, 4, 3, 3, 1, 1, 1, 1),
+            ConvShape::plain(2, 3, 7, 6, 4, 3, 3, 2, 2, 1, 1),
+            ConvShape::plain(1, 2, 5, 6, 3, 3, 2, 1, 2, 1, 0),
+            ConvShape::plain(3, 5, 9, 8, 7, 2, 4, 3, 1, 2, 3),
+            ConvShape::plain(4, 8, 13, 13, 16, 3, 3, 1, 1, 0, 0),
         ];
         let mut seed = 7u64;
         for s in shapes {
-            let x = rand_vec(s.x_len(), &mut seed);
-            let w = rand_vec(s.w_len(), &mut seed);
-            let b = rand_vec(s.oc, &mut seed);
-            let dy = rand_vec(s.y_len(), &mut seed);
-            let mut y = vec![0.0; s.y_len()];
-            let mut yr = vec![0.0; s.y_len()];
-            let mut cols = vec![0.0; s.cols_len()];
-            conv2d_forward(&s, &x, &w, Some(&b), &mut y, &mut cols);
-            conv2d_forward_ref(&s, &x, &w, Some(&b), &mut yr);
-            close(&y, &yr, 1e-5);
-            let (mut dx, mut dw, mut db) = (vec![1.0; s.x_len()], vec![0.5; s.w_len()], vec![0.25; s.oc]);
-            conv2d_backward(&s, &cols, &w, &dy, Some((&mut dw, 1.0)), Some((&mut db, 0.0)), Some(&mut dx));
-            let (mut dxr, mut dwr, mut dbr) = (vec![0.0; s.x_len()], vec![0.0; s.w_len()], vec![0.0; s.oc]);
-            conv2d_backward_ref(&s, &x, &w, &dy, &mut dxr, &mut dwr, &mut dbr);
-            dwr.iter_mut().for_each(|v| *v += 0.5);
-            close(&dx, &dxr, 1e-4);
-            close(&dw, &dwr, 1e-4);
-            close(&db, &dbr, 1e-4);
+            check(s, &mut seed);
         }
     }
 
     #[test]
-    fn valid_ranges() {
-        // kernel 3, pad 1, stride 1 over 5: ox=0 reads -1 (invalid) .. ox=4 reads 5 (invalid) for k=2.
-        assert_eq!(valid_range(5, 5, 1, 0, 1), (1, 5));
-        assert_eq!(valid_range(5, 5, 1, 2, 1), (0, 4));
-        assert_eq!(valid_range(3, 6, 2, 1, 1), (0, 3));
+    fn dilation_groups_and_asymmetric_padding_match_reference() {
+        let p = ConvShape::plain;
+        let shapes = [
+            // dilation, no padding (the stride-1 copy path) and with padding / stride
+            ConvShape { dh: 2, dw: 3, ..p(2, 3, 9, 11, 4, 3, 2, 1, 1, 0, 0) },
+            ConvShape { dh: 2, dw: 2, ..p(2, 3, 9, 8, 4, 3, 3, 2, 1, 2, 1) },
+            // groups 2, grouped and depthwise (groups == c), channel multiplier 2
+            ConvShape { groups: 2, ..p(2, 4, 7, 6, 6, 3, 3, 1, 1, 1, 1) },
+            ConvShape { groups: 3, ..p(3, 3, 8, 7, 6, 3, 2, 2, 1, 1, 0) },
+            ConvShape { groups: 5, dh: 2, dw: 1, ..p(4, 5, 10, 9, 5, 2, 3, 1, 2, 1, 1) },
+            // padding='same' with an even kernel: 1 before, 2 after (k 4) and dilated
+            ConvShape { ph_end: 2, pw_end: 2, ..p(2, 2, 6, 7, 3, 4, 4, 1, 1, 1, 1) },
+            ConvShape { ph: 3, ph_end: 3, pw: 1, pw_end: 2, dh: 3, dw: 3, ..p(2, 2, 8, 7, 3, 3, 2, 1, 1, 0, 0) },
+        ];
+        let mut seed = 11u64;
+        for s in shapes {
+            check(s, &mut seed);
+        }
+    }
+
+    #[test]
+    fn padding_modes_match_reference() {
+        let p = ConvShape::plain;
+        let mut seed = 13u64;
+        for mode in [PadMode::Reflect, PadMode::Replicate, PadMode::Circular] {
+            let shapes = [
+                ConvShape { mode, ..p(2, 3, 6, 5, 4, 3, 3, 1, 1, 1, 1) },
+                ConvShape { mode, ..p(2, 2, 7, 6, 3, 3, 2, 2, 1, 2, 1) },
+                ConvShape { mode, groups: 2, dh: 2, dw: 2, ..p(3, 4, 9, 8, 2, 3, 3, 1, 2, 2, 3) },
+                ConvShape { mode, ph: 1, ph_end: 2, pw: 1, pw_end: 2, ..p(2, 2, 5, 6, 2, 4, 4, 1, 1, 0, 0) },
+            ];
+            for s in shapes {
+                check(s, &mut seed);
+            }
+        }
+    }
+
+    #[test]
+    fn big_enough_to_split_the_batch_over_threads() {
+        let p = ConvShape::plain;
+        let mut seed = 17u64;
+        check(ConvShape { groups: 4, ..p(8, 8, 14, 13, 16, 3, 3, 1, 1, 1, 1) }, &mut seed);
+        check(ConvShape { groups: 8, dh: 2, dw: 2, mode: PadMode::Reflect, ..p(6, 8, 16, 15, 8, 3, 3, 1, 1, 2, 2) }, &mut seed);
+    }
+
+    #[test]
+    #[should_panic(expected = "not divisible by groups")]
+    fn rejects_channels_not_divisible_by_groups() {
+        let s = ConvShape { groups: 2, ..ConvShape::plain(1, 3, 5, 5, 4, 3, 3, 1, 1, 0, 0) };
+        conv2d_forward_ref(&s, &[0.0; 75], &[0.0; 24], None, &mut [0.0; 36]);
+    }
+
+    #[test]
+    #[should_panic(expected = "too large for Reflect")]
+    fn rejects_reflect_padding_as_wide_as_the_input() {
+        let s = ConvShape { mode: PadMode::Reflect, ..ConvShape::plain(1, 1, 3, 5, 1, 3, 3, 1, 1, 3, 1) };
+        conv2d_forward_ref(&s, &[0.0; 15], &[0.0; 9], None, &mut [0.0; 35]);
     }
 }

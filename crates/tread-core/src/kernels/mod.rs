@@ -6,6 +6,7 @@ pub mod elementwise;
 pub mod reduce;
 pub mod softmax;
 pub mod conv;
+pub mod im2col;
 pub mod dropout;
 pub mod linear;
 pub mod loss;

@@ -1,10 +1,12 @@
 //! 2-D max and average pooling over `planes` (= N·C) planes of `h × w`, as PyTorch's
-//! `MaxPool2d` / `AvgPool2d` (floor mode, no dilation). Padding counts as -inf for max; for
-//! average, `count_include_pad` chooses PyTorch's divisor. The max forward saves, per output,
+//! `MaxPool2d` (dilation, ceil mode) / `AvgPool2d` (ceil mode, `count_include_pad`,
+//! `divisor_override`). Padding counts as -inf for max. The max forward saves, per output,
 //! the index of the winning input within its plane (`iy·w + ix`); its backward scatters the
-//! gradient there. Parallel over planes. Ties keep the first maximum; a NaN wins (as PyTorch).
+//! gradient there. Parallel over planes. Ties keep the first maximum; a NaN wins (as
+//! PyTorch). Window bounds and divisors follow PyTorch's CPU kernels (MaxPoolKernel.cpp,
+//! AvgPoolKernel.cpp) line by line, ceil-mode windows that run past the padding included.
 
-use super::window::out_size;
+use super::window::Axis;
 use crate::parallel::{self, SharedMut};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,14 +20,23 @@ pub struct PoolShape {
     pub sw: usize,
     pub ph: usize,
     pub pw: usize,
+    /// Dilation (max pooling only; 1 for average pooling).
+    pub dh: usize,
+    pub dw: usize,
+    pub ceil: bool,
 }
 
 impl PoolShape {
+    /// Floor mode, no dilation.
+    #[allow(clippy::too_many_arguments)]
+    pub fn plain(planes: usize, h: usize, w: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize) -> PoolShape {
+        PoolShape { planes, h, w, kh, kw, sh, sw, ph, pw, dh: 1, dw: 1, ceil: false }
+    }
     pub fn oh(&self) -> usize {
-        out_size(self.h, self.ph, self.kh, self.sh)
+        Axis { k: self.kh, stride: self.sh, dilation: self.dh, pad_lo: self.ph, pad_hi: self.ph, ceil: self.ceil }.out_size(self.h)
     }
     pub fn ow(&self) -> usize {
-        out_size(self.w, self.pw, self.kw, self.sw)
+        Axis { k: self.kw, stride: self.sw, dilation: self.dw, pad_lo: self.pw, pad_hi: self.pw, ceil: self.ceil }.out_size(self.w)
     }
     pub fn x_len(&self) -> usize {
         self.planes * self.h * self.w
@@ -33,16 +44,51 @@ impl PoolShape {
     pub fn y_len(&self) -> usize {
         self.planes * self.oh() * self.ow()
     }
-    /// The input window of output (oy, ox), clipped to the plane: (y0, y1, x0, x1).
+    /// Max pooling's taps of output (oy, ox) that fall in the plane, as PyTorch walks them:
+    /// rows `y0, y0+dh, .. < y1`, columns `x0, x0+dw, .. < x1`.
     #[inline]
-    fn window(&self, oy: usize, ox: usize) -> (usize, usize, usize, usize) {
-        let ys = (oy * self.sh) as isize - self.ph as isize;
-        let xs = (ox * self.sw) as isize - self.pw as isize;
-        let y0 = ys.max(0) as usize;
-        let x0 = xs.max(0) as usize;
-        let y1 = ((ys + self.kh as isize).max(0) as usize).min(self.h);
-        let x1 = ((xs + self.kw as isize).max(0) as usize).min(self.w);
+    fn taps(&self, oy: usize, ox: usize) -> (usize, usize, usize, usize) {
+        let (y0, y1) = taps_1d(oy, self.sh, self.ph, self.kh, self.dh, self.h);
+        let (x0, x1) = taps_1d(ox, self.sw, self.pw, self.kw, self.dw, self.w);
         (y0, y1, x0, x1)
+    }
+}
+
+/// One axis of `taps`: start `o·s - p` moved forward by whole dilations until inside, end
+/// one past the last tap, clipped to `len`.
+#[inline]
+fn taps_1d(o: usize, s: usize, p: usize, k: usize, d: usize, len: usize) -> (usize, usize) {
+    let start = (o * s) as isize - p as isize;
+    let end = (start + ((k - 1) * d + 1) as isize).min(len as isize);
+    let first = if start < 0 { start + ((-start) as usize).div_ceil(d) as isize * d as isize } else { start };
+    (first as usize, end.max(first) as usize)
+}
+
+/// Average pooling's window of output (oy, ox): PyTorch's `(y0, y1, x0, x1, pool_size)`, the
+/// window clipped to the plane and the size of the window clipped to the padded plane.
+#[inline]
+fn avg_window(s: &PoolShape, oy: usize, ox: usize) -> (usize, usize, usize, usize, usize) {
+    let ys = (oy * s.sh) as isize - s.ph as isize;
+    let xs = (ox * s.sw) as isize - s.pw as isize;
+    let ye = (ys + s.kh as isize).min((s.h + s.ph) as isize);
+    let xe = (xs + s.kw as isize).min((s.w + s.pw) as isize);
+    let pool_size = ((ye - ys).max(0) * (xe - xs).max(0)) as usize;
+    let (y0, x0) = (ys.max(0) as usize, xs.max(0) as usize);
+    let (y1, x1) = ((ye.max(0) as usize).min(s.h), (xe.max(0) as usize).min(s.w));
+    (y0, y1.max(y0), x0, x1.max(x0), pool_size)
+}
+
+/// The divisor of an average: `divisor_override` when given, else the window clipped to
+/// the padded plane (`count_include_pad`) or to the plane.
+#[inline]
+fn divisor(win: (usize, usize, usize, usize, usize), count_include_pad: bool, divisor_override: Option<f32>) -> f32 {
+    let (y0, y1, x0, x1, pool_size) = win;
+    if let Some(d) = divisor_override {
+        d
+    } else if count_include_pad {
+        pool_size as f32
+    } else {
+        ((y1 - y0) * (x1 - x0)) as f32
     }
 }
 
@@ -117,9 +163,11 @@ pub fn maxpool2d_forward(s: &PoolShape, x: &[f32], y: &mut [f32], idx: &mut [i32
     let (oh, ow) = (s.oh(), s.ow());
     let (ohw, hw) = (oh * ow, s.h * s.w);
     assert!(x.len() >= s.x_len() && y.len() >= s.y_len() && idx.len() >= s.y_len(), "maxpool2d: buffers too short");
+    assert!(s.dh >= 1 && s.dw >= 1 && s.sh >= 1 && s.sw >= 1, "maxpool2d: stride and dilation must be positive");
     let yp = SharedMut(y.as_mut_ptr());
     let ip = SharedMut(idx.as_mut_ptr());
-    let fast2 = s.kh == 2 && s.kw == 2 && s.sh == 2 && s.sw == 2 && s.ph == 0 && s.pw == 0;
+    // (Ceil mode may add a last, partial window: the fast path needs every window whole.)
+    let fast2 = s.kh == 2 && s.kw == 2 && s.sh == 2 && s.sw == 2 && s.ph == 0 && s.pw == 0 && s.dh == 1 && s.dw == 1 && 2 * oh <= s.h && 2 * ow <= s.w;
     par_planes(s.planes, s.x_len(), |p| {
         let xp = &x[p * hw..(p + 1) * hw];
         // SAFETY: each plane's outputs belong to one task.
@@ -146,11 +194,11 @@ pub fn maxpool2d_forward(s: &PoolShape, x: &[f32], y: &mut [f32], idx: &mut [i32
         }
         for oy in 0..oh {
             for ox in 0..ow {
-                let (y0, y1, x0, x1) = s.window(oy, ox);
+                let (y0, y1, x0, x1) = s.taps(oy, ox);
                 let mut best = f32::NEG_INFINITY;
                 let mut bi = y0 * s.w + x0;
-                for iy in y0..y1 {
-                    for ix in x0..x1 {
+                for iy in (y0..y1).step_by(s.dh) {
+                    for ix in (x0..x1).step_by(s.dw) {
                         let v = xp[iy * s.w + ix];
                         // As PyTorch: a NaN wins (the last one, like its CPU kernel).
                         if (v > best) | v.is_nan() {
@@ -177,31 +225,21 @@ pub fn maxpool2d_backward(s: &PoolShape, dy: &[f32], idx: &[i32], dx: &mut [f32]
         let d = unsafe { xp.slice(p * hw, hw) };
         d.fill(0.0);
         for (g, &i) in dy[p * ohw..(p + 1) * ohw].iter().zip(&idx[p * ohw..(p + 1) * ohw]) {
-            d[i as usize] += *g;
+            // (A window with no input at all keeps PyTorch's out-of-plane start index: no
+            // input gets its gradient.)
+            if let Some(v) = d.get_mut(i as usize) {
+                *v += *g;
+            }
         }
     });
 }
 
-#[inline]
-fn divisor(s: &PoolShape, oy: usize, ox: usize, count_include_pad: bool) -> f32 {
-    if count_include_pad {
-        // PyTorch: the window clipped to the padded plane.
-        let ys = (oy * s.sh) as isize - s.ph as isize;
-        let xs = (ox * s.sw) as isize - s.pw as isize;
-        let ye = (ys + s.kh as isize).min((s.h + s.ph) as isize);
-        let xe = (xs + s.kw as isize).min((s.w + s.pw) as isize);
-        ((ye - ys) * (xe - xs)) as f32
-    } else {
-        let (y0, y1, x0, x1) = s.window(oy, ox);
-        ((y1 - y0) * (x1 - x0)).max(1) as f32
-    }
-}
-
-/// Average pooling.
-pub fn avgpool2d_forward(s: &PoolShape, x: &[f32], y: &mut [f32], count_include_pad: bool) {
+/// Average pooling (`divisor_override`: PyTorch's, any non-zero value).
+pub fn avgpool2d_forward(s: &PoolShape, x: &[f32], y: &mut [f32], count_include_pad: bool, divisor_override: Option<f32>) {
     let (oh, ow) = (s.oh(), s.ow());
     let (ohw, hw) = (oh * ow, s.h * s.w);
     assert!(x.len() >= s.x_len() && y.len() >= s.y_len(), "avgpool2d: buffers too short");
+    assert!(s.dh == 1 && s.dw == 1 && s.sh >= 1 && s.sw >= 1, "avgpool2d: stride must be positive, dilation 1");
     let yp = SharedMut(y.as_mut_ptr());
     par_planes(s.planes, s.x_len(), |p| {
         let xp = &x[p * hw..(p + 1) * hw];
@@ -209,24 +247,31 @@ pub fn avgpool2d_forward(s: &PoolShape, x: &[f32], y: &mut [f32], count_include_
         let yo = unsafe { yp.slice(p * ohw, ohw) };
         for oy in 0..oh {
             for ox in 0..ow {
-                let (y0, y1, x0, x1) = s.window(oy, ox);
+                let win = avg_window(s, oy, ox);
+                let (y0, y1, x0, x1, _) = win;
+                // PyTorch: a window with no input is 0 (never a division by 0).
+                if y0 >= y1 || x0 >= x1 {
+                    yo[oy * ow + ox] = 0.0;
+                    continue;
+                }
                 let mut acc = 0.0f32;
                 for iy in y0..y1 {
                     for ix in x0..x1 {
                         acc += xp[iy * s.w + ix];
                     }
                 }
-                yo[oy * ow + ox] = acc / divisor(s, oy, ox, count_include_pad);
+                yo[oy * ow + ox] = acc / divisor(win, count_include_pad, divisor_override);
             }
         }
     });
 }
 
 /// Average pooling backward (`dx` overwritten).
-pub fn avgpool2d_backward(s: &PoolShape, dy: &[f32], dx: &mut [f32], count_include_pad: bool) {
+pub fn avgpool2d_backward(s: &PoolShape, dy: &[f32], dx: &mut [f32], count_include_pad: bool, divisor_override: Option<f32>) {
     let (oh, ow) = (s.oh(), s.ow());
     let (ohw, hw) = (oh * ow, s.h * s.w);
     assert!(dx.len() >= s.x_len() && dy.len() >= s.y_len(), "avgpool2d backward: buffers too short");
+    assert!(s.dh == 1 && s.dw == 1 && s.sh >= 1 && s.sw >= 1, "avgpool2d: stride must be positive, dilation 1");
     let xp = SharedMut(dx.as_mut_ptr());
     par_planes(s.planes, s.x_len(), |p| {
         // SAFETY: one task per plane.
@@ -235,8 +280,12 @@ pub fn avgpool2d_backward(s: &PoolShape, dy: &[f32], dx: &mut [f32], count_inclu
         let g = &dy[p * ohw..(p + 1) * ohw];
         for oy in 0..oh {
             for ox in 0..ow {
-                let (y0, y1, x0, x1) = s.window(oy, ox);
-                let v = g[oy * ow + ox] / divisor(s, oy, ox, count_include_pad);
+                let win = avg_window(s, oy, ox);
+                let (y0, y1, x0, x1, _) = win;
+                if y0 >= y1 || x0 >= x1 {
+                    continue;
+                }
+                let v = g[oy * ow + ox] / divisor(win, count_include_pad, divisor_override);
                 for iy in y0..y1 {
                     for ix in x0..x1 {
                         d[iy * s.w + ix] += v;
@@ -247,7 +296,8 @@ pub fn avgpool2d_backward(s: &PoolShape, dy: &[f32], dx: &mut [f32], count_inclu
     });
 }
 
-/// Reference max pooling (plain loops, padding explicit as -inf).
+/// Reference max pooling: every tap of the dilated window, padding explicit as -inf, the
+/// index of the first maximum (or of a NaN).
 pub fn maxpool2d_forward_ref(s: &PoolShape, x: &[f32], y: &mut [f32], idx: &mut [i32]) {
     let (oh, ow) = (s.oh(), s.ow());
     for p in 0..s.planes {
@@ -257,8 +307,8 @@ pub fn maxpool2d_forward_ref(s: &PoolShape, x: &[f32], y: &mut [f32], idx: &mut 
                 let mut bi = -1i32;
                 for ki in 0..s.kh {
                     for kj in 0..s.kw {
-                        let iy = (oy * s.sh + ki) as isize - s.ph as isize;
-                        let ix = (ox * s.sw + kj) as isize - s.pw as isize;
+                        let iy = (oy * s.sh + ki * s.dh) as isize - s.ph as isize;
+                        let ix = (ox * s.sw + kj * s.dw) as isize - s.pw as isize;
                         if iy < 0 || ix < 0 || iy >= s.h as isize || ix >= s.w as isize {
                             continue;
                         }
@@ -276,30 +326,31 @@ pub fn maxpool2d_forward_ref(s: &PoolShape, x: &[f32], y: &mut [f32], idx: &mut 
     }
 }
 
-/// Reference average pooling (plain loops, divisor as PyTorch).
-pub fn avgpool2d_forward_ref(s: &PoolShape, x: &[f32], y: &mut [f32], count_include_pad: bool) {
+/// Reference average pooling: taps counted one by one (inside the input, inside the
+/// padding, or past it, where ceil mode lets a window run), divisor as PyTorch.
+pub fn avgpool2d_forward_ref(s: &PoolShape, x: &[f32], y: &mut [f32], count_include_pad: bool, divisor_override: Option<f32>) {
     let (oh, ow) = (s.oh(), s.ow());
     for p in 0..s.planes {
         for oy in 0..oh {
             for ox in 0..ow {
                 let mut acc = 0.0f64;
-                let mut cnt = 0usize;
+                let (mut inside, mut padded) = (0usize, 0usize);
                 for ki in 0..s.kh {
                     for kj in 0..s.kw {
                         let iy = (oy * s.sh + ki) as isize - s.ph as isize;
                         let ix = (ox * s.sw + kj) as isize - s.pw as isize;
-                        let inside_padded = iy < (s.h + s.ph) as isize && ix < (s.w + s.pw) as isize;
+                        if iy < (s.h + s.ph) as isize && ix < (s.w + s.pw) as isize {
+                            padded += 1;
+                        }
                         if iy < 0 || ix < 0 || iy >= s.h as isize || ix >= s.w as isize {
-                            if count_include_pad && inside_padded {
-                                cnt += 1;
-                            }
                             continue;
                         }
                         acc += x[(p * s.h + iy as usize) * s.w + ix as usize] as f64;
-                        cnt += 1;
+                        inside += 1;
                     }
                 }
-                y[(p * oh + oy) * ow + ox] = (acc / cnt.max(1) as f64) as f32;
+                let div = divisor_override.map_or(if count_include_pad { padded } else { inside } as f64, |d| d as f64);
+                y[(p * oh + oy) * ow + ox] = if inside == 0 { 0.0 } else { (acc / div) as f32 };
             }
         }
     }
@@ -318,53 +369,91 @@ mod tests {
             .collect()
     }
 
-    const SHAPES: [PoolShape; 4] = [
-        PoolShape { planes: 6, h: 6, w: 6, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0 },
-        PoolShape { planes: 2, h: 7, w: 7, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1 },
-        PoolShape { planes: 3, h: 9, w: 5, kh: 3, kw: 2, sh: 1, sw: 2, ph: 1, pw: 1 },
-        PoolShape { planes: 64, h: 26, w: 26, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0 },
-    ];
+    fn shapes() -> Vec<PoolShape> {
+        let p = PoolShape::plain;
+        vec![
+            p(6, 6, 6, 2, 2, 2, 2, 0, 0),
+            p(2, 7, 7, 3, 3, 2, 2, 1, 1),
+            p(3, 9, 5, 3, 2, 1, 2, 1, 1),
+            p(64, 26, 26, 2, 2, 2, 2, 0, 0),
+            // ceil mode: a last partial window (2x2/2 over odd sizes, also on the fast path's
+            // shape), windows past the right padding, stride > kernel
+            PoolShape { ceil: true, ..p(3, 7, 9, 2, 2, 2, 2, 0, 0) },
+            PoolShape { ceil: true, ..p(2, 8, 6, 3, 3, 2, 2, 1, 1) },
+            PoolShape { ceil: true, ..p(2, 10, 7, 2, 3, 3, 4, 1, 1) },
+            PoolShape { ceil: true, ..p(1, 1, 1, 2, 2, 2, 2, 0, 0) },
+        ]
+    }
+
+    fn dilated() -> Vec<PoolShape> {
+        let p = PoolShape::plain;
+        vec![
+            PoolShape { dh: 2, dw: 2, ..p(2, 9, 9, 3, 3, 1, 1, 1, 1) },
+            PoolShape { dh: 3, dw: 2, ceil: true, ..p(3, 11, 8, 2, 3, 2, 2, 1, 1) },
+            PoolShape { dh: 2, dw: 1, ..p(2, 2, 2, 2, 2, 1, 1, 1, 1) },
+        ]
+    }
 
     #[test]
     fn max_matches_reference_and_scatters() {
         let mut seed = 3;
-        for s in SHAPES {
+        for s in shapes().into_iter().chain(dilated()) {
             let x = rand_vec(s.x_len(), &mut seed);
             let (mut y, mut yr) = (vec![0.0; s.y_len()], vec![0.0; s.y_len()]);
             let (mut i, mut ir) = (vec![0; s.y_len()], vec![0; s.y_len()]);
             maxpool2d_forward(&s, &x, &mut y, &mut i);
             maxpool2d_forward_ref(&s, &x, &mut yr, &mut ir);
-            assert_eq!(y, yr);
-            assert_eq!(i, ir);
+            assert_eq!(y, yr, "{s:?}");
+            assert_eq!(i, ir, "{s:?}");
             let dy = rand_vec(s.y_len(), &mut seed);
             let mut dx = vec![9.0; s.x_len()];
             maxpool2d_backward(&s, &dy, &i, &mut dx);
-            let total: f32 = dx.iter().sum();
-            let want: f32 = dy.iter().sum();
-            assert!((total - want).abs() < 1e-3);
+            let mut want = vec![0.0f32; s.x_len()];
+            let hw = s.h * s.w;
+            let ohw = s.oh() * s.ow();
+            for (k, &j) in ir.iter().enumerate() {
+                want[(k / ohw) * hw + j as usize] += dy[k];
+            }
+            assert_eq!(dx, want, "{s:?}");
         }
     }
 
     #[test]
     fn avg_matches_reference() {
         let mut seed = 5;
-        for s in SHAPES {
-            for cip in [true, false] {
+        for s in shapes() {
+            for (cip, over) in [(true, None), (false, None), (true, Some(5.0)), (false, Some(-3.0))] {
                 let x = rand_vec(s.x_len(), &mut seed);
                 let (mut y, mut yr) = (vec![0.0; s.y_len()], vec![0.0; s.y_len()]);
-                avgpool2d_forward(&s, &x, &mut y, cip);
-                avgpool2d_forward_ref(&s, &x, &mut yr, cip);
+                avgpool2d_forward(&s, &x, &mut y, cip, over);
+                avgpool2d_forward_ref(&s, &x, &mut yr, cip, over);
                 for (a, b) in y.iter().zip(&yr) {
-                    assert!((a - b).abs() < 1e-5);
+                    assert!((a - b).abs() < 1e-5, "{s:?} {cip} {over:?}: {a} vs {b}");
                 }
                 // Adjoint check: <avg(x), dy> == <x, avg_backward(dy)>.
                 let dy = rand_vec(s.y_len(), &mut seed);
                 let mut dx = vec![0.0; s.x_len()];
-                avgpool2d_backward(&s, &dy, &mut dx, cip);
+                avgpool2d_backward(&s, &dy, &mut dx, cip, over);
                 let l: f64 = y.iter().zip(&dy).map(|(a, b)| (*a as f64) * (*b as f64)).sum();
                 let r: f64 = x.iter().zip(&dx).map(|(a, b)| (*a as f64) * (*b as f64)).sum();
                 assert!((l - r).abs() < 1e-4, "{l} vs {r}");
             }
+        }
+    }
+
+    #[test]
+    fn ceil_mode_divisors_as_pytorch() {
+        // torch.nn.AvgPool2d(3, 2, padding=1, ceil_mode=True)(torch.ones(1, 1, 4, 4)) in
+        // PyTorch 1.13 prints 0.4444 0.6667 0.3333 / 0.6667 1 0.5 / 0.3333 0.5 0.25: the last
+        // window (padded rows 3..6 of 0..6) is clipped to the padded plane, so its divisor
+        // counts 2 rows, of which 1 is input: 2/6 at the edge, 1/4 in the corner.
+        let s = PoolShape { ceil: true, ..PoolShape::plain(1, 4, 4, 3, 3, 2, 2, 1, 1) };
+        assert_eq!((s.oh(), s.ow()), (3, 3));
+        let mut y = vec![0.0; 9];
+        avgpool2d_forward(&s, &[1.0; 16], &mut y, true, None);
+        let want = [4.0 / 9.0, 6.0 / 9.0, 2.0 / 6.0, 6.0 / 9.0, 1.0, 3.0 / 6.0, 2.0 / 6.0, 3.0 / 6.0, 1.0 / 4.0];
+        for (a, b) in y.iter().zip(want) {
+            assert!((a - b).abs() < 1e-6, "{y:?}");
         }
     }
 }
