@@ -19,6 +19,10 @@ import { encodeCheckpoint, applyCheckpoint } from '../ts/train/checkpoint.js';
 import { parseSafetensors } from '../ts/train/safetensors.js';
 import { evaluate } from '../ts/train/fit.js';
 import { bootstrapIndices, Ensemble, trainEnsemble } from '../ts/train/ensemble.js';
+import { SnapshotEnsemble } from '../ts/train/snapshot_ensemble.js';
+import { fit } from '../ts/train/fit.js';
+import { CosineAnnealingWarmRestarts } from '../ts/optim/lr_scheduler/index.js';
+import type { TrainContext } from '../ts/train/callbacks.js';
 
 beforeAll(async () => {
   await init({ threads: 1 });
@@ -254,5 +258,56 @@ describe('trainEnsemble', () => {
     const base = { data: all, epochs: 1, lossFn: new nn.CrossEntropyLoss(), makeModel: () => mlp(4, 2), makeOptimizer: (m: nn.Module) => new Adam(m.parameters()) };
     await expect(trainEnsemble({ ...base, members: 0 })).rejects.toThrow(/members must be a positive integer, got 0/);
     await expect(trainEnsemble({ ...base, members: 2, data: [] as any })).rejects.toThrow(/data must be a Dataset/);
+  });
+});
+
+describe('SnapshotEnsemble', () => {
+  it('copies the weights at the chosen epochs of one run (cosine restarts) and ensembles them', async () => {
+    const all = twoSpirals({ n: 600, noise: 0.08, seed: 5 });
+    const [train, held] = randomSplit(all, [200, 400], { seed: 2 });
+    const makeModel = () => new nn.Sequential(new nn.Linear(2, 32), new nn.ReLU(), new nn.Linear(32, 32), new nn.ReLU(), new nn.Linear(32, 2));
+    manualSeed(8);
+    const model = makeModel();
+    const optimizer = new Adam(model.parameters(), { lr: 0.02 });
+    const scheduler = new CosineAnnealingWarmRestarts(optimizer, { T0: 5 });
+    const every = new SnapshotEnsemble({ makeModel, every: 5 });
+    const listed = new SnapshotEnsemble({ makeModel, epochs: [3, 15], keep: 1 });
+    // Records the live weights after each epoch, independently of the snapshot code.
+    const seen = new Map<number, number[]>();
+    const recorder = { onEpochEnd: (ctx: TrainContext) => void seen.set(ctx.epoch + 1, [...model.stateDict().values()].flatMap((t) => Array.from(t.f32))) };
+    await fit(model, {
+      train: new DataLoader(train, { batchSize: 20, shuffle: true, seed: 1 }),
+      optimizer, scheduler, lossFn: new nn.CrossEntropyLoss(), epochs: 15,
+      callbacks: [every, listed, recorder],
+    });
+    const flat = (m: nn.Module) => [...m.stateDict().values()].flatMap((t) => Array.from(t.f32));
+    expect(every.snapshotEpochs).toEqual([5, 10, 15]);
+    every.snapshots.forEach((s, i) => expect(flat(s)).toEqual(seen.get(5 * (i + 1))));
+    expect(flat(every.snapshots[0])).not.toEqual(flat(every.snapshots[1]));
+    expect(listed.snapshotEpochs).toEqual([15]);
+    // Snapshots are copies: changing the live model leaves them alone.
+    const before = flat(every.snapshots[2]);
+    noGrad(() => model.parameters()[0].f32.fill(0));
+    expect(flat(every.snapshots[2])).toEqual(before);
+
+    const ensemble = every.ensemble({ logProbs: true });
+    expect(ensemble.size).toBe(3);
+    const heldLoader = new DataLoader(held, { batchSize: 400 });
+    const members = [];
+    for (const m of every.snapshots) members.push(await evaluate(m, heldLoader, { lossFn: new nn.CrossEntropyLoss() }));
+    const ens = await evaluate(ensemble, heldLoader, { lossFn: new nn.NLLLoss() });
+    expect(ens.loss).toBeLessThan(members.reduce((s, m) => s + m.loss, 0) / 3);
+  });
+
+  it('rejects bad options and a model of another architecture', async () => {
+    const makeModel = () => mlp(8, 2);
+    expect(() => new SnapshotEnsemble({ makeModel })).toThrow(/exactly one of every or epochs/);
+    expect(() => new SnapshotEnsemble({ makeModel, every: 0 })).toThrow(/every must be a positive integer, got 0/);
+    expect(() => new SnapshotEnsemble({ makeModel, every: 2 }).ensemble()).toThrow(/no snapshot was taken/);
+    manualSeed(1);
+    const model = mlp(16, 2);
+    const wrong = new SnapshotEnsemble({ makeModel, every: 1 });
+    const train = new DataLoader(twoSpirals({ n: 20, seed: 1 }), { batchSize: 10 });
+    await expect(fit(model, { train, optimizer: new Adam(model.parameters()), lossFn: new nn.CrossEntropyLoss(), epochs: 1, callbacks: [wrong] })).rejects.toThrow(/does not build the trained model's architecture.*size mismatch/s);
   });
 });

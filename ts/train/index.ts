@@ -45,3 +45,5 @@ export { Ensemble, trainEnsemble, memberSeed, bootstrapIndices } from './ensembl
 export type { EnsembleCombine, EnsembleOptions, TrainEnsembleOptions, TrainEnsembleResult } from './ensemble.js';
 export { choice, uniform, logUniform, intUniform, SearchParam, sampleSpace, gridPoints, gridSearch, randomSearch, successiveHalving, fitObjective, sortTrials, formatTrials } from './search.js';
 export type { ParamKind, SearchSpace, ParamsOf, TrialInfo, ObjectiveValue, Objective, Trial, SearchResult, SearchOptions, GridSearchOptions, RandomSearchOptions, SuccessiveHalvingOptions, SuccessiveHalvingResult, FitTrialSetup, FitObjectiveOptions } from './search.js';
+export { SnapshotEnsemble } from './snapshot_ensemble.js';
+export type { SnapshotEnsembleOptions } from './snapshot_ensemble.js';
