@@ -32,7 +32,8 @@ const NUM = '([-+]?(?:\\d+\\.?\\d*|\\.\\d+)(?:e[-+]?\\d+)?)';
 
 /** Turns a fixture's loss text into a gradient function, or explains why not. */
 export function lossGradient(text: string, c: any): GradFn | string {
-  const s = String(text).toLowerCase().replace(/\s+/g, '').replace(/overbothtensors|overalltensors/g, '').replace(/\*\*/g, '^');
+  // A trailing 'over both tensors' / 'over all 3 tensors' says where the sums run: over every tensor.
+  const s = String(text).toLowerCase().replace(/\s+/g, '').replace(/over[a-z0-9]*tensors?$/, '').replace(/\*\*/g, '^');
   let m = new RegExp(`^sum\\(c\\*p\\^2\\)\\+sum\\(d\\*p\\)\\+${NUM}\\*sum\\(p\\^3\\)\\/${NUM}$`).exec(s);
   if (m) {
     const k = Number(m[1]) / Number(m[2]);
