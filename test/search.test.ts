@@ -5,6 +5,8 @@
  * against the recorded scores, and a real learning-rate search through fit() whose winner is
  * checked by evaluating every trained model again.
  */
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../ts/runtime/wasm.js';
 import * as nn from '../ts/nn/index.js';
@@ -244,5 +246,25 @@ describe('fitObjective', () => {
     const bad = await gridSearch({ lr: choice([1e-2]) }, fitObjective<{ lr: number }>((p) => ({ ...makeRun(p.lr, 1, 1), val: null })));
     expect(bad.trials[0].ok).toBe(false);
     expect(bad.trials[0].error).toMatch(/'val_loss' is not in the epoch logs/);
+  });
+});
+
+describe('examples/search_and_ensemble.ts', () => {
+  it('runs: a 12-trial table, the best settings, and an ensemble below its mean member test loss', () => {
+    const root = resolve(__dirname, '..');
+    const out = execFileSync(resolve(root, 'node_modules/.bin/tsx'), [resolve(root, 'examples/search_and_ensemble.ts')], {
+      encoding: 'utf8',
+      env: { ...process.env, TREAD_THREADS: '2' },
+    });
+    const lines = out.split('\n');
+    const head = lines.findIndex((l) => /^rank\s+trial\s+lr\s+weightDecay\s+hidden\s+val_loss/.test(l));
+    expect(head).toBeGreaterThanOrEqual(0);
+    const ranks = lines.slice(head + 1, head + 13).map((l) => Number(l.trim().split(/\s+/)[0]));
+    expect(ranks).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(out).toMatch(/^best: lr [\d.e+-]+, weight decay [\d.e+-]+, hidden \d+/m);
+    const memberLoss = [...out.matchAll(/^member \d: test loss ([\d.]+)/gm)].map((m) => Number(m[1]));
+    expect(memberLoss).toHaveLength(5);
+    const ensembleLoss = Number(/^ensemble: test loss ([\d.]+)/m.exec(out)![1]);
+    expect(ensembleLoss).toBeLessThan(memberLoss.reduce((a, b) => a + b, 0) / 5);
   });
 });

@@ -386,11 +386,10 @@ export async function successiveHalving<S extends SearchSpace>(space: S, objecti
   let budget = options.minBudget;
   let index = 0;
   for (;;) {
-    const sub: SearchOptions<ParamsOf<S>> = { ...options };
     const res = await runAll(
       alive.map((a) => [a.params, { index: index++, seed: trialSeed(seed, a.config), budget }] as [ParamsOf<S>, TrialInfo]),
       objective,
-      sub,
+      options,
       mode,
       t0,
     );
