@@ -37,7 +37,11 @@ function known(layer: string, opts: Opts, keys: string[]): void {
 function weightOption(o: Opts, c: any, key: string): Tensor | undefined {
   const v = o[key];
   if (v === undefined || v === null) return undefined;
-  const shape: number[] = o[`${key}_shape`] ?? c[`${key}_shape`] ?? nestedShape(v);
+  let shape: number[] = o[`${key}_shape`] ?? c[`${key}_shape`] ?? nestedShape(v);
+  // A flat list as long as the whole input (fixtures store arrays flat) is an element-wise weight.
+  const xs: number[] | undefined = c.x_shape;
+  const explicit = o[`${key}_shape`] !== undefined || c[`${key}_shape`] !== undefined;
+  if (!explicit && xs && xs.length > 1 && shape.length === 1 && shape[0] === xs.reduce((a, b) => a * b, 1) && shape[0] !== xs[xs.length - 1]) shape = xs;
   return tensor(Float32Array.from(flat(v)), shape);
 }
 
