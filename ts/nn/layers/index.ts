@@ -1,7 +1,7 @@
 export { Linear } from './linear.js';
 export type { LinearOptions } from './linear.js';
 export { Conv2d } from './conv.js';
-export type { Conv2dOptions, IntOrPair } from './conv.js';
+export type { Conv2dOptions, IntOrPair, PaddingMode } from './conv.js';
 export { MaxPool2d, AvgPool2d } from './pool.js';
 export type { PoolOptions, AvgPoolOptions } from './pool.js';
 export { Flatten } from './flatten.js';
