@@ -196,6 +196,10 @@ describe('Conv2d options against a naive padded 7-loop convolution', () => {
     checkConvAgainstNaive({ n: 1, cin: 2, cout: 2, h: 6, w: 9, k: [2, 3], opts: { padding: 'same', dilation: [3, 2], groups: 2 } }, 8);
     checkConvAgainstNaive({ n: 2, cin: 3, cout: 2, h: 6, w: 5, k: 3, opts: { padding: 'same' } }, 9);
     checkConvAgainstNaive({ n: 2, cin: 3, cout: 2, h: 6, w: 5, k: [3, 2], opts: { padding: 'valid', stride: 2 } }, 10);
+    // Taps that read only padding: width 2, kernel 4 dilated by 2 pads 3 + 3 (found by a
+    // PyTorch-generated fuzz run; the wasm kernel used to trap here).
+    checkConvAgainstNaive({ n: 1, cin: 1, cout: 2, h: 6, w: 2, k: [1, 4], opts: { padding: 'same', dilation: [1, 2], bias: false } }, 24);
+    checkConvAgainstNaive({ n: 1, cin: 6, cout: 3, h: 2, w: 1, k: 3, opts: { padding: 'same', dilation: 3, groups: 3 } }, 25);
   });
 
   for (const mode of ['reflect', 'replicate', 'circular'] as const) {

@@ -210,6 +210,11 @@ pub fn im2col_sample(s: &ConvShape, x: &[f32], cols: &mut [f32]) {
                         d[..xlo].fill(0.0);
                         d[xhi..].fill(0.0);
                     }
+                    if xlo == xhi {
+                        // (A tap that only ever reads padding: with dilation or 'same' padding
+                        // its input offset may lie past the row.)
+                        continue;
+                    }
                     if s.sw == 1 {
                         let i0 = xlo + kj * s.dw - s.pw;
                         copy_run(&mut d[xlo..xhi], &src[i0..i0 + (xhi - xlo)]);
@@ -319,6 +324,28 @@ mod tests {
         assert_eq!(valid_range(3, 6, 2, 1, 1), (0, 3));
         // Dilation 2, tap 2 (offset 4), pad 2 over 5, 5 outputs: o + 2 in [0, 5) for o < 3.
         assert_eq!(valid_range(5, 5, 1, 4, 2), (0, 3));
+    }
+
+    #[test]
+    fn taps_that_only_read_padding() {
+        // padding='same', kernel width 4 dilated by 2 over a width of 2: 3 zero columns each
+        // side, and the last tap (offset 6) reads only the right padding.
+        let s = ConvShape { pw: 3, pw_end: 3, dw: 2, ..ConvShape::plain(1, 1, 3, 2, 1, 1, 4, 1, 1, 0, 0) };
+        let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let mut cols = vec![f32::NAN; s.sample_cols()];
+        im2col_sample(&s, &x, &mut cols);
+        // Taps kj = 0..4 read columns 2·kj - 3 + ox for ox = 0, 1.
+        let want_row = |kj: isize, iy: usize| -> Vec<f32> {
+            (0..2).map(|ox| { let ix = 2 * kj - 3 + ox; if (0..2).contains(&ix) { x[iy * 2 + ix as usize] } else { 0.0 } }).collect()
+        };
+        for kj in 0..4 {
+            let row: Vec<f32> = (0..3).flat_map(|iy| want_row(kj as isize, iy)).collect();
+            assert_eq!(&cols[kj * 6..(kj + 1) * 6], &row[..], "tap {kj}");
+        }
+        let mut dx = vec![0.0; 6];
+        col2im_add_sample(&s, &vec![1.0; s.sample_cols()], &mut dx);
+        // Every input is read by exactly one tap (kj = 1 reads ox - 1, kj = 2 reads ox + 1).
+        assert_eq!(dx, vec![1.0; 6]);
     }
 
     #[test]
