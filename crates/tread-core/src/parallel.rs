@@ -12,21 +12,37 @@
 //! never sleeps waiting: a training step's many mid-sized products gain from a second
 //! thread instead of losing to the hand-offs. The pool therefore has `threads - 1` workers.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 static ACTIVE_THREADS: AtomicUsize = AtomicUsize::new(1);
+
+thread_local! {
+    /// Set while this thread runs a task of a parallel region.
+    static IN_TASK: Cell<bool> = const { Cell::new(false) };
+}
 
 /// Sets how many threads kernels may use (clamped to at least 1).
 pub fn set_threads(n: usize) {
     ACTIVE_THREADS.store(n.max(1), Ordering::Relaxed);
 }
 
-/// How many threads kernels may use right now.
+/// How many threads kernels may use right now: 1 inside a task of a parallel region.
+///
+/// Why 1 there: the region already keeps every thread busy, so a kernel called from a task
+/// (a convolution's per-sample GEMM) gains nothing from splitting its own work; split
+/// anyway, it would cut a small product into tiles that each pack their own copy of A and B,
+/// and post jobs that no idle thread is left to take.
 pub fn threads() -> usize {
-    ACTIVE_THREADS.load(Ordering::Relaxed)
+    if IN_TASK.with(Cell::get) {
+        1
+    } else {
+        ACTIVE_THREADS.load(Ordering::Relaxed)
+    }
 }
 
-/// Runs `f(0..n)`; in parallel when threads are on and there is more than one task.
+/// Runs `f(0..n)`; in parallel when threads are on, there is more than one task and this
+/// is not already a task of a parallel region (nested regions run in order, see [`threads`]).
 pub fn for_each_task<F>(n: usize, f: F)
 where
     F: Fn(usize) + Sync + Send,
@@ -42,6 +58,19 @@ where
     for i in 0..n {
         f(i);
     }
+}
+
+/// Runs `f` with this thread marked as inside a task, restoring the old mark afterwards
+/// (also when `f` panics, in native tests).
+fn as_task<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            IN_TASK.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(IN_TASK.with(|c| c.replace(true)));
+    f()
 }
 
 #[cfg(feature = "threads")]
@@ -66,14 +95,14 @@ mod shared {
     }
 
     fn drain(w: &Work) {
-        loop {
+        super::as_task(|| loop {
             let i = w.next.fetch_add(1, Ordering::AcqRel);
             if i >= w.n {
                 return;
             }
             unsafe { (w.call)(w.task, i) };
             w.done.fetch_add(1, Ordering::AcqRel);
-        }
+        })
     }
 
     /// Waits for claimed tasks even when the caller's own task panics (native tests).
@@ -160,6 +189,29 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A region inside a task runs in order on that task's thread, with `threads() == 1`
+    /// there, and the mark is gone again after the region.
+    #[cfg(feature = "threads")]
+    #[test]
+    fn nested_regions_run_in_order_inside_a_task() {
+        use std::sync::Mutex;
+        set_threads(2);
+        let seen = Mutex::new(Vec::new());
+        for_each_task(4, |t| {
+            assert_eq!(threads(), 1, "inside task {t}");
+            let me = std::thread::current().id();
+            for_each_task(3, |u| {
+                assert_eq!(std::thread::current().id(), me, "nested task {u} of {t} left its thread");
+                seen.lock().unwrap().push((t, u));
+            });
+        });
+        assert!(!IN_TASK.with(Cell::get), "the caller is still marked as inside a task");
+        let mut seen = seen.into_inner().unwrap();
+        seen.sort();
+        let want: Vec<_> = (0..4).flat_map(|t| (0..3).map(move |u| (t, u))).collect();
+        assert_eq!(seen, want);
     }
 }
 

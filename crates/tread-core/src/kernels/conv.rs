@@ -198,38 +198,37 @@ pub fn conv2d_backward(
     let (ohw, gk, go, oc) = (s.ohw(), s.group_ckk(), s.group_oc(), s.oc);
     assert!(dy.len() >= s.y_len() && w.len() >= s.w_len() && cols.len() >= s.cols_len(), "conv2d_backward: buffers too short");
     let (chw, sc, yn, wl) = (s.c * s.h * s.w, s.sample_cols(), oc * ohw, s.w_len());
-    if let Some((db, beta)) = db {
-        let mut acc = vec![0.0f64; oc];
-        for n in 0..s.n {
-            for (o, a) in acc.iter_mut().enumerate() {
-                *a += sum_f64(&dy[n * yn + o * ohw..n * yn + (o + 1) * ohw]);
-            }
-        }
-        for (d, a) in db[..oc].iter_mut().zip(&acc) {
-            *d = if beta == 0.0 { *a as f32 } else { beta * *d + *a as f32 };
-        }
-    }
     let want_dw = dw.is_some();
+    let want_db = db.is_some();
     let dxp = dx.map(|d| {
         assert!(d.len() >= s.x_len());
         SharedMut(d.as_mut_ptr())
     });
-    if !want_dw && dxp.is_none() {
+    if !want_dw && !want_db && dxp.is_none() {
         return;
     }
     let chunks = batch_chunks(s);
     let nt = chunks.len();
-    // Per-chunk partial weight gradients and column scratch (heap memory is reused by the
-    // allocator from call to call).
+    // Per-chunk partial weight and bias gradients and column scratch, reduced in chunk order
+    // below (so the result does not depend on which thread ran which chunk). The bias sums
+    // run in the tasks too: over all of dy they are as much memory traffic as a GEMM operand.
     let mut partial = vec![0.0f32; if want_dw { nt * wl } else { 0 }];
+    let mut partial_db = vec![0.0f64; if want_db { nt * oc } else { 0 }];
     let mut scratch = vec![0.0f32; if dxp.is_some() { nt * sc } else { 0 }];
     let (pp, sp) = (SharedMut(partial.as_mut_ptr()), SharedMut(scratch.as_mut_ptr()));
+    let pdb = SharedMut(partial_db.as_mut_ptr());
     let ld = ohw.max(1);
     parallel::for_each_task(nt, |t| {
         // SAFETY: chunk t owns partial[t], scratch[t] and its samples' part of dx.
         for (i, n) in (chunks[t].0..chunks[t].1).enumerate() {
             let cn = &cols[n * sc..(n + 1) * sc];
             let dyn_ = &dy[n * yn..(n + 1) * yn];
+            if want_db {
+                let acc = unsafe { pdb.slice(t * oc, oc) };
+                for (o, a) in acc.iter_mut().enumerate() {
+                    *a += sum_f64(&dyn_[o * ohw..(o + 1) * ohw]);
+                }
+            }
             if want_dw {
                 let pw = unsafe { pp.slice(t * wl, wl) };
                 for g in 0..s.groups {
@@ -253,6 +252,12 @@ pub fn conv2d_backward(
             }
         }
     });
+    if let Some((db, beta)) = db {
+        for (o, d) in db[..oc].iter_mut().enumerate() {
+            let a: f64 = (0..nt).map(|t| partial_db[t * oc + o]).sum();
+            *d = if beta == 0.0 { a as f32 } else { beta * *d + a as f32 };
+        }
+    }
     if let Some((dw, beta)) = dw {
         let dw = &mut dw[..wl];
         if beta == 0.0 {
