@@ -19,8 +19,8 @@ import { sgemmRaw } from '../ts/kernels/gemm.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const QUICK = process.env.TREAD_BENCH_QUICK === '1';
 const SIZES = QUICK ? [256, 512] : [256, 512, 1024];
-const ROUNDS = QUICK ? 3 : 15;
-const ROUND_MS = QUICK ? 60 : 70;
+const ROUNDS = QUICK ? 3 : 25;
+const ROUND_MS = QUICK ? 60 : 50;
 
 type Form = 'AB' | 'AtB' | 'ABt' | 'AtBt';
 const FORMS: { form: Form; ta: boolean; tb: boolean }[] = [
