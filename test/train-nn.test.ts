@@ -11,6 +11,7 @@ import { tensor } from '../ts/tensor/create.js';
 import * as nn from '../ts/nn/index.js';
 import { manualSeed } from '../ts/nn/random.js';
 import { Adam, SGD } from '../ts/optim/index.js';
+import { add } from '../ts/ops/index.js';
 import { OneCycleLR, ReduceLROnPlateau } from '../ts/optim/lr_scheduler/index.js';
 import { DataLoader } from '../ts/data/loader.js';
 import { TensorDataset } from '../ts/data/dataset.js';
@@ -168,6 +169,32 @@ describe('fit on tread.nn', () => {
     expect(values(model)).toEqual(afterEpoch0);
     expect([...(optimizer.stateDict().state[0].exp_avg as any).data]).toEqual(adamAfterEpoch0);
     expect(r.history.epochs.length).toBe(1);
+  });
+
+  it('names the first layer whose output overflows inside a custom (non-Sequential) Module', async () => {
+    manualSeed(11);
+    class Net extends nn.Module {
+      stem = new nn.Linear(F, 16);
+      block = new nn.Sequential(new nn.ReLU(), new nn.Linear(16, 16), new nn.ReLU());
+      head = new nn.Linear(16, 4);
+      forward(x: any) {
+        const h = this.stem.forward(x);
+        return this.head.forward(add(this.block.forward(h), h));
+      }
+    }
+    const model = new Net();
+    const optimizer = new SGD(model.parameters(), { lr: 0.05 });
+    const r = await fit(model, {
+      train: new DataLoader(trainSet, { batchSize: 50 }),
+      optimizer,
+      lossFn: new nn.CrossEntropyLoss(),
+      epochs: 2,
+      callbacks: [{ onBatchBegin: (ctx: TrainContext) => (ctx.epoch === 1 && ctx.batch === 0 ? model.block.at(1)!.parameters()[0].f32.fill(3e38) : undefined) }],
+    });
+    // The stem's output is finite; the Linear inside the block overflows first.
+    expect(r.nonFinite).toMatchObject({ epoch: 1, batch: 0, layer: 'block.1', restoredEpoch: 0 });
+    expect(r.nonFinite!.where).toMatch(/output of layer 'block\.1' \(Linear\) is the first to go non-finite/);
+    expect(Object.values(values(model)).flat().every(Number.isFinite)).toBe(true);
   });
 
   it('early stopping restores the best epoch on a real model', async () => {

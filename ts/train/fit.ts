@@ -24,10 +24,10 @@
 import { clipGradNorm_, clipGradValue_, gradNorm } from '../optim/clip.js';
 import { l1Penalty, l2Penalty } from '../optim/penalty.js';
 import { tidy } from '../tensor/lifetime.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { runHook, History, type Callback, type EpochLogs, type TrainContext } from './callbacks.js';
 import { applyCheckpoint, encodeCheckpoint } from './checkpoint.js';
-import { allFinite, forwardLayers, sequentialLayers } from './layers.js';
+import { allFinite, forwardLayers, probeWithHooks, sequentialLayers } from './layers.js';
 import { MeanValue, resolveMetrics, type Metric } from './metrics.js';
 import { parseSafetensors } from './safetensors.js';
 import { firstNonFinite } from './state.js';
@@ -214,19 +214,26 @@ export function locateNonFinite(model: ModuleLike, x: Tensor | null, what: 'loss
     const params = [...names.entries()].reverse();
     for (const [p, n] of params) if (p.grad && !p.grad.isFreed && !allFinite(p.grad)) return { where: `the gradient of '${n}' (the last layer in backward order to go non-finite first)`, layer: n };
   }
-  const layers = x ? sequentialLayers(model) : null;
-  if (layers && x) {
+  if (x) {
+    // The first layer in forward order whose output is non-finite: through forward hooks on
+    // any Module tree, else by running a Sequential's layers one by one.
     let found: { where: string; layer: string | null } | null = null;
     const wasTraining = model.training ?? true;
+    const hit = (name: string, kind: string) => (found ??= { where: `the output of layer '${name}' (${kind}) is the first to go non-finite`, layer: name });
     try {
-      forwardLayers(layers, x, (l, out) => {
-        if (!allFinite(out)) {
-          found = { where: `the output of layer '${l.name}' (${l.kind}) is the first to go non-finite`, layer: l.name };
-          return false;
-        }
+      const hooked = probeWithHooks(model, x, (name, kind, out) => {
+        if (out instanceof Tensor && !allFinite(out)) hit(name, kind);
       });
+      const layers = hooked ? null : sequentialLayers(model);
+      if (layers) {
+        forwardLayers(layers, x, (l, out) => {
+          if (allFinite(out)) return true;
+          hit(l.name, l.kind);
+          return false;
+        });
+      }
     } catch {
-      /* a layer that cannot run alone: fall through */
+      /* a model that cannot run this batch again, or a layer that cannot run alone: fall through */
     } finally {
       if (wasTraining) model.train(true);
     }

@@ -1,10 +1,12 @@
 /**
- * Looking inside a model layer by layer, without hooks: a Sequential (nested Sequentials
- * included) is flattened into its leaf layers, whose forward calls in order reproduce the
- * model's forward. Used to find the first layer whose output is non-finite and by the
- * monitor for activation statistics. Other models are treated as one opaque layer.
+ * Looking inside a model layer by layer, to find the first layer whose output is non-finite
+ * and for the monitor's activation statistics. A tread Module of any structure is probed
+ * with forward hooks on its leaf modules (`probeWithHooks`); other models that are
+ * Sequential-like (nested ones included) are flattened into their leaf layers, whose forward
+ * calls in order reproduce the model's forward; anything else is one opaque layer.
  */
 import { noGrad } from '../autograd/engine.js';
+import { Module, type RemovableHandle } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ModuleLike } from './types.js';
 
@@ -68,4 +70,25 @@ export function forwardLayers(layers: LayerRef[], x: Tensor, visit: (layer: Laye
     }
     return h;
   });
+}
+
+/**
+ * Runs the probe through a Module tree (any structure: Sequential, custom forward, nested)
+ * with a forward hook on every leaf module, calling `visit` with each leaf's dotted name
+ * (state-dict style: '0', 'block.fc1'), class and output. Returns false, running nothing,
+ * when the model is not a Module with hooks (the caller then walks a Sequential by hand).
+ */
+export function probeWithHooks(model: ModuleLike, x: Tensor, visit: (name: string, kind: string, out: unknown) => void): boolean {
+  if (!(model instanceof Module)) return false;
+  const leaves = model.namedModules().filter(([, m]) => m.children().length === 0);
+  const handles: RemovableHandle[] = [];
+  try {
+    for (const [name, m] of leaves) {
+      handles.push(m.registerForwardHook((mod, _inputs, out) => visit(name || mod.constructor.name, mod.constructor.name, out)));
+    }
+    noGrad(() => model.forward(x));
+  } finally {
+    for (const h of handles) h.remove();
+  }
+  return true;
 }

@@ -16,12 +16,10 @@
  * `act_mean/<layer>`, `act_std/<layer>` and `dead_relu/<layer>`, so it is in the history,
  * the checkpoint and the HTML report. Non-finite losses are handled by fit() itself.
  */
-import { noGrad } from '../autograd/engine.js';
-import { Module, type RemovableHandle } from '../nn/module.js';
 import { tensor } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Callback, EpochLogs, History, TrainContext } from './callbacks.js';
-import { forwardLayers, sequentialLayers } from './layers.js';
+import { forwardLayers, probeWithHooks, sequentialLayers } from './layers.js';
 import { entriesOf, type ModuleLike } from './types.js';
 
 export interface MonitorOptions {
@@ -187,27 +185,6 @@ export class Monitor implements Callback {
       ctx.warn(`epoch ${ctx.epoch + 1}: ${(frac * 100).toFixed(0)}% of the units after ReLU layer '${name}' are dead (never positive on the probe batch): lower the learning rate, use He initialization, or LeakyReLU`);
     }
   }
-}
-
-/**
- * Runs the probe through a Module tree (any structure: Sequential, custom forward, nested)
- * with a forward hook on every leaf module, calling `visit` with each leaf's dotted name
- * (state-dict style: '0', 'block.fc1'), class and output. Returns false, running nothing,
- * when the model is not a Module with hooks (the caller then walks a Sequential by hand).
- */
-function probeWithHooks(model: ModuleLike, x: Tensor, visit: (name: string, kind: string, out: unknown) => void): boolean {
-  if (!(model instanceof Module)) return false;
-  const leaves = model.namedModules().filter(([, m]) => m.children().length === 0);
-  const handles: RemovableHandle[] = [];
-  try {
-    for (const [name, m] of leaves) {
-      handles.push(m.registerForwardHook((mod, _inputs, out) => visit(name || mod.constructor.name, mod.constructor.name, out)));
-    }
-    noGrad(() => model.forward(x));
-  } finally {
-    for (const h of handles) h.remove();
-  }
-  return true;
 }
 
 function add(m: Map<string, Acc>, k: string, v: number): void {
