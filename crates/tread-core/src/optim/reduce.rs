@@ -72,34 +72,18 @@ fn hsum<V: Lane>(v: V) -> f64 {
     a[..V::W].iter().map(|&x| x as f64).sum()
 }
 
-/// Σ x² (f64).
-pub fn sum_sq(x: &[f32]) -> f64 {
-    let xp = P::of(x);
+/// Σ over blocks of at most `BLOCK` elements of `block(start, end)`, each block summed in
+/// f32 by the caller and the blocks in f64 here, chunks in parallel.
+fn blocked_sum(n: usize, block: impl Fn(usize, usize) -> f64 + Sync + Send) -> f64 {
     par_reduce(
-        x.len(),
+        n,
         0.0,
         |s, e| {
             let mut total = 0.0f64;
             let mut b = s;
             while b < e {
                 let be = (b + BLOCK).min(e);
-                let mut acc = Simd::splat(0.0);
-                let mut acc1 = 0.0f32;
-                unsafe {
-                    lanes(
-                        b,
-                        be,
-                        |i| {
-                            let v = Simd::load(xp.f().add(i));
-                            acc = acc.add(v.mul(v))
-                        },
-                        |i| {
-                            let v = *xp.f().add(i);
-                            acc1 += v * v
-                        },
-                    );
-                }
-                total += hsum(acc) + acc1 as f64;
+                total += block(b, be);
                 b = be;
             }
             total
@@ -108,29 +92,25 @@ pub fn sum_sq(x: &[f32]) -> f64 {
     )
 }
 
+/// Σ f(x) over a block, `fv` on SIMD lanes and `fs` on the scalar tail.
+#[inline(always)]
+unsafe fn block_map_sum(xp: P, b: usize, e: usize, fv: impl Fn(Simd) -> Simd, fs: impl Fn(f32) -> f32) -> f64 {
+    let mut acc = Simd::splat(0.0);
+    let mut acc1 = 0.0f32;
+    lanes(b, e, |i| acc = acc.add(fv(Simd::load(xp.f().add(i)))), |i| acc1 += fs(*xp.f().add(i)));
+    hsum(acc) + acc1 as f64
+}
+
+/// Σ x² (f64).
+pub fn sum_sq(x: &[f32]) -> f64 {
+    let xp = P::of(x);
+    blocked_sum(x.len(), |b, e| unsafe { block_map_sum(xp, b, e, |v| v.mul(v), |v| v * v) })
+}
+
 /// Σ |x| (f64).
 pub fn sum_abs(x: &[f32]) -> f64 {
     let xp = P::of(x);
-    par_reduce(
-        x.len(),
-        0.0,
-        |s, e| {
-            let mut total = 0.0f64;
-            let mut b = s;
-            while b < e {
-                let be = (b + BLOCK).min(e);
-                let mut acc = Simd::splat(0.0);
-                let mut acc1 = 0.0f32;
-                unsafe {
-                    lanes(b, be, |i| acc = acc.add(Simd::load(xp.f().add(i)).abs()), |i| acc1 += (*xp.f().add(i)).abs());
-                }
-                total += hsum(acc) + acc1 as f64;
-                b = be;
-            }
-            total
-        },
-        |a, b| a + b,
-    )
+    blocked_sum(x.len(), |b, e| unsafe { block_map_sum(xp, b, e, |v| v.abs(), f32::abs) })
 }
 
 /// max |x| (NaN if any element is NaN; 0 for an empty slice).
@@ -196,29 +176,17 @@ pub fn l2_penalty(w: &[f32], g: &mut [f32], lambda: f32) -> f64 {
     assert_eq!(w.len(), g.len(), "l2_penalty: lengths differ");
     let (wp, gp) = (P::of(w), P::of_mut(g));
     let c = 2.0 * lambda;
-    par_reduce(
-        w.len(),
-        0.0,
-        |s, e| {
-            let mut total = 0.0f64;
-            let mut b = s;
-            while b < e {
-                let be = (b + BLOCK).min(e);
-                let mut acc = 0.0f32;
-                for i in b..be {
-                    unsafe {
-                        let v = *wp.f().add(i);
-                        acc += v * v;
-                        *gp.f().add(i) += c * v;
-                    }
-                }
-                total += acc as f64;
-                b = be;
+    blocked_sum(w.len(), |b, e| {
+        let mut acc = 0.0f32;
+        for i in b..e {
+            unsafe {
+                let v = *wp.f().add(i);
+                acc += v * v;
+                *gp.f().add(i) += c * v;
             }
-            total
-        },
-        |a, b| a + b,
-    )
+        }
+        acc as f64
+    })
 }
 
 /// The L1 penalty λ·Σ|w|: adds its (sub)gradient λ·sign(w) (0 at w = 0) to `g` and returns
@@ -226,30 +194,18 @@ pub fn l2_penalty(w: &[f32], g: &mut [f32], lambda: f32) -> f64 {
 pub fn l1_penalty(w: &[f32], g: &mut [f32], lambda: f32) -> f64 {
     assert_eq!(w.len(), g.len(), "l1_penalty: lengths differ");
     let (wp, gp) = (P::of(w), P::of_mut(g));
-    par_reduce(
-        w.len(),
-        0.0,
-        |s, e| {
-            let mut total = 0.0f64;
-            let mut b = s;
-            while b < e {
-                let be = (b + BLOCK).min(e);
-                let mut acc = 0.0f32;
-                for i in b..be {
-                    unsafe {
-                        let v = *wp.f().add(i);
-                        acc += v.abs();
-                        let sign = if v > 0.0 { 1.0 } else if v < 0.0 { -1.0 } else { 0.0 };
-                        *gp.f().add(i) += lambda * sign;
-                    }
-                }
-                total += acc as f64;
-                b = be;
+    blocked_sum(w.len(), |b, e| {
+        let mut acc = 0.0f32;
+        for i in b..e {
+            unsafe {
+                let v = *wp.f().add(i);
+                acc += v.abs();
+                let sign = if v > 0.0 { 1.0 } else if v < 0.0 { -1.0 } else { 0.0 };
+                *gp.f().add(i) += lambda * sign;
             }
-            total
-        },
-        |a, b| a + b,
-    )
+        }
+        acc as f64
+    })
 }
 
 #[cfg(test)]
