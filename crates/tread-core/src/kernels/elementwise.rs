@@ -156,25 +156,18 @@ fn row_scalar<O: BinOp>(o: O, a: &[f32], s: f32, out: &mut [f32]) {
     }
 }
 
-/// `out[i] = s ∘ b[i]` (a is a scalar).
-#[inline(always)]
-fn scalar_row<O: BinOp>(o: O, s: f32, b: &[f32], out: &mut [f32]) {
-    let n = out.len();
-    let b = &b[..n];
-    #[allow(unused_mut)]
-    let mut i = 0;
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    unsafe {
-        let vs = f32x4_splat(s);
-        while i + 4 <= n {
-            let y = v128_load(b.as_ptr().add(i) as *const v128);
-            v128_store(out.as_mut_ptr().add(i) as *mut v128, o.v(vs, y));
-            i += 4;
-        }
+/// `o` with its operands swapped, so that `s ∘ b[i]` runs as `row_scalar(Swapped(o), b, s)`.
+#[derive(Clone, Copy)]
+struct Swapped<O>(O);
+impl<O: BinOp> BinOp for Swapped<O> {
+    #[inline(always)]
+    fn s(self, a: f32, b: f32) -> f32 {
+        self.0.s(b, a)
     }
-    while i < n {
-        out[i] = o.s(s, b[i]);
-        i += 1;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    #[inline(always)]
+    fn v(self, a: v128, b: v128) -> v128 {
+        self.0.v(b, a)
     }
 }
 
@@ -244,7 +237,7 @@ fn bcast_generic<O: BinOp>(o: O, shape: &[usize], a: &[f32], sa: &[usize], b: &[
             match (ia, ib) {
                 (1, 1) => same(o, &a[oa..oa + cols], &b[ob..ob + cols], dst),
                 (1, 0) => row_scalar(o, &a[oa..oa + cols], b[ob], dst),
-                (0, 1) => scalar_row(o, a[oa], &b[ob..ob + cols], dst),
+                (0, 1) => row_scalar(Swapped(o), &b[ob..ob + cols], a[oa], dst),
                 _ => {
                     for (j, v) in dst.iter_mut().enumerate() {
                         *v = o.s(a[oa + j * ia], b[ob + j * ib]);
