@@ -87,6 +87,19 @@ describe('early stopping best weights in checkpoints', () => {
     expect(values(b.model)).toEqual(values(full.model));
   });
 
+  it('a ModelCheckpoint listed before its EarlyStopping still saves this epoch\'s counters', async () => {
+    const a = makeRun(3);
+    const file = join(dir, 'order.safetensors');
+    const ckpt = new ModelCheckpoint({ file, earlyStopping: a.earlyStopping });
+    const seen: unknown[] = [];
+    // Reads the file each epoch, after both callbacks ran (listed last; depends on nothing).
+    const read = { onEpochEnd: async () => void seen.push({ saved: (await loadCheckpoint(file, { model: a.model })).training?.earlyStopping, live: a.earlyStopping.state() }) };
+    await fit(a.model, { train: a.train, optimizer: a.optimizer, lossFn: new nn.CrossEntropyLoss(), epochs: 4, callbacks: [scorer, ckpt, a.earlyStopping, read] });
+    expect(seen.length).toBe(4);
+    for (const s of seen as { saved: unknown; live: unknown }[]) expect(s.saved).toEqual(s.live);
+    expect((seen[3] as any).live).toMatchObject({ bestEpoch: 2, wait: 1 });
+  });
+
   it('writes no best-weights section without restoreBestWeights, and refuses a copy that does not fit the model', async () => {
     const a = makeRun(2);
     const es = new EarlyStopping({ monitor: 'score', patience: 3 });

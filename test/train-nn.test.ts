@@ -189,7 +189,7 @@ describe('fit on tread.nn', () => {
       optimizer,
       lossFn: new nn.CrossEntropyLoss(),
       epochs: 2,
-      callbacks: [{ onBatchBegin: (ctx: TrainContext) => (ctx.epoch === 1 && ctx.batch === 0 ? model.block.at(1)!.parameters()[0].f32.fill(3e38) : undefined) }],
+      callbacks: [{ onBatchBegin: (ctx: TrainContext) => void (ctx.epoch === 1 && ctx.batch === 0 && model.block.at(1)!.parameters()[0].f32.fill(3e38)) }],
     });
     // The stem's output is finite; the Linear inside the block overflows first.
     expect(r.nonFinite).toMatchObject({ epoch: 1, batch: 0, layer: 'block.1', restoredEpoch: 0 });

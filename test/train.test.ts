@@ -257,3 +257,16 @@ describe('monitor and report', () => {
     expect(good.highBias || good.highVariance).toBe(false);
   });
 });
+
+describe('callback order', () => {
+  it('runs each callback after its runsAfter, keeps the listed order otherwise, refuses cycles', async () => {
+    const { orderCallbacks } = await import('../ts/train/callbacks.js');
+    const a = { name: 'a' }, b = { name: 'b' };
+    const c = { name: 'c', runsAfter: [b] };
+    const d = { name: 'd', runsAfter: [{ name: 'not listed' }] };
+    expect(orderCallbacks([a, c, d, b]).map((x: any) => x.name)).toEqual(['a', 'b', 'c', 'd']);
+    const x: any = { name: 'x' }, y: any = { name: 'y', runsAfter: [x] };
+    x.runsAfter = [y];
+    expect(() => orderCallbacks([x, y])).toThrow(/cycle in runsAfter/);
+  });
+});

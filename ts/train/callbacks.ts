@@ -97,6 +97,11 @@ export interface TrainContext {
 type Hook = (ctx: TrainContext) => void | Promise<void>;
 
 export interface Callback {
+  /**
+   * Callbacks whose hooks must run before this one's, whatever order the list gives (a
+   * checkpoint that saves early stopping's counters runs after the early stopping).
+   */
+  readonly runsAfter?: readonly Callback[];
   onTrainBegin?: Hook;
   onEpochBegin?: Hook;
   onBatchBegin?: Hook;
@@ -106,7 +111,28 @@ export interface Callback {
   onTrainEnd?: Hook;
 }
 
-export type HookName = keyof Callback;
+export type HookName = Exclude<keyof Callback, 'runsAfter'>;
+
+/**
+ * The callbacks in the order their hooks run: as listed, except that each one's `runsAfter`
+ * (those of them in the list) come first. Throws on a cycle.
+ */
+export function orderCallbacks(callbacks: readonly Callback[]): Callback[] {
+  const out: Callback[] = [];
+  const state = new Map<Callback, 'visiting' | 'done'>();
+  const listed = new Set(callbacks);
+  const visit = (cb: Callback) => {
+    const st = state.get(cb);
+    if (st === 'done') return;
+    if (st === 'visiting') throw new Error(`callbacks: a cycle in runsAfter involving ${cb.constructor?.name ?? 'a callback'}`);
+    state.set(cb, 'visiting');
+    for (const dep of cb.runsAfter ?? []) if (listed.has(dep)) visit(dep);
+    state.set(cb, 'done');
+    out.push(cb);
+  };
+  callbacks.forEach(visit);
+  return out;
+}
 
 /** Runs one hook on every callback, in order; awaits only hooks that return promises. */
 export async function runHook(callbacks: readonly Callback[], hook: HookName, ctx: TrainContext): Promise<void> {

@@ -25,7 +25,7 @@ import { clipGradNorm_, clipGradValue_, gradNorm } from '../optim/clip.js';
 import { l1Penalty, l2Penalty } from '../optim/penalty.js';
 import { tidy } from '../tensor/lifetime.js';
 import { Tensor } from '../tensor/tensor.js';
-import { runHook, History, type Callback, type EpochLogs, type TrainContext } from './callbacks.js';
+import { orderCallbacks, runHook, History, type Callback, type EpochLogs, type TrainContext } from './callbacks.js';
 import { applyCheckpoint, encodeCheckpoint } from './checkpoint.js';
 import { allFinite, forwardLayers, probeWithHooks, sequentialLayers } from './layers.js';
 import { MeanValue, resolveMetrics, type Metric } from './metrics.js';
@@ -253,7 +253,7 @@ export async function fit(model: ModuleLike, options: FitOptions): Promise<FitRe
   const scheduler = options.scheduler ?? null;
   const interval = options.schedulerInterval ?? defaultSchedulerInterval(scheduler);
   const plateau = isPlateauScheduler(scheduler);
-  const callbacks = options.callbacks ?? [];
+  const callbacks = orderCallbacks(options.callbacks ?? []);
   const metrics = resolveMetrics(options.metrics);
   const checkFinite = options.checkFinite ?? true;
   const l1 = options.l1 ?? 0;

@@ -48,8 +48,12 @@ export class ModelCheckpoint implements Callback {
   /** Path of the last file written. */
   lastSaved: string | null = null;
 
+  /** Its early stopping first, so that the counters saved are this epoch's. */
+  readonly runsAfter: readonly Callback[];
+
   constructor(options: ModelCheckpointOptions) {
     this.options = options;
+    this.runsAfter = options.earlyStopping ? [options.earlyStopping] : [];
     const monitor = options.monitor ?? 'val_loss';
     const mode = options.mode ?? 'auto';
     this.mode = mode === 'auto' ? (/acc/i.test(monitor) ? 'max' : 'min') : mode;
