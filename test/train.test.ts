@@ -261,9 +261,9 @@ describe('monitor and report', () => {
 describe('callback order', () => {
   it('runs each callback after its runsAfter, keeps the listed order otherwise, refuses cycles', async () => {
     const { orderCallbacks } = await import('../ts/train/callbacks.js');
-    const a = { name: 'a' }, b = { name: 'b' };
-    const c = { name: 'c', runsAfter: [b] };
-    const d = { name: 'd', runsAfter: [{ name: 'not listed' }] };
+    const a: any = { name: 'a' }, b: any = { name: 'b' };
+    const c: any = { name: 'c', runsAfter: [b] };
+    const d: any = { name: 'd', runsAfter: [{ name: 'not listed' }] };
     expect(orderCallbacks([a, c, d, b]).map((x: any) => x.name)).toEqual(['a', 'b', 'c', 'd']);
     const x: any = { name: 'x' }, y: any = { name: 'y', runsAfter: [x] };
     x.runsAfter = [y];
