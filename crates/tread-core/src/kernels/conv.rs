@@ -18,6 +18,16 @@
 //! (One GEMM over the whole batch streams its operands through memory and measured about
 //! half as fast on the 2-core dev machine.) With one group this is exactly one GEMM per
 //! sample and pass, as before groups existed.
+//!
+//! One input channel per group (depthwise, any channel multiplier) with zero padding runs a
+//! direct kernel instead (`conv/depthwise.rs`): there the GEMMs would be `[m × k²]·[k² ×
+//! OH·OW]`, too small to run fast. Its `cols` buffer then holds a copy of the input, not
+//! columns: `cols` is the forward's saved state, read only by `conv2d_backward`.
+
+mod depthwise;
+mod f32_dwconv_scalar;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod f32_dwconv_s1_wasmsimd;
 
 use super::im2col::{col2im_add_sample, im2col_sample, PadMode};
 use super::window::Axis;
@@ -154,6 +164,9 @@ pub fn conv2d_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>,
     if s.y_len() == 0 {
         return;
     }
+    if depthwise::applies(s) {
+        return depthwise::forward(s, x, w, bias, y, cols);
+    }
     let (ohw, gk, go) = (s.ohw(), s.group_ckk(), s.group_oc());
     let (chw, sc, yn) = (s.c * s.h * s.w, s.sample_cols(), s.oc * ohw);
     let chunks = batch_chunks(s);
@@ -198,10 +211,15 @@ pub fn conv2d_backward(
     let (ohw, gk, go, oc) = (s.ohw(), s.group_ckk(), s.group_oc(), s.oc);
     assert!(dy.len() >= s.y_len() && w.len() >= s.w_len() && cols.len() >= s.cols_len(), "conv2d_backward: buffers too short");
     let (chw, sc, yn, wl) = (s.c * s.h * s.w, s.sample_cols(), oc * ohw, s.w_len());
+    if let Some(d) = &dx {
+        assert!(d.len() >= s.x_len(), "conv2d_backward: dx has {} floats, needs {}", d.len(), s.x_len());
+    }
+    if depthwise::applies(s) && s.y_len() > 0 {
+        return depthwise::backward(s, cols, w, dy, dw, db, dx);
+    }
     let want_dw = dw.is_some();
     let want_db = db.is_some();
     let dxp = dx.map(|d| {
-        assert!(d.len() >= s.x_len());
         SharedMut(d.as_mut_ptr())
     });
     if !want_dw && !want_db && dxp.is_none() {
@@ -252,12 +270,23 @@ pub fn conv2d_backward(
             }
         }
     });
+    finish_db(db, &partial_db, nt, oc);
+    finish_dw(dw, &partial, nt, wl);
+}
+
+/// `db = beta·db + Σ_t partial[t]` over the per-task bias sums, in task order.
+fn finish_db(db: Option<(&mut [f32], f32)>, partial: &[f64], nt: usize, oc: usize) {
     if let Some((db, beta)) = db {
         for (o, d) in db[..oc].iter_mut().enumerate() {
-            let a: f64 = (0..nt).map(|t| partial_db[t * oc + o]).sum();
+            let a: f64 = (0..nt).map(|t| partial[t * oc + o]).sum();
             *d = if beta == 0.0 { a as f32 } else { beta * *d + a as f32 };
         }
     }
+}
+
+/// `dw = beta·dw + Σ_t partial[t]` over the per-task weight gradients, in task order (so
+/// the result does not depend on which thread ran which task). An untouched partial is 0.
+fn finish_dw(dw: Option<(&mut [f32], f32)>, partial: &[f32], nt: usize, wl: usize) {
     if let Some((dw, beta)) = dw {
         let dw = &mut dw[..wl];
         if beta == 0.0 {
@@ -266,10 +295,8 @@ pub fn conv2d_backward(
             dw.iter_mut().for_each(|v| *v *= beta);
         }
         for t in 0..nt {
-            if chunks[t].1 > chunks[t].0 {
-                for (d, p) in dw.iter_mut().zip(&partial[t * wl..(t + 1) * wl]) {
-                    *d += *p;
-                }
+            for (d, p) in dw.iter_mut().zip(&partial[t * wl..(t + 1) * wl]) {
+                *d += *p;
             }
         }
     }
@@ -351,7 +378,7 @@ pub fn conv2d_backward_ref(s: &ConvShape, x: &[f32], w: &[f32], dy: &[f32], dx: 
 mod tests {
     use super::*;
 
-    fn rand_vec(n: usize, seed: &mut u64) -> Vec<f32> {
+    pub(super) fn rand_vec(n: usize, seed: &mut u64) -> Vec<f32> {
         (0..n)
             .map(|_| {
                 *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -368,7 +395,7 @@ mod tests {
     }
 
     /// Fast forward and backward against the direct loops (dw accumulated onto 0.5).
-    fn check(s: ConvShape, seed: &mut u64) {
+    pub(super) fn check(s: ConvShape, seed: &mut u64) {
         let x = rand_vec(s.x_len(), seed);
         let w = rand_vec(s.w_len(), seed);
         let b = rand_vec(s.oc, seed);

@@ -60,7 +60,7 @@ impl PadMode {
 /// `d = s` for the short runs of im2col (an output row, e.g. 11 floats): explicit SIMD
 /// moves, because a `memcpy`/`memory.copy` call per run costs more than the copy itself.
 #[inline(always)]
-fn copy_run(d: &mut [f32], s: &[f32]) {
+pub(crate) fn copy_run(d: &mut [f32], s: &[f32]) {
     let n = d.len().min(s.len());
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     unsafe {
