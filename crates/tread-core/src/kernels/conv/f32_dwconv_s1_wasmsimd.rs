@@ -79,6 +79,42 @@ pub fn correlate(t: &Taps, inp: &[f32], ldi: usize, out: &mut [f32], ldo: usize,
     }
 }
 
+/// `acc[q] += Σ_{oy,ox} g[oy·ldg + ox] · irow[oy·sh·ldi + ox + q·dw]` for `q < N`: `N`
+/// neighbouring taps of one kernel row at once, so each load of `g` serves `N` taps.
+///
+/// # Safety
+/// The caller checked the plane extents (see [`dot_taps`]).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn dot_row<const N: usize>(irow: *const f32, ldi: usize, sh: usize, dw: usize, g: *const f32, ldg: usize, oh: usize, ow: usize, acc: &mut [f32]) {
+    let mut vs = [f32x4_splat(0.0); N];
+    let mut tails = [0.0f32; N];
+    for oy in 0..oh {
+        let gr = g.add(oy * ldg);
+        let ir = irow.add(oy * sh * ldi);
+        let mut ox = 0;
+        while ox + 4 <= ow {
+            let gv = v128_load(gr.add(ox) as *const v128);
+            for (q, v) in vs.iter_mut().enumerate() {
+                *v = f32x4_add(*v, f32x4_mul(gv, v128_load(ir.add(ox + q * dw) as *const v128)));
+            }
+            ox += 4;
+        }
+        while ox < ow {
+            let gv = *gr.add(ox);
+            for (q, tl) in tails.iter_mut().enumerate() {
+                *tl += gv * *ir.add(ox + q * dw);
+            }
+            ox += 1;
+        }
+    }
+    for q in 0..N {
+        let v = vs[q];
+        let lanes = (f32x4_extract_lane::<0>(v) + f32x4_extract_lane::<1>(v)) + (f32x4_extract_lane::<2>(v) + f32x4_extract_lane::<3>(v));
+        acc[q] += lanes + tails[q];
+    }
+}
+
 /// `acc[ki·kw + kj] += Σ_{oy,ox} g[oy·ldg + ox] · inp[(oy·sh + ki·dh)·ldi + ox + kj·dw]`.
 #[allow(clippy::too_many_arguments)]
 pub fn dot_taps(t: &Taps, inp: &[f32], ldi: usize, g: &[f32], ldg: usize, oh: usize, ow: usize, acc: &mut [f32]) {
@@ -92,31 +128,23 @@ pub fn dot_taps(t: &Taps, inp: &[f32], ldi: usize, g: &[f32], ldg: usize, oh: us
     // SAFETY: as in `correlate`, every read is inside the checked extents.
     unsafe {
         for ki in 0..t.kh {
-            for kj in 0..t.kw {
-                let off = ki * t.dh * ldi + kj * t.dw;
-                let (mut s0, mut s1) = (f32x4_splat(0.0), f32x4_splat(0.0));
-                let mut tail = 0.0f32;
-                for oy in 0..oh {
-                    let gr = gp.add(oy * ldg);
-                    let ir = ip.add(oy * t.sh * ldi + off);
-                    let mut ox = 0;
-                    while ox + 8 <= ow {
-                        s0 = f32x4_add(s0, f32x4_mul(v128_load(gr.add(ox) as *const v128), v128_load(ir.add(ox) as *const v128)));
-                        s1 = f32x4_add(s1, f32x4_mul(v128_load(gr.add(ox + 4) as *const v128), v128_load(ir.add(ox + 4) as *const v128)));
-                        ox += 8;
-                    }
-                    if ox + 4 <= ow {
-                        s0 = f32x4_add(s0, f32x4_mul(v128_load(gr.add(ox) as *const v128), v128_load(ir.add(ox) as *const v128)));
-                        ox += 4;
-                    }
-                    while ox < ow {
-                        tail += *gr.add(ox) * *ir.add(ox);
-                        ox += 1;
-                    }
+            // Up to 8 taps of the kernel row per pass (8 vector accumulators).
+            let mut kj = 0;
+            while kj < t.kw {
+                let irow = ip.add(ki * t.dh * ldi + kj * t.dw);
+                let a = &mut acc[ki * t.kw + kj..];
+                let (l, d) = (ldi, t.dw);
+                match t.kw - kj {
+                    1 => dot_row::<1>(irow, l, t.sh, d, gp, ldg, oh, ow, a),
+                    2 => dot_row::<2>(irow, l, t.sh, d, gp, ldg, oh, ow, a),
+                    3 => dot_row::<3>(irow, l, t.sh, d, gp, ldg, oh, ow, a),
+                    4 => dot_row::<4>(irow, l, t.sh, d, gp, ldg, oh, ow, a),
+                    5 => dot_row::<5>(irow, l, t.sh, d, gp, ldg, oh, ow, a),
+                    6 => dot_row::<6>(irow, l, t.sh, d, gp, ldg, oh, ow, a),
+                    7 => dot_row::<7>(irow, l, t.sh, d, gp, ldg, oh, ow, a),
+                    _ => dot_row::<8>(irow, l, t.sh, d, gp, ldg, oh, ow, a),
                 }
-                let s = f32x4_add(s0, s1);
-                let lanes = f32x4_extract_lane::<0>(s) + f32x4_extract_lane::<1>(s) + f32x4_extract_lane::<2>(s) + f32x4_extract_lane::<3>(s);
-                acc[ki * t.kw + kj] += lanes + tail;
+                kj += 8;
             }
         }
     }
