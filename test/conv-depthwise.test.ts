@@ -8,8 +8,8 @@
  * - central finite differences on a small case.
  *
  * Widths are chosen so the SIMD rows run every block size (16, 8, 4 lanes and the scalar
- * tail); strided cases run the scalar kernels (column stride 2) and the SIMD ones with a
- * row stride only.
+ * tail); strided cases run the SIMD kernels' stride-2 blocks (even lanes of two loads),
+ * with and without padding (the unpadded ones read the input plane itself).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init, setThreads } from '../ts/runtime/wasm.js';
@@ -153,6 +153,9 @@ const cases: DwCase[] = [
   { n: 2, c: 3, m: 2, h: 11, w: 18, k: 3, opts: { stride: [2, 1], padding: 1 } },
   { n: 2, c: 3, m: 1, h: 9, w: 17, k: 3, opts: { stride: [1, 2], padding: [0, 1] } },
   { n: 2, c: 2, m: 2, h: 12, w: 15, k: 3, opts: { stride: 2, padding: 2, dilation: 2 } },
+  // stride 2 without padding: the input plane itself, whose last row ends the slice
+  { n: 2, c: 3, m: 2, h: 10, w: 21, k: 3, opts: { stride: 2 } },
+  { n: 1, c: 2, m: 1, h: 9, w: 26, k: [2, 4], opts: { stride: [3, 2], dilation: [1, 2] } },
   // padding wider than the kernel: rows and columns that read only zeros
   { n: 1, c: 2, m: 1, h: 5, w: 6, k: 2, opts: { padding: 3 } },
 ];

@@ -27,7 +27,7 @@
 mod depthwise;
 mod f32_dwconv_scalar;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-mod f32_dwconv_s1_wasmsimd;
+mod f32_dwconv_wasmsimd;
 
 use super::im2col::{col2im_add_sample, im2col_sample, PadMode};
 use super::window::Axis;

@@ -15,8 +15,8 @@
 //! - weight gradient: `dW[o][ki][kj] += Σ dy[o] · xpad shifted by the tap` (dot products);
 //! - bias gradient: sums of `dy` planes (f64 per plane, as the GEMM path).
 //!
-//! The plane kernels are `f32_dwconv_s1_wasmsimd.rs` (unit column stride, wasm SIMD128) and
-//! `f32_dwconv_scalar.rs` (any stride; native builds and wasm's column strides > 1).
+//! The plane kernels are `f32_dwconv_wasmsimd.rs` (column stride 1 or 2, wasm SIMD128) and
+//! `f32_dwconv_scalar.rs` (any stride; native builds and wasm's column strides > 2).
 //!
 //! Planes `p = n·C + c` are cut into contiguous chunks, one task each; the weight and bias
 //! gradients go to per-chunk partials reduced in chunk order, so the result does not depend
@@ -27,9 +27,12 @@
 //! floats instead of columns. [`applies`] therefore also asks that `x` fits there (it does
 //! unless the stride skips input, e.g. kernel 1 with stride 2; those shapes keep im2col).
 
-use super::f32_dwconv_scalar as scalar;
+// The plane kernels: wasm SIMD128 (column strides 1 and 2, the scalar ones otherwise), or
+// the portable ones (native builds, where `cargo test` checks them).
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+use super::f32_dwconv_scalar::{correlate, dot_taps, scatter};
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-use super::f32_dwconv_s1_wasmsimd as simd;
+use super::f32_dwconv_wasmsimd::{correlate, dot_taps, scatter};
 use super::{finish_db, finish_dw, sum_f64, ConvShape};
 use crate::kernels::im2col::{copy_run, PadMode};
 use crate::parallel::{self, SharedMut};
@@ -60,24 +63,9 @@ pub fn applies(s: &ConvShape) -> bool {
     s.c == s.groups && s.oc <= s.c * MAX_MULTIPLIER && s.mode == PadMode::Zeros && s.cols_len() >= s.x_len()
 }
 
-/// `correlate` of the plane kernels: SIMD for unit column stride on wasm.
-#[allow(clippy::too_many_arguments)]
-fn correlate(t: &Taps, inp: &[f32], ldi: usize, out: &mut [f32], ldo: usize, oh: usize, ow: usize, k: &[f32]) {
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    if t.sw == 1 {
-        return simd::correlate(t, inp, ldi, out, ldo, oh, ow, k);
-    }
-    scalar::correlate(t, inp, ldi, out, ldo, oh, ow, k)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn dot_taps(t: &Taps, inp: &[f32], ldi: usize, g: &[f32], ldg: usize, oh: usize, ow: usize, acc: &mut [f32]) {
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    if t.sw == 1 {
-        return simd::dot_taps(t, inp, ldi, g, ldg, oh, ow, acc);
-    }
-    scalar::dot_taps(t, inp, ldi, g, ldg, oh, ow, acc)
-}
+/// Zeros after a scratch plane, so that the SIMD kernels' stride-2 blocks, which touch one
+/// float past the last one they need, run to the end of the last row too.
+const SLACK: usize = 8;
 
 /// The geometry shared by both passes.
 struct Planes {
@@ -138,7 +126,7 @@ pub fn forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mu
     let chunks = plane_chunks(s);
     let (yp, sp) = (SharedMut(y.as_mut_ptr()), SharedMut(saved.as_mut_ptr()));
     parallel::for_each_task(chunks.len(), |task| {
-        let mut xpad = vec![0.0f32; if padded { g.hp * g.wp } else { 0 }];
+        let mut xpad = vec![0.0f32; if padded { g.hp * g.wp + SLACK } else { 0 }];
         for p in chunks[task].0..chunks[task].1 {
             let c = p % s.c;
             let xs = &x[p * hw..(p + 1) * hw];
@@ -181,9 +169,9 @@ pub fn backward(s: &ConvShape, saved: &[f32], w: &[f32], dy: &[f32], dw: Option<
     let mut partial_db = vec![0.0f64; if want_db { nt * oc } else { 0 }];
     let (pdw, pdb) = (SharedMut(partial_dw.as_mut_ptr()), SharedMut(partial_db.as_mut_ptr()));
     parallel::for_each_task(nt, |task| {
-        let mut xpad = vec![0.0f32; if want_dw && padded { g.hp * g.wp } else { 0 }];
+        let mut xpad = vec![0.0f32; if want_dw && padded { g.hp * g.wp + SLACK } else { 0 }];
         let mut dypad = vec![0.0f32; if dxp.is_some() && unit_stride { dyh * dyw } else { 0 }];
-        let mut dxpad = vec![0.0f32; if dxp.is_some() && !unit_stride { g.hp * g.wp } else { 0 }];
+        let mut dxpad = vec![0.0f32; if dxp.is_some() && !unit_stride { g.hp * g.wp + SLACK } else { 0 }];
         for p in chunks[task].0..chunks[task].1 {
             let c = p % s.c;
             let dys = &dy[p * m * ohw..(p + 1) * m * ohw];
@@ -224,7 +212,7 @@ pub fn backward(s: &ConvShape, saved: &[f32], w: &[f32], dy: &[f32], dw: Option<
                     dxpad.fill(0.0);
                     for j in 0..m {
                         let o = c * m + j;
-                        scalar::scatter(&t, &dys[j * ohw..(j + 1) * ohw], g.ow, g.oh, g.ow, &w[o * kk..(o + 1) * kk], &mut dxpad, g.wp);
+                        scatter(&t, &dys[j * ohw..(j + 1) * ohw], g.ow, g.oh, g.ow, &w[o * kk..(o + 1) * kk], &mut dxpad, g.wp);
                     }
                     for r in 0..s.h {
                         let at = (s.ph + r) * g.wp + s.pw;

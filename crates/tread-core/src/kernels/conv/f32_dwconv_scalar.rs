@@ -1,8 +1,7 @@
 //! Portable f32 depthwise-convolution plane kernels, any stride and dilation.
 //!
 //! Native builds use them for everything (so `cargo test` checks this contract against the
-//! direct loops), wasm builds for column strides > 1, where the SIMD kernel's unit-stride
-//! loads do not apply. Plain loops over slices: the bounds checks are what keep a wrong
+//! direct loops), wasm builds for column strides > 2, which the SIMD kernels leave out. Plain loops over slices: the bounds checks are what keep a wrong
 //! geometry from writing outside a plane.
 //!
 //! All three work on one *valid* (already padded) input plane with row stride `ldi` and
