@@ -118,16 +118,18 @@ fn correlate_sw<const SW: usize>(t: &Taps, inp: &[f32], ldi: usize, out: &mut [f
 
 /// `acc[q] += Σ_{oy,ox} g[oy·ldg + ox] · irow[oy·sh·ldi + ox·SW + q·dw]` for `q < N`: `N`
 /// neighbouring taps of one kernel row at once, so each load of `g` serves `N` taps.
-/// `lims[oy]`: where the row's blocks end.
+/// `room`: floats in the slice after the furthest tap's input for the first output of the
+/// last row (see [`block_limit`]; a row above has `sh·ldi` more).
 ///
 /// # Safety
 /// The caller checked the extents (see [`dot_taps`]).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn dot_row<const N: usize, const SW: usize>(irow: *const f32, ldi: usize, sh: usize, dw: usize, g: *const f32, ldg: usize, ow: usize, lims: &[usize], acc: &mut [f32]) {
+unsafe fn dot_row<const N: usize, const SW: usize>(irow: *const f32, ldi: usize, sh: usize, dw: usize, g: *const f32, ldg: usize, oh: usize, ow: usize, room: usize, acc: &mut [f32]) {
     let mut vs = [f32x4_splat(0.0); N];
     let mut tails = [0.0f32; N];
-    for (oy, &lim) in lims.iter().enumerate() {
+    for oy in 0..oh {
+        let lim = if SW == 1 { ow } else { block_limit::<SW>(ow, room + (oh - 1 - oy) * sh * ldi) };
         let gr = g.add(oy * ldg);
         let ir = irow.add(oy * sh * ldi);
         let mut ox = 0;
@@ -171,8 +173,8 @@ fn dot_taps_sw<const SW: usize>(t: &Taps, inp: &[f32], ldi: usize, g: &[f32], ld
     let reach = |oy: usize| (oy * t.sh + (t.kh - 1) * t.dh) * ldi + (t.kw - 1) * t.dw;
     assert!(inp.len() > reach(oh - 1) + (ow - 1) * SW, "dwconv: input plane too short");
     assert!(g.len() >= (oh - 1) * ldg + ow && acc.len() >= t.kh * t.kw, "dwconv: gradient plane or accumulators too short");
-    // Block ends per output row, for the furthest tap (so they hold for every tap).
-    let lims: Vec<usize> = (0..oh).map(|oy| block_limit::<SW>(ow, inp.len() - 1 - reach(oy))).collect();
+    // Measured from the furthest tap, so the block ends hold for every tap.
+    let room = inp.len() - 1 - reach(oh - 1);
     let (ip, gp) = (inp.as_ptr(), g.as_ptr());
     // SAFETY: as in `correlate`, every read is inside the checked extents.
     unsafe {
@@ -184,14 +186,14 @@ fn dot_taps_sw<const SW: usize>(t: &Taps, inp: &[f32], ldi: usize, g: &[f32], ld
                 let a = &mut acc[ki * t.kw + kj..];
                 let (l, d) = (ldi, t.dw);
                 match t.kw - kj {
-                    1 => dot_row::<1, SW>(irow, l, t.sh, d, gp, ldg, ow, &lims, a),
-                    2 => dot_row::<2, SW>(irow, l, t.sh, d, gp, ldg, ow, &lims, a),
-                    3 => dot_row::<3, SW>(irow, l, t.sh, d, gp, ldg, ow, &lims, a),
-                    4 => dot_row::<4, SW>(irow, l, t.sh, d, gp, ldg, ow, &lims, a),
-                    5 => dot_row::<5, SW>(irow, l, t.sh, d, gp, ldg, ow, &lims, a),
-                    6 => dot_row::<6, SW>(irow, l, t.sh, d, gp, ldg, ow, &lims, a),
-                    7 => dot_row::<7, SW>(irow, l, t.sh, d, gp, ldg, ow, &lims, a),
-                    _ => dot_row::<8, SW>(irow, l, t.sh, d, gp, ldg, ow, &lims, a),
+                    1 => dot_row::<1, SW>(irow, l, t.sh, d, gp, ldg, oh, ow, room, a),
+                    2 => dot_row::<2, SW>(irow, l, t.sh, d, gp, ldg, oh, ow, room, a),
+                    3 => dot_row::<3, SW>(irow, l, t.sh, d, gp, ldg, oh, ow, room, a),
+                    4 => dot_row::<4, SW>(irow, l, t.sh, d, gp, ldg, oh, ow, room, a),
+                    5 => dot_row::<5, SW>(irow, l, t.sh, d, gp, ldg, oh, ow, room, a),
+                    6 => dot_row::<6, SW>(irow, l, t.sh, d, gp, ldg, oh, ow, room, a),
+                    7 => dot_row::<7, SW>(irow, l, t.sh, d, gp, ldg, oh, ow, room, a),
+                    _ => dot_row::<8, SW>(irow, l, t.sh, d, gp, ldg, oh, ow, room, a),
                 }
                 kj += 8;
             }
