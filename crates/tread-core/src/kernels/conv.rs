@@ -19,10 +19,11 @@
 //! half as fast on the 2-core dev machine.) With one group this is exactly one GEMM per
 //! sample and pass, as before groups existed.
 //!
-//! One input channel per group (depthwise, any channel multiplier) with zero padding runs a
-//! direct kernel instead (`conv/depthwise.rs`): there the GEMMs would be `[m × k²]·[k² ×
-//! OH·OW]`, too small to run fast. Its `cols` buffer then holds a copy of the input, not
-//! columns: `cols` is the forward's saved state, read only by `conv2d_backward`.
+//! One input channel per group (depthwise; channel multiplier `m` up to 8) with zero
+//! padding runs a direct kernel instead (`conv/depthwise.rs`): there the GEMMs would be
+//! `[m × k²]·[k² × OH·OW]`, too small to run fast. Its `cols` buffer then holds a copy of
+//! the input, not columns: `cols` is the forward's saved state, read only by
+//! `conv2d_backward`. (Other padding modes keep im2col, whose index maps implement them.)
 
 mod depthwise;
 mod f32_dwconv_scalar;
@@ -154,7 +155,8 @@ fn batch_chunks(s: &ConvShape) -> Vec<(usize, usize)> {
     parallel::split_range(s.n, parts, 1)
 }
 
-/// Forward: `y = conv(x, w) + bias`; `cols` (`cols_len`) keeps the columns for backward.
+/// Forward: `y = conv(x, w) + bias`; `cols` (`cols_len`) keeps what the backward reads: the
+/// columns, or on the depthwise path a copy of `x`.
 pub fn conv2d_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32], cols: &mut [f32]) {
     s.validate();
     assert!(x.len() >= s.x_len() && w.len() >= s.w_len() && y.len() >= s.y_len() && cols.len() >= s.cols_len(), "conv2d_forward: buffers too short");
