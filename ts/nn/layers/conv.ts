@@ -3,8 +3,10 @@
  * as PyTorch's nn.Conv2d (cross-correlation). Forward and both backward passes are one wasm
  * call each: im2col per sample (dilation and padding modes folded into the gather) + one GEMM
  * per group (threaded over the batch), col2im for dX, the weight gradient accumulated straight
- * into `weight.grad`. The im2col columns are kept in a layer-owned buffer from forward to
- * backward and reused across steps.
+ * into `weight.grad`. A depthwise layer (one input channel per group, channel multiplier <= 8,
+ * zero padding) runs a direct kernel instead (crates/tread-core/src/kernels/conv/). What the
+ * backward needs (the im2col columns, or for the depthwise kernel a copy of the input) is kept
+ * in a layer-owned buffer from forward to backward and reused across steps.
  *
  * Padding modes other than 'zeros' read the padded border from the input as PyTorch's
  * `F.pad(x, mode)` does (reflect / replicate / circular), without a padded copy. `padding:
