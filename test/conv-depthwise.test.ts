@@ -189,3 +189,16 @@ describe('depthwise Conv2d (direct kernel) against a naive depthwise convolution
     }
   });
 });
+
+describe('what a depthwise layer keeps for its backward', () => {
+  it('a copy of the input (N·C·H·W floats), not the nine-times-larger im2col columns', async () => {
+    const { wasm } = await import('../ts/runtime/wasm.js');
+    // geometry: n, c, h, w, oc, kh, kw, sh, sw, pads (top, bottom, left, right), dilation, groups, mode
+    const depthwise = [32, 32, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 32, 0];
+    expect(wasm().tread_conv2d_saved_len_ex(...depthwise)).toBe(32 * 32 * 28 * 28);
+    const dense = [32, 32, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0];
+    expect(wasm().tread_conv2d_saved_len_ex(...dense)).toBe(32 * 9 * 32 * 28 * 28);
+    const reflect = [2, 4, 9, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4, 1];
+    expect(wasm().tread_conv2d_saved_len_ex(...reflect)).toBe(4 * 9 * 2 * 9 * 8); // im2col path
+  });
+});

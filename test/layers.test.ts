@@ -79,7 +79,7 @@ describe('finite differences', () => {
       const wt = rand([oc, c, kh, kw], 41);
       const b = rand([oc], 42);
       const dy = rand([n, oc, oh, ow], 43);
-      const cols = Tensor.empty([c * kh * kw * n * oh * ow]);
+      const cols = Tensor.empty([wasm().tread_conv2d_cols_len(...g)]);
       const [y, yr] = [Tensor.empty([n * oc * oh * ow]), Tensor.empty([n * oc * oh * ow])];
       wasm().tread_conv2d_forward(...g, x.ptr, wt.ptr, b.ptr, y.ptr, cols.ptr);
       wasm().tread_conv2d_forward_ref(...g, x.ptr, wt.ptr, b.ptr, yr.ptr);

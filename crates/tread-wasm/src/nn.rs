@@ -77,7 +77,18 @@ pub extern "C" fn tread_window_out_size(len: usize, k: usize, stride: usize, dil
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub extern "C" fn tread_conv2d_cols_len(n: usize, c: usize, h: usize, w: usize, oc: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize) -> usize {
-    conv_shape(n, c, h, w, oc, kh, kw, sh, sw, ph, pw).cols_len()
+    conv_shape(n, c, h, w, oc, kh, kw, sh, sw, ph, pw).saved_len()
+}
+
+/// Floats of the buffer `tread_conv2d_forward_ex` fills for the backward (im2col columns, or
+/// a copy of the input on the depthwise path).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn tread_conv2d_saved_len_ex(
+    n: usize, c: usize, h: usize, w: usize, oc: usize, kh: usize, kw: usize, sh: usize, sw: usize,
+    pt: usize, pb: usize, pl: usize, pr: usize, dh: usize, dw: usize, groups: usize, mode: u32,
+) -> usize {
+    conv_shape_ex(n, c, h, w, oc, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, groups, mode).saved_len()
 }
 
 /// Forward (symmetric zero padding, no dilation, one group); `cols` (`tread_conv2d_cols_len`
@@ -92,7 +103,7 @@ pub unsafe extern "C" fn tread_conv2d_forward(
     x: usize, wt: usize, b: usize, y: usize, cols: usize,
 ) {
     let s = conv_shape(n, c, h, w, oc, kh, kw, sh, sw, ph, pw);
-    conv::conv2d_forward(&s, f32s(x, s.x_len()), f32s(wt, s.w_len()), opt(b, oc), f32s_mut(y, s.y_len()), f32s_mut(cols, s.cols_len()));
+    conv::conv2d_forward(&s, f32s(x, s.x_len()), f32s(wt, s.w_len()), opt(b, oc), f32s_mut(y, s.y_len()), f32s_mut(cols, s.saved_len()));
 }
 
 /// Backward from the forward's `cols`; `dw`, `db`, `dx` may be 0.
@@ -107,13 +118,13 @@ pub unsafe extern "C" fn tread_conv2d_backward(
 ) {
     let s = conv_shape(n, c, h, w, oc, kh, kw, sh, sw, ph, pw);
     conv::conv2d_backward(
-        &s, f32s(cols, s.cols_len()), f32s(wt, s.w_len()), f32s(dy, s.y_len()),
+        &s, f32s(cols, s.saved_len()), f32s(wt, s.w_len()), f32s(dy, s.y_len()),
         opt_mut(dw, s.w_len()).map(|d| (d, dw_beta)), opt_mut(db, oc).map(|d| (d, db_beta)), opt_mut(dx, s.x_len()),
     );
 }
 
 /// Forward with every option (`conv_shape_ex`); weights `[oc, c/groups, kh, kw]`; `cols`:
-/// `c·kh·kw · n·oh·ow` floats, kept for the backward pass.
+/// `tread_conv2d_saved_len_ex` floats, kept for the backward pass.
 ///
 /// # Safety
 /// Pointers address arrays of the implied sizes; `b` may be 0.
@@ -125,7 +136,7 @@ pub unsafe extern "C" fn tread_conv2d_forward_ex(
     x: usize, wt: usize, b: usize, y: usize, cols: usize,
 ) {
     let s = conv_shape_ex(n, c, h, w, oc, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, groups, mode);
-    conv::conv2d_forward(&s, f32s(x, s.x_len()), f32s(wt, s.w_len()), opt(b, oc), f32s_mut(y, s.y_len()), f32s_mut(cols, s.cols_len()));
+    conv::conv2d_forward(&s, f32s(x, s.x_len()), f32s(wt, s.w_len()), opt(b, oc), f32s_mut(y, s.y_len()), f32s_mut(cols, s.saved_len()));
 }
 
 /// Backward of `tread_conv2d_forward_ex` from its `cols`; `dw`, `db`, `dx` may be 0.
@@ -141,7 +152,7 @@ pub unsafe extern "C" fn tread_conv2d_backward_ex(
 ) {
     let s = conv_shape_ex(n, c, h, w, oc, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw_, groups, mode);
     conv::conv2d_backward(
-        &s, f32s(cols, s.cols_len()), f32s(wt, s.w_len()), f32s(dy, s.y_len()),
+        &s, f32s(cols, s.saved_len()), f32s(wt, s.w_len()), f32s(dy, s.y_len()),
         opt_mut(dw, s.w_len()).map(|d| (d, dw_beta)), opt_mut(db, oc).map(|d| (d, db_beta)), opt_mut(dx, s.x_len()),
     );
 }

@@ -158,7 +158,7 @@ export class Conv2d extends Module {
     const recording = isGradEnabled() && inputs.some((t) => t.requiresGrad);
     const mode = PADDING_MODES.indexOf(this.paddingMode);
     const geo = [n, c, h, w, oc, kh, kw, ...this.stride, ...this.pads, ...this.dilation, this.groups, mode] as const;
-    const cols = this.cols.acquire([c * kh * kw, n * oh * ow], recording);
+    const cols = this.cols.acquire([wasm().tread_conv2d_saved_len_ex(...geo)], recording);
     const y = temp(unbatched ? [oc, oh, ow] : [n, oc, oh, ow]);
     wasm().tread_conv2d_forward_ex(...geo, x.ptr, weight.ptr, bias ? bias.ptr : 0, y.ptr, cols.ptr);
     if (!recording) {

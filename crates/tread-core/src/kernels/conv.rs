@@ -99,9 +99,18 @@ impl ConvShape {
     pub fn sample_cols(&self) -> usize {
         self.ckk() * self.ohw()
     }
-    /// Elements of the saved columns buffer: `N · C·KH·KW · OH·OW`.
+    /// Elements of the im2col columns of the whole batch: `N · C·KH·KW · OH·OW`.
     pub fn cols_len(&self) -> usize {
         self.n * self.sample_cols()
+    }
+    /// Elements of the buffer the forward fills for the backward (`cols` in
+    /// [`conv2d_forward`]): the columns, or on the depthwise path a copy of the input.
+    pub fn saved_len(&self) -> usize {
+        if depthwise::applies(self) {
+            self.x_len()
+        } else {
+            self.cols_len()
+        }
     }
     pub fn x_len(&self) -> usize {
         self.n * self.c * self.h * self.w
@@ -155,11 +164,11 @@ fn batch_chunks(s: &ConvShape) -> Vec<(usize, usize)> {
     parallel::split_range(s.n, parts, 1)
 }
 
-/// Forward: `y = conv(x, w) + bias`; `cols` (`cols_len`) keeps what the backward reads: the
+/// Forward: `y = conv(x, w) + bias`; `cols` (`saved_len`) keeps what the backward reads: the
 /// columns, or on the depthwise path a copy of `x`.
 pub fn conv2d_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32], cols: &mut [f32]) {
     s.validate();
-    assert!(x.len() >= s.x_len() && w.len() >= s.w_len() && y.len() >= s.y_len() && cols.len() >= s.cols_len(), "conv2d_forward: buffers too short");
+    assert!(x.len() >= s.x_len() && w.len() >= s.w_len() && y.len() >= s.y_len() && cols.len() >= s.saved_len(), "conv2d_forward: buffers too short");
     if let Some(b) = bias {
         assert!(b.len() >= s.oc);
     }
@@ -211,7 +220,7 @@ pub fn conv2d_backward(
 ) {
     s.validate();
     let (ohw, gk, go, oc) = (s.ohw(), s.group_ckk(), s.group_oc(), s.oc);
-    assert!(dy.len() >= s.y_len() && w.len() >= s.w_len() && cols.len() >= s.cols_len(), "conv2d_backward: buffers too short");
+    assert!(dy.len() >= s.y_len() && w.len() >= s.w_len() && cols.len() >= s.saved_len(), "conv2d_backward: buffers too short");
     let (chw, sc, yn, wl) = (s.c * s.h * s.w, s.sample_cols(), oc * ohw, s.w_len());
     if let Some(d) = &dx {
         assert!(d.len() >= s.x_len(), "conv2d_backward: dx has {} floats, needs {}", d.len(), s.x_len());
@@ -404,7 +413,7 @@ mod tests {
         let dy = rand_vec(s.y_len(), seed);
         let mut y = vec![0.0; s.y_len()];
         let mut yr = vec![0.0; s.y_len()];
-        let mut cols = vec![0.0; s.cols_len()];
+        let mut cols = vec![0.0; s.saved_len()];
         conv2d_forward(&s, &x, &w, Some(&b), &mut y, &mut cols);
         conv2d_forward_ref(&s, &x, &w, Some(&b), &mut yr);
         close(&y, &yr, 1e-5);

@@ -22,10 +22,9 @@
 //! gradients go to per-chunk partials reduced in chunk order, so the result does not depend
 //! on which thread ran which chunk.
 //!
-//! The backward pass needs the input, but its interface carries only the forward's `cols`
-//! buffer (`C·KH·KW · N·OH·OW` floats): this path saves a copy of `x` in its first `N·C·H·W`
-//! floats instead of columns. [`applies`] therefore also asks that `x` fits there (it does
-//! unless the stride skips input, e.g. kernel 1 with stride 2; those shapes keep im2col).
+//! The backward pass needs the input, but its interface carries only the forward's saved
+//! buffer: on this path it holds a copy of `x` (`N·C·H·W` floats, `ConvShape::saved_len`)
+//! instead of the im2col columns, which for a 3x3 kernel would be nine times larger.
 
 // The plane kernels: wasm SIMD128 (column strides 1 and 2, the scalar ones otherwise), or
 // the portable ones (native builds, where `cargo test` checks them).
@@ -57,10 +56,9 @@ const MAX_MULTIPLIER: usize = 8;
 /// Whether `conv2d_forward` / `conv2d_backward` take this direct path for `s`.
 ///
 /// Padding modes other than zeros keep im2col (their index maps live there, and depthwise
-/// layers with them are rare); so do shapes whose input does not fit in `cols` (above), and
-/// channel multipliers above [`MAX_MULTIPLIER`].
+/// layers with them are rare); so do channel multipliers above [`MAX_MULTIPLIER`].
 pub fn applies(s: &ConvShape) -> bool {
-    s.c == s.groups && s.oc <= s.c * MAX_MULTIPLIER && s.mode == PadMode::Zeros && s.cols_len() >= s.x_len()
+    s.c == s.groups && s.oc <= s.c * MAX_MULTIPLIER && s.mode == PadMode::Zeros
 }
 
 /// Zeros after a scratch plane, so that the SIMD kernels' stride-2 blocks, which touch one
@@ -250,7 +248,7 @@ mod tests {
                         }
                         total += 1;
                         direct += applies(&s) as usize;
-                        assert!(applies(&s) || s.cols_len() < s.x_len(), "{s:?} missed the direct path");
+                        assert!(applies(&s), "{s:?} missed the direct path");
                         check(s, &mut seed);
                     }
                 }
@@ -289,7 +287,7 @@ mod tests {
         let s = shapes[0];
         let (x, w, dy) = (rand_vec(s.x_len(), &mut seed), rand_vec(s.w_len(), &mut seed), rand_vec(s.y_len(), &mut seed));
         let mut y = vec![0.0; s.y_len()];
-        let mut cols = vec![0.0; s.cols_len()];
+        let mut cols = vec![0.0; s.saved_len()];
         conv2d_forward(&s, &x, &w, None, &mut y, &mut cols);
         let grads = || {
             let (mut dw, mut db, mut dx) = (vec![0.0; s.w_len()], vec![0.0; s.oc], vec![0.0; s.x_len()]);
@@ -309,7 +307,7 @@ mod tests {
         let mut seed = 24u64;
         let s = ConvShape { groups: 2, ..ConvShape::plain(2, 2, 6, 7, 4, 3, 3, 1, 1, 1, 1) };
         let (x, w, dy) = (rand_vec(s.x_len(), &mut seed), rand_vec(s.w_len(), &mut seed), rand_vec(s.y_len(), &mut seed));
-        let (mut y, mut cols) = (vec![0.0; s.y_len()], vec![0.0; s.cols_len()]);
+        let (mut y, mut cols) = (vec![0.0; s.y_len()], vec![0.0; s.saved_len()]);
         conv2d_forward(&s, &x, &w, None, &mut y, &mut cols);
         let (mut dxr, mut dwr, mut dbr) = (vec![0.0; s.x_len()], vec![0.0; s.w_len()], vec![0.0; s.oc]);
         super::super::conv2d_backward_ref(&s, &x, &w, &dy, &mut dxr, &mut dwr, &mut dbr);
@@ -325,14 +323,15 @@ mod tests {
         }
     }
 
-    /// im2col runs where `x` does not fit in `cols` (kernel 1 with stride 2 skips input),
-    /// for other padding modes, and for channel multipliers above 8.
+    /// The direct path also runs where the stride skips input (kernel 1, stride 2: the saved
+    /// copy of `x` is then longer than the columns would be, `saved_len` says so); im2col runs
+    /// for other padding modes and for channel multipliers above 8.
     #[test]
     fn im2col_where_needed_or_faster() {
         let mut seed = 25u64;
         let p = ConvShape::plain;
         let s = ConvShape { groups: 4, ..p(2, 4, 9, 8, 4, 1, 1, 2, 2, 0, 0) };
-        assert!(!applies(&s));
+        assert!(applies(&s) && s.saved_len() == s.x_len() && s.cols_len() < s.x_len());
         check(s, &mut seed);
         assert!(!applies(&ConvShape { mode: PadMode::Reflect, groups: 4, ..p(2, 4, 9, 8, 4, 3, 3, 1, 1, 1, 1) }));
         assert!(applies(&ConvShape { groups: 4, ..p(2, 4, 9, 8, 32, 3, 3, 1, 1, 1, 1) }));
