@@ -62,6 +62,7 @@ where
 
 /// Runs `f` with this thread marked as inside a task, restoring the old mark afterwards
 /// (also when `f` panics, in native tests).
+#[cfg(feature = "threads")]
 fn as_task<R>(f: impl FnOnce() -> R) -> R {
     struct Restore(bool);
     impl Drop for Restore {
