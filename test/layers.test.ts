@@ -79,9 +79,11 @@ describe('finite differences', () => {
       const wt = rand([oc, c, kh, kw], 41);
       const b = rand([oc], 42);
       const dy = rand([n, oc, oh, ow], 43);
-      const cols = Tensor.empty([wasm().tread_conv2d_cols_len(...g)]);
+      // The layer's exports (geometry: per-side padding, dilation 1, one group, zero padding).
+      const geo = [n, c, h, w, oc, kh, kw, sh, sw, ph, ph, pw, pw, 1, 1, 1, 0];
+      const cols = Tensor.empty([wasm().tread_conv2d_saved_len_ex(...geo)]);
       const [y, yr] = [Tensor.empty([n * oc * oh * ow]), Tensor.empty([n * oc * oh * ow])];
-      wasm().tread_conv2d_forward(...g, x.ptr, wt.ptr, b.ptr, y.ptr, cols.ptr);
+      wasm().tread_conv2d_forward_ex(...geo, x.ptr, wt.ptr, b.ptr, y.ptr, cols.ptr);
       wasm().tread_conv2d_forward_ref(...g, x.ptr, wt.ptr, b.ptr, yr.ptr);
       const close = (a: Float32Array, r: Float32Array, what: string) => {
         let worst = 0;
@@ -91,7 +93,7 @@ describe('finite differences', () => {
       close(y.f32, yr.f32, 'y');
       const [dx, dw, db] = [Tensor.empty(x.shape), Tensor.empty(wt.shape), Tensor.empty([oc])];
       const [dxr, dwr, dbr] = [Tensor.empty(x.shape), Tensor.empty(wt.shape), Tensor.empty([oc])];
-      wasm().tread_conv2d_backward(...g, cols.ptr, wt.ptr, dy.ptr, dw.ptr, 0, db.ptr, 0, dx.ptr);
+      wasm().tread_conv2d_backward_ex(...geo, cols.ptr, wt.ptr, dy.ptr, dw.ptr, 0, db.ptr, 0, dx.ptr);
       wasm().tread_conv2d_backward_ref(...g, x.ptr, wt.ptr, dy.ptr, dxr.ptr, dwr.ptr, dbr.ptr);
       close(dx.f32, dxr.f32, 'dx');
       close(dw.f32, dwr.f32, 'dw');

@@ -73,13 +73,6 @@ pub extern "C" fn tread_window_out_size(len: usize, k: usize, stride: usize, dil
     window::Axis { k, stride, dilation, pad_lo, pad_hi, ceil: ceil != 0 }.out_size(len)
 }
 
-/// Elements of the columns buffer a conv layer keeps between forward and backward.
-#[no_mangle]
-#[allow(clippy::too_many_arguments)]
-pub extern "C" fn tread_conv2d_cols_len(n: usize, c: usize, h: usize, w: usize, oc: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize) -> usize {
-    conv_shape(n, c, h, w, oc, kh, kw, sh, sw, ph, pw).saved_len()
-}
-
 /// Floats of the buffer `tread_conv2d_forward_ex` fills for the backward (im2col columns, or
 /// a copy of the input on the depthwise path).
 #[no_mangle]
@@ -89,38 +82,6 @@ pub extern "C" fn tread_conv2d_saved_len_ex(
     pt: usize, pb: usize, pl: usize, pr: usize, dh: usize, dw: usize, groups: usize, mode: u32,
 ) -> usize {
     conv_shape_ex(n, c, h, w, oc, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, groups, mode).saved_len()
-}
-
-/// Forward (symmetric zero padding, no dilation, one group); `cols` (`tread_conv2d_cols_len`
-/// floats) is kept for the backward pass.
-///
-/// # Safety
-/// Pointers address arrays of the implied sizes; `b` may be 0.
-#[no_mangle]
-#[allow(clippy::too_many_arguments)]
-pub unsafe extern "C" fn tread_conv2d_forward(
-    n: usize, c: usize, h: usize, w: usize, oc: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize,
-    x: usize, wt: usize, b: usize, y: usize, cols: usize,
-) {
-    let s = conv_shape(n, c, h, w, oc, kh, kw, sh, sw, ph, pw);
-    conv::conv2d_forward(&s, f32s(x, s.x_len()), f32s(wt, s.w_len()), opt(b, oc), f32s_mut(y, s.y_len()), f32s_mut(cols, s.saved_len()));
-}
-
-/// Backward from the forward's `cols`; `dw`, `db`, `dx` may be 0.
-///
-/// # Safety
-/// As above.
-#[no_mangle]
-#[allow(clippy::too_many_arguments)]
-pub unsafe extern "C" fn tread_conv2d_backward(
-    n: usize, c: usize, h: usize, w: usize, oc: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize,
-    cols: usize, wt: usize, dy: usize, dw: usize, dw_beta: f32, db: usize, db_beta: f32, dx: usize,
-) {
-    let s = conv_shape(n, c, h, w, oc, kh, kw, sh, sw, ph, pw);
-    conv::conv2d_backward(
-        &s, f32s(cols, s.saved_len()), f32s(wt, s.w_len()), f32s(dy, s.y_len()),
-        opt_mut(dw, s.w_len()).map(|d| (d, dw_beta)), opt_mut(db, oc).map(|d| (d, db_beta)), opt_mut(dx, s.x_len()),
-    );
 }
 
 /// Forward with every option (`conv_shape_ex`); weights `[oc, c/groups, kh, kw]`; `cols`:
