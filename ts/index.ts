@@ -2,6 +2,7 @@
  * tread: train neural networks in JavaScript and TypeScript.
  *
  * Layers of the library, each depending only on those above it:
+ *   util     (options checks; no deps)    ts/util
  *   runtime  (wasm loading, threads)      ts/runtime
  *   tensor   (storage, lifetimes, views)  ts/tensor
  *   kernels  (typed wrappers of wasm)     ts/kernels
