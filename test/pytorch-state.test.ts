@@ -1,0 +1,156 @@
+/**
+ * PyTorch 1.13 optimizer and scheduler states loaded into tread (issue 16): states saved by
+ * PyTorch after 5 steps (tools/fixtures/pytorch_state.py), loaded here; tread's steps 6-10
+ * must equal PyTorch's. Also the name mapping and refusals of loadStateDict.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { init } from '../ts/runtime/wasm.js';
+import { tensor } from '../ts/tensor/create.js';
+import { Parameter } from '../ts/nn/module.js';
+import { Adagrad, Adam, AdamW, NAdam, SGD } from '../ts/optim/index.js';
+import { CosineAnnealingWarmRestarts, MultiStepLR, OneCycleLR, ReduceLROnPlateau, StepLR } from '../ts/optim/lr_scheduler/index.js';
+import type { LRScheduler } from '../ts/optim/lr_scheduler/base.js';
+import type { Optimizer } from '../ts/optim/optimizer.js';
+import { loadPyTorchOptimizerState } from '../ts/train/pytorch_optimizer.js';
+
+const DIR = join(__dirname, 'fixtures', 'pytorch-state');
+
+beforeAll(async () => {
+  await init({ threads: 1 });
+});
+
+interface Fixture {
+  shapes: number[][];
+  params: number[][];
+  steps: { grads: number[][]; params: number[][]; lr: number[] }[];
+}
+
+function fixture(name: string): Fixture {
+  return JSON.parse(readFileSync(join(DIR, `${name}.json`), 'utf8'));
+}
+
+/** Continues the run from PyTorch's step 5 and compares every step 6-10. */
+async function continueRun(name: string, build: (w: Parameter, b: Parameter) => [Optimizer, LRScheduler]): Promise<Optimizer> {
+  const fx = fixture(name);
+  const [w, b] = fx.params.map((v, i) => new Parameter(tensor(v, fx.shapes[i])));
+  const [opt, sched] = build(w, b);
+  await loadPyTorchOptimizerState(opt, join(DIR, `${name}.optimizer.safetensors`));
+  sched.loadStateDict(JSON.parse(readFileSync(join(DIR, `${name}.scheduler.json`), 'utf8')));
+  fx.steps.forEach((s, k) => {
+    [w, b].forEach((p, i) => (p.grad = tensor(s.grads[i], fx.shapes[i]).keep()));
+    opt.step();
+    sched.step();
+    [w, b].forEach((p, i) => {
+      const got = [...p.data];
+      got.forEach((v, j) => expect(Math.abs(v - s.params[i][j]), `${name} step ${6 + k} param ${i}[${j}]`).toBeLessThanOrEqual(2e-6 * Math.max(1, Math.abs(s.params[i][j]))));
+    });
+    sched.getLastLr().forEach((lr, i) => expect(lr).toBeCloseTo(s.lr[i], 12));
+  });
+  return opt;
+}
+
+describe('PyTorch 1.13 optimizer + scheduler state, continued in tread', () => {
+  it('SGD (momentum, dampening, weight decay) + StepLR: steps 6-10 equal PyTorch', async () => {
+    let groupsAfterLoad: any[] = [];
+    await continueRun('sgd_steplr', (w, b) => {
+      // Built with other options: the loaded dict's (PyTorch's names) must win.
+      const opt = new SGD([w, b], { lr: 1, momentum: 0.5 });
+      const sched = new StepLR(opt, { stepSize: 2, gamma: 0.5 });
+      const load = opt.loadStateDict.bind(opt);
+      opt.loadStateDict = (sd: any) => {
+        load(sd);
+        groupsAfterLoad = opt.paramGroups.map((g) => ({ ...g }));
+      };
+      return [opt, sched];
+    });
+    expect(groupsAfterLoad[0]).toMatchObject({ momentum: 0.9, dampening: 0.1, weightDecay: 0.01, initialLr: 0.1 });
+    expect(Object.keys(groupsAfterLoad[0])).not.toContain('weight_decay');
+    expect(Object.keys(groupsAfterLoad[0])).not.toContain('foreach');
+  });
+
+  it('AdamW (two groups, weight decay) + OneCycleLR (beta1 cycling): steps 6-10 equal PyTorch', async () => {
+    const opt = await continueRun('adamw_onecycle', (w, b) => {
+      const opt = new AdamW([{ params: [w] }, { params: [b] }], { lr: 0.01, betas: [0.9, 0.99], eps: 1e-7 });
+      return [opt, new OneCycleLR(opt, { maxLr: [0.05, 0.02], totalSteps: 12 })];
+    });
+    expect(opt.paramGroups.map((g) => g.weightDecay)).toEqual([0.05, 0]);
+    expect(opt.paramGroups.some((g) => 'weight_decay' in g || 'capturable' in g || 'max_lr' in g)).toBe(false);
+  });
+
+  it('a scheduler made with other options refuses the state, naming both values', () => {
+    const p = new Parameter(tensor([1, 2], [2]));
+    const opt = new SGD([p], { lr: 0.1 });
+    const sched = new StepLR(opt, { stepSize: 3 });
+    const state = JSON.parse(readFileSync(join(DIR, 'sgd_steplr.scheduler.json'), 'utf8'));
+    expect(() => sched.loadStateDict(state)).toThrow(/StepLR.loadStateDict: step_size is 2 in the PyTorch state, 3 in this scheduler/);
+    expect(sched.lastEpoch).toBe(0);
+  });
+});
+
+describe('Optimizer.loadStateDict with PyTorch names', () => {
+  const params = () => [new Parameter(tensor([1, 2, 3], [3]))];
+
+  it('maps snake_case options, drops PyTorch-only switches, converts a tensor step', () => {
+    const opt = new Adam(params(), { lr: 0.1 });
+    opt.loadStateDict({
+      state: { 0: { step: new Float32Array([4]), exp_avg: [0.1, 0.2, 0.3], exp_avg_sq: [1, 1, 1] } },
+      param_groups: [{ lr: 0.01, betas: [0.8, 0.9], eps: 1e-6, weight_decay: 0.5, amsgrad: false, maximize: false, foreach: null, capturable: false, differentiable: false, fused: false, params: [0] }],
+    });
+    const g = opt.paramGroups[0];
+    expect([g.lr, g.weightDecay, g.eps, g.betas]).toEqual([0.01, 0.5, 1e-6, [0.8, 0.9]]);
+    expect(Object.keys(g).sort()).toEqual(['amsgrad', 'betas', 'eps', 'lr', 'maximize', 'params', 'weightDecay']);
+    expect(opt.state.get(g.params[0])!.step).toBe(4);
+    const ada = new Adagrad(params(), { lr: 0.1 });
+    ada.loadStateDict({ state: {}, param_groups: [{ lr: 0.1, lr_decay: 0.01, weight_decay: 0, initial_accumulator_value: 0.5, eps: 1e-10, maximize: false, foreach: null, params: [0] }] });
+    expect([ada.paramGroups[0].lrDecay, ada.paramGroups[0].initialAccumulatorValue]).toEqual([0.01, 0.5]);
+    const nadam = new NAdam(params(), {});
+    nadam.loadStateDict({ state: { 0: { step: [2], mu_product: [0.9], exp_avg: [0, 0, 0], exp_avg_sq: [0, 0, 0] } }, param_groups: [{ lr: 0.002, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0, momentum_decay: 0.005, foreach: null, params: [0] }] });
+    expect(nadam.paramGroups[0].momentumDecay).toBe(0.005);
+    expect(nadam.state.get(nadam.paramGroups[0].params[0])!.mu_product).toBeCloseTo(0.9, 6);
+  });
+
+  it('refuses unknown keys with a hint, and values the constructor would refuse; nothing changes', () => {
+    const opt = new SGD(params(), { lr: 0.1, momentum: 0.9 });
+    const before = JSON.stringify(opt.paramGroups.map((g) => ({ ...g, params: 0 })));
+    expect(() => opt.loadStateDict({ state: {}, param_groups: [{ lr: 0.1, momentun: 0.9, params: [0] }] })).toThrow(/unknown option 'momentun' in paramGroups\[0\] of the loaded dict \(did you mean 'momentum'\?/);
+    expect(() => opt.loadStateDict({ state: {}, param_groups: [{ lr: 0.1, weight_decay: -1, params: [0] }] })).toThrow(/invalid weightDecay in paramGroups\[0\] of the loaded dict: must be >= 0, got -1/);
+    expect(() => opt.loadStateDict({ state: {}, param_groups: [{ lr: 0.1, weight_decay: 0.1, weightDecay: 0.2, params: [0] }] })).toThrow(/gives weightDecay twice/);
+    expect(() => opt.loadStateDict({ state: { 0: { step: [1.5] } }, param_groups: [{ lr: 0.1, params: [0] }] })).toThrow(/state 0.step must be a step count/);
+    expect(JSON.stringify(opt.paramGroups.map((g) => ({ ...g, params: 0 })))).toBe(before);
+  });
+
+  it("still loads tread's own dicts (scheduler keys and extra group keys included)", () => {
+    const a = new SGD([{ params: params(), l2: 0.01, names: ['w'] }], { lr: 0.1, momentum: 0.9 });
+    new StepLR(a, { stepSize: 2 });
+    const b = new SGD([{ params: params(), l2: 0.01, names: ['w'] }], { lr: 0.5 });
+    b.loadStateDict(a.stateDict());
+    expect(b.paramGroups[0]).toMatchObject({ lr: 0.1, momentum: 0.9, l2: 0.01, initialLr: 0.1 });
+  });
+});
+
+describe('scheduler loadStateDict with PyTorch names', () => {
+  const opt = () => new SGD([new Parameter(tensor([1, 2], [2]))], { lr: 0.1, momentum: 0.9 });
+
+  it('MultiStepLR (milestones as a Counter), CosineAnnealingWarmRestarts (T_cur, T_i), ReduceLROnPlateau', () => {
+    const m = new MultiStepLR(opt(), { milestones: [2, 4], gamma: 0.5 });
+    m.loadStateDict({ milestones: { 2: 1, 4: 1 }, gamma: 0.5, base_lrs: [0.1], last_epoch: 3, verbose: false, _step_count: 4, _get_lr_called_within_step: false, _last_lr: [0.05] });
+    expect([m.lastEpoch, m.getLastLr()]).toEqual([3, [0.05]]);
+    const c = new CosineAnnealingWarmRestarts(opt(), { T0: 3, tMult: 2 });
+    c.loadStateDict({ T_0: 3, T_i: 6, T_mult: 2, eta_min: 0, T_cur: 1, base_lrs: [0.1], last_epoch: 4, verbose: false, _step_count: 5, _get_lr_called_within_step: false, _last_lr: [0.09330127018922194] });
+    expect([c.tI, c.tCur, c.lastEpoch]).toEqual([6, 1, 4]);
+    const r = new ReduceLROnPlateau(opt(), { patience: 2 });
+    r.loadStateDict({ factor: 0.1, min_lrs: [0], patience: 2, verbose: false, cooldown: 0, cooldown_counter: 0, mode: 'min', threshold: 1e-4, threshold_mode: 'rel', best: 0.5, num_bad_epochs: 1, mode_worse: 1e308, eps: 1e-8, last_epoch: 3, _last_lr: [0.1] });
+    expect([r.best, r.numBadEpochs, r.lastEpoch]).toEqual([0.5, 1, 3]);
+  });
+
+  it('refuses unknown keys with a hint and bad values; nothing changes', () => {
+    const s = new StepLR(opt(), { stepSize: 2 });
+    expect(() => s.loadStateDict({ step_size: 2, gamma: 0.1, base_lrs: [0.1], last_epoch: 3, _step_count: 4, _last_lr: [0.01], gama: 0.1 })).toThrow(/unknown key 'gama' in the PyTorch state \(did you mean 'gamma'\?/);
+    expect(() => s.loadStateDict({ step_size: 2, gamma: 0.1, base_lrs: [0.1, 0.2], last_epoch: 3, _step_count: 4, _last_lr: [0.01] })).toThrow(/base_lrs in the PyTorch state must be 1 finite number\(s\), one per param group/);
+    expect(() => s.loadStateDict({ step_size: 2, gamma: 0.1, base_lrs: [0.1], last_epoch: 2.5, _step_count: 4, _last_lr: [0.01] })).toThrow(/last_epoch in the PyTorch state must be an integer >= -1/);
+    expect(s.lastEpoch).toBe(0);
+    expect(s.getLastLr()).toEqual([0.1]);
+  });
+});
