@@ -44,7 +44,20 @@ function axis(op: string, dim: number, x: Tensor): number {
   return normDim(op, dim, x.ndim);
 }
 
-/** a before b ascending, NaN last. */
+/** Rows up to this length sort by float64 keys (32 order bits, 21 index bits: exact below 2^53). */
+const KEY_INDEX_LIMIT = 2 ** 21;
+
+/**
+ * A uint32 in the order of the float32 values (IEEE bits with the sign folded: negatives
+ * reversed below positives); -0 as +0 (they compare equal), every NaN above +inf.
+ */
+function orderBits(v: number, b: number): number {
+  if (v !== v) return 0xffffffff;
+  if (v === 0) return 0x80000000;
+  return b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+}
+
+/** a before b ascending, NaN last (the comparator of rows too long for the keys). */
 function ascending(a: number, b: number): number {
   const an = Number.isNaN(a);
   const bn = Number.isNaN(b);
@@ -59,16 +72,32 @@ function select(op: string, x: Tensor, dim: number, k: number, descending: boole
   const y = out([r.rows, k]);
   const idx = Tensor.empty([r.rows, k], 'int32', true);
   const xs = r.x.f32;
+  const bits = new Uint32Array(xs.buffer, xs.byteOffset, xs.length);
   const ys = y.f32;
   const is = idx.data as Int32Array;
-  const order = new Array<number>(r.n);
+  const order = r.n <= KEY_INDEX_LIMIT ? null : new Array<number>(r.n);
+  const keys = new Float64Array(order ? 0 : r.n);
   for (let i = 0; i < r.rows; i++) {
     const b = i * r.n;
-    for (let j = 0; j < r.n; j++) order[j] = j;
-    // Array.prototype.sort is stable: ties keep their order in both directions.
-    order.sort(descending ? (p, q) => ascending(xs[b + q], xs[b + p]) : (p, q) => ascending(xs[b + p], xs[b + q]));
-    const chosen = order.slice(0, k);
-    if (keepOrder) chosen.sort((p, q) => p - q);
+    let chosen: ArrayLike<number>;
+    if (order === null) {
+      // One native numeric sort of float64 keys: the value's order bits, then its index
+      // (so equal values keep their order: a stable sort, in both directions).
+      for (let j = 0; j < r.n; j++) {
+        const o = orderBits(xs[b + j], bits[b + j]);
+        keys[j] = (descending ? 0xffffffff - o : o) * KEY_INDEX_LIMIT + j;
+      }
+      keys.sort();
+      const c = new Int32Array(k);
+      for (let j = 0; j < k; j++) c[j] = keys[j] % KEY_INDEX_LIMIT;
+      chosen = c;
+    } else {
+      for (let j = 0; j < r.n; j++) order[j] = j;
+      // Array.prototype.sort is stable: ties keep their order in both directions.
+      order.sort(descending ? (p, q) => ascending(xs[b + q], xs[b + p]) : (p, q) => ascending(xs[b + p], xs[b + q]));
+      chosen = order.slice(0, k);
+    }
+    if (keepOrder) chosen = Int32Array.from(chosen).sort();
     for (let j = 0; j < k; j++) {
       ys[i * k + j] = xs[b + chosen[j]];
       is[i * k + j] = chosen[j];

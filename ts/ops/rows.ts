@@ -21,7 +21,8 @@ export interface Rows {
 
 /** Sorted, unique dims (all when undefined; [] for a 0-D tensor). */
 export function dimList(op: string, x: Tensor, dim: Dims | undefined | null): number[] {
-  if (dim === undefined || dim === null) return x.shape.map((_, i) => i);
+  // Nothing given, or [] (PyTorch 1.13 reads dim=[] as all dims): every dimension.
+  if (dim === undefined || dim === null || (Array.isArray(dim) && dim.length === 0)) return x.shape.map((_, i) => i);
   const list = typeof dim === 'number' ? [dim] : Array.isArray(dim) ? [...dim] : null;
   if (list === null) throw new Error(`${op}: dim must be a number or a list of numbers, got ${String(dim)}`);
   const ds = list.map((d) => normDim(op, d, x.ndim));

@@ -2,23 +2,27 @@
  * Statistics with autograd: var, std, varMean, stdMean, logsumexp, norm and
  * linalg.vectorNorm, over everything or over one or several dims (keepdim), as PyTorch.
  *
- * Each runs as one loop per row of the [rows, n] layout (ts/ops/rows.ts), accumulating in
- * float64 (PyTorch's CPU reductions accumulate wider than float32 too), with its own
- * backward; results agree with PyTorch 1.13 to float32 rounding (test/stats.test.ts
- * replays test/fixtures/stats/, made by tools/fixtures/stats.py).
+ * They are composed of the wasm ops (mean, sub, square, sum, exp, log, max, pow), so autograd
+ * runs through those; custom backwards only where PyTorch's gradient differs from the
+ * composition's: a root at 0 (std or a norm of an all-zero slice: 0, not NaN) and the
+ * inf-norm's ties (shared evenly). Results agree with PyTorch 1.13 to float32 rounding
+ * (test/stats.test.ts replays test/fixtures/stats/, made by tools/fixtures/stats.py).
  *
  * var/std: `correction` as PyTorch 1.13's keyword and 2.x's (default 1: Bessel's
  * correction, divide by N - 1; 0 divides by N); `unbiased: true/false` is the older
  * spelling of correction 1/0 (deprecated in 2.x), and giving both is an error. A divisor
  * N - correction <= 0 is an error here (PyTorch returns NaN or inf with a warning).
  */
-import { record } from '../autograd/engine.js';
+import { noGrad, record } from '../autograd/engine.js';
+import { unary, UnaryOp } from '../kernels/elementwise.js';
 import { Tensor } from '../tensor/tensor.js';
+import { abs, add, exp, log, mul, pow, square, sub } from './arith.js';
+import { max, mean, sum } from './reduce.js';
 import { checkBooleanOption, checkNumberOption, checkOptions } from '../util/options.js';
 import type { Dims } from './reduce.js';
 import { reshape } from './shape.js';
 import { dimList, emptyError, toRows } from './rows.js';
-import { out } from './util.js';
+import { checkFloat, out } from './util.js';
 
 export interface VarOptions {
   /** Dimension(s) to reduce (default: all). */
@@ -55,63 +59,47 @@ function keepdimOf(op: string, o: { keepdim?: boolean }): boolean {
   return o.keepdim === undefined ? false : checkBooleanOption(op, 'keepdim', o.keepdim);
 }
 
-/** Variance (and std, and the mean) per row; one recorded op per output that has a backward. */
+/**
+ * y = s^(1/p) (p = 2: sqrt) with PyTorch's gradient at s = 0: 0 rather than 0 · inf = NaN
+ * (the norm and std of an all-zero slice have a zero gradient). The loop is over the
+ * reduced result only.
+ */
+function rootMasked(op: string, s: Tensor, p: number): Tensor {
+  const y = out(s.shape);
+  unary(UnaryOp.pow, s.ptr, y.ptr, s.size, 1 / p, 0);
+  return record(y, op, [s], (g) => {
+    const ds = out(s.shape);
+    const d = ds.f32;
+    const gs = g.f32;
+    const ys = y.f32;
+    const ss = s.f32;
+    for (let i = 0; i < d.length; i++) d[i] = ss[i] === 0 ? 0 : (gs[i] * ys[i]) / (p * ss[i]);
+    return [ds];
+  });
+}
+
+/** Variance (or std) and the mean, composed of wasm ops (mean, sub, square, sum); autograd through them. */
 function moments(op: string, x: Tensor, options: VarOptions, wantStd: boolean): { value: Tensor; mean: Tensor } {
   checkOptions(op, options, ['dim', 'correction', 'unbiased', 'keepdim']);
   const o = options ?? {};
   const correction = correctionOf(op, o);
   const keepdim = keepdimOf(op, o);
+  checkFloat(op, x);
   const dims = dimList(op, x, o.dim);
-  const r = toRows(op, x, dims);
-  if (r.n === 0) throw emptyError(op, x, dims);
-  const divisor = r.n - correction;
-  if (!(divisor > 0)) throw new Error(`${op}: correction ${correction} needs more than ${correction} element(s) per reduction, got ${r.n} (over dims [${dims.join(', ')}] of [${x.shape.join(', ')}]); use correction: 0`);
-  const value = out([r.rows]);
-  const mean = out([r.rows]);
-  const xs = r.x.f32;
-  const vs = value.f32;
-  const ms = mean.f32;
-  for (let i = 0; i < r.rows; i++) {
-    const base = i * r.n;
-    let s = 0;
-    for (let j = 0; j < r.n; j++) s += xs[base + j];
-    const m = s / r.n;
-    let q = 0;
-    for (let j = 0; j < r.n; j++) {
-      const d = xs[base + j] - m;
-      q += d * d;
-    }
-    const v = q / divisor;
-    ms[i] = m;
-    vs[i] = wantStd ? Math.sqrt(v) : v;
-  }
-  const rx = r.x;
-  record(value, op, [rx], (g) => {
-    const dx = out(rx.shape);
-    const xs = rx.f32;
-    const gs = g.f32;
-    const ys = value.f32;
-    const mv = mean.f32;
-    const d = dx.f32;
-    for (let i = 0; i < r.rows; i++) {
-      // var: 2(x - mean)/(N - c); std: (x - mean)/((N - c)·std), 0 where std = 0 (as PyTorch).
-      const k = wantStd ? (ys[i] === 0 ? 0 : gs[i] / (divisor * ys[i])) : (2 * gs[i]) / divisor;
-      const m = mv[i];
-      for (let j = 0, b = i * r.n; j < r.n; j++) d[b + j] = k * (xs[b + j] - m);
-    }
-    return [dx];
-  });
-  record(mean, `${op}.mean`, [rx], (g) => {
-    const dx = out(rx.shape);
-    const gs = g.f32;
-    const d = dx.f32;
-    for (let i = 0; i < r.rows; i++) d.fill(gs[i] / r.n, i * r.n, (i + 1) * r.n);
-    return [dx];
-  });
-  const shape = r.outShape(keepdim);
-  return { value: reshape(value, shape), mean: reshape(mean, shape) };
+  let n = 1;
+  for (const d of dims) n *= x.shape[d];
+  if (n === 0) throw emptyError(op, x, dims);
+  const divisor = n - correction;
+  if (!(divisor > 0)) throw new Error(`${op}: correction ${correction} needs more than ${correction} element(s) per reduction, got ${n} (over dims [${dims.join(', ')}] of [${x.shape.join(', ')}]); use correction: 0`);
+  const scalar = x.ndim === 0;
+  const xv = scalar ? reshape(x, [1]) : x;
+  const rdims = scalar ? [0] : dims;
+  const m = mean(xv, rdims, true);
+  const sq = sum(square(sub(xv, m)), rdims, keepdim);
+  const v = scalar ? reshape(sq, []) : sq;
+  const value = mul(v, 1 / divisor);
+  return { value: wantStd ? rootMasked(op, value, 2) : value, mean: reshape(m, v.shape) };
 }
-
 /** Variance over `dim` (default all), dividing by N - correction (default 1), as torch.var. */
 export function variance(x: Tensor, options: VarOptions = {}): Tensor {
   return moments('var', x, options, false).value;
@@ -134,7 +122,10 @@ export function stdMean(x: Tensor, options: VarOptions = {}): [Tensor, Tensor] {
   return [m.value, m.mean];
 }
 
-/** log Σ exp(x) over `dim` (default all), computed stably (the max is taken out first). */
+/**
+ * log Σ exp(x) over `dim` (default all), computed stably: the (detached) max is taken out
+ * first, and an infinite max is replaced by 0 (as PyTorch), so all -inf gives -inf.
+ */
 export function logsumexp(x: Tensor, options: ReduceOptions = {}): Tensor {
   const op = 'logsumexp';
   checkOptions(op, options, ['dim', 'keepdim']);
@@ -142,60 +133,36 @@ export function logsumexp(x: Tensor, options: ReduceOptions = {}): Tensor {
   const keepdim = keepdimOf(op, o);
   const dims = dimList(op, x, o.dim);
   const r = toRows(op, x, dims);
-  const y = out([r.rows]);
-  const xs = r.x.f32;
-  const ys = y.f32;
-  for (let i = 0; i < r.rows; i++) {
-    const b = i * r.n;
-    let m = -Infinity;
-    for (let j = 0; j < r.n; j++) if (xs[b + j] > m || Number.isNaN(xs[b + j])) m = xs[b + j];
-    if (m === -Infinity || m === Infinity || Number.isNaN(m)) {
-      ys[i] = r.n === 0 ? -Infinity : m; // all -inf (or empty): -inf; any +inf: inf; NaN stays
-      continue;
-    }
-    let s = 0;
-    for (let j = 0; j < r.n; j++) s += Math.exp(xs[b + j] - m);
-    ys[i] = m + Math.log(s);
-  }
-  const rx = r.x;
-  record(y, op, [rx], (g) => {
-    const dx = out(rx.shape);
-    const xs = rx.f32;
-    const ys = y.f32;
-    const gs = g.f32;
-    const d = dx.f32;
-    for (let i = 0; i < r.rows; i++) for (let j = 0, b = i * r.n; j < r.n; j++) d[b + j] = gs[i] * Math.exp(xs[b + j] - ys[i]);
-    return [dx];
+  if (r.n === 0) return add(reshape(sum(r.x, 1), r.outShape(keepdim)), -Infinity); // log 0
+  const shift = noGrad(() => {
+    const m = max(r.x, 1, true);
+    const ms = m.f32;
+    for (let i = 0; i < ms.length; i++) if (!Number.isFinite(ms[i])) ms[i] = Number.isNaN(ms[i]) ? ms[i] : 0;
+    return m;
   });
-  return reshape(y, r.outShape(keepdim));
+  const s = sum(exp(sub(r.x, shift)), 1);
+  return reshape(add(log(s), reshape(shift, [r.rows])), r.outShape(keepdim));
 }
 
 function vectorNormImpl(op: string, x: Tensor, p: number, dim: Dims | undefined, keepdim: boolean): Tensor {
+  checkFloat(op, x);
   const dims = dimList(op, x, dim);
+  if (p === Infinity) return infNorm(op, x, dims, keepdim);
+  const rdims = x.ndim === 0 ? undefined : dims;
+  const s = p === 1 ? sum(abs(x), rdims, keepdim) : sum(p === 2 ? square(x) : pow(abs(x), p), rdims, keepdim);
+  return p === 1 ? s : rootMasked(op, s, p);
+}
+
+/**
+ * max |x| over the dims (wasm), with PyTorch 1.13's gradient: shared evenly by the elements
+ * that attain the max (the max op's own gradient picks one of them).
+ */
+function infNorm(op: string, x: Tensor, dims: number[], keepdim: boolean): Tensor {
   const r = toRows(op, x, dims);
-  const y = out([r.rows]);
-  const xs = r.x.f32;
-  const ys = y.f32;
-  for (let i = 0; i < r.rows; i++) {
-    const b = i * r.n;
-    let acc = 0;
-    if (p === Infinity) {
-      for (let j = 0; j < r.n; j++) {
-        const a = Math.abs(xs[b + j]);
-        if (a > acc || Number.isNaN(a)) acc = a;
-      }
-    } else if (p === 1) for (let j = 0; j < r.n; j++) acc += Math.abs(xs[b + j]);
-    else if (p === 2) {
-      for (let j = 0; j < r.n; j++) acc += xs[b + j] * xs[b + j];
-      acc = Math.sqrt(acc);
-    } else {
-      for (let j = 0; j < r.n; j++) acc += Math.abs(xs[b + j]) ** p;
-      acc = acc ** (1 / p);
-    }
-    ys[i] = acc;
-  }
+  if (r.n === 0) throw emptyError(op, x, dims);
   const rx = r.x;
-  record(y, op, [rx], (g) => {
+  const y = noGrad(() => max(abs(rx), 1));
+  const yr = record(y, op, [rx], (g) => {
     const dx = out(rx.shape);
     const xs = rx.f32;
     const ys = y.f32;
@@ -203,23 +170,13 @@ function vectorNormImpl(op: string, x: Tensor, p: number, dim: Dims | undefined,
     const d = dx.f32;
     for (let i = 0; i < r.rows; i++) {
       const b = i * r.n;
-      const norm = ys[i];
-      if (p === Infinity) {
-        // Shared evenly by the elements that attain the max (PyTorch 1.13's norm_backward).
-        let ties = 0;
-        for (let j = 0; j < r.n; j++) if (Math.abs(xs[b + j]) === norm) ties++;
-        for (let j = 0; j < r.n; j++) d[b + j] = Math.abs(xs[b + j]) === norm ? (Math.sign(xs[b + j]) * gs[i]) / ties : 0;
-      } else if (p === 1) for (let j = 0; j < r.n; j++) d[b + j] = Math.sign(xs[b + j]) * gs[i];
-      else if (norm === 0) d.fill(0, b, b + r.n); // PyTorch masks the 0/0 to 0
-      else if (p === 2) for (let j = 0; j < r.n; j++) d[b + j] = (xs[b + j] / norm) * gs[i];
-      else {
-        const k = gs[i] / norm ** (p - 1);
-        for (let j = 0; j < r.n; j++) d[b + j] = Math.sign(xs[b + j]) * Math.abs(xs[b + j]) ** (p - 1) * k;
-      }
+      let ties = 0;
+      for (let j = 0; j < r.n; j++) if (Math.abs(xs[b + j]) === ys[i]) ties++;
+      for (let j = 0; j < r.n; j++) d[b + j] = Math.abs(xs[b + j]) === ys[i] ? (Math.sign(xs[b + j]) * gs[i]) / ties : 0;
     }
     return [dx];
   });
-  return reshape(y, r.outShape(keepdim));
+  return reshape(yr, r.outShape(keepdim));
 }
 
 function checkOrder(op: string, name: string, p: unknown): number {
