@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../ts/runtime/wasm.js';
 import { tensor } from '../ts/tensor/create.js';
 import { Parameter } from '../ts/nn/module.js';
+import * as optim from '../ts/optim/index.js';
 import { Adagrad, Adam, AdamW, NAdam, SGD } from '../ts/optim/index.js';
 import * as lrs from '../ts/optim/lr_scheduler/index.js';
 import { CosineAnnealingWarmRestarts, MultiStepLR, OneCycleLR, ReduceLROnPlateau, StepLR } from '../ts/optim/lr_scheduler/index.js';
@@ -200,6 +201,25 @@ describe('every scheduler continues from its PyTorch 1.13 state_dict', () => {
       if (c.metrics) sched.step(c.metrics[3 + k]);
       else sched.step();
       expect(opt.paramGroups[0].lr, `${c.name} step ${4 + k}`).toBeCloseTo(want, 12);
+    });
+  });
+});
+
+describe('every optimizer continues from its PyTorch 1.13 state_dict', () => {
+  const fx: { cases: { name: string; shapes: number[][]; params: number[][]; param_groups: Record<string, unknown>[]; state: Record<string, Record<string, number[]>>; steps: { grads: number[][]; params: number[][] }[] }[] } = JSON.parse(
+    readFileSync(join(DIR, 'optimizers.json'), 'utf8'),
+  );
+  it.each(fx.cases.map((c) => [c.name, c] as const))('%s: steps 4-6 equal PyTorch (options from the dict, not the constructor)', (_name, c) => {
+    const ps = c.params.map((v, i) => new Parameter(tensor(v, c.shapes[i])));
+    const opt: Optimizer = new (optim as any)[c.name](ps, { lr: 1 });
+    opt.loadStateDict({ state: c.state, param_groups: c.param_groups });
+    c.steps.forEach((s, k) => {
+      ps.forEach((p, i) => (p.grad = tensor(s.grads[i], c.shapes[i]).keep()));
+      opt.step();
+      ps.forEach((p, i) => {
+        const got = [...p.data];
+        got.forEach((v, j) => expect(Math.abs(v - s.params[i][j]), `${c.name} step ${4 + k} param ${i}[${j}]: ${v} vs ${s.params[i][j]}`).toBeLessThanOrEqual(2e-6 * Math.max(1, Math.abs(s.params[i][j]))));
+      });
     });
   });
 });
