@@ -3,7 +3,8 @@
  * PyTorch after 5 steps (tools/fixtures/pytorch_state.py), loaded here; tread's steps 6-10
  * must equal PyTorch's. Also the name mapping and refusals of loadStateDict.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../ts/runtime/wasm.js';
@@ -16,6 +17,7 @@ import { CosineAnnealingWarmRestarts, MultiStepLR, OneCycleLR, ReduceLROnPlateau
 import type { LRScheduler } from '../ts/optim/lr_scheduler/base.js';
 import type { Optimizer } from '../ts/optim/optimizer.js';
 import { loadPyTorchOptimizerState } from '../ts/train/pytorch_optimizer.js';
+import { serializeSafetensors } from '../ts/train/safetensors.js';
 
 const DIR = join(__dirname, 'fixtures', 'pytorch-state');
 
@@ -214,5 +216,27 @@ describe('every optimizer continues from its PyTorch 1.13 state_dict', () => {
         got.forEach((v, j) => expect(Math.abs(v - s.params[i][j]), `${c.name} step ${4 + k} param ${i}[${j}]: ${v} vs ${s.params[i][j]}`).toBeLessThanOrEqual(2e-6 * Math.max(1, Math.abs(s.params[i][j]))));
       });
     });
+  });
+});
+
+describe('loadPyTorchOptimizerState refuses malformed files and leaves the optimizer alone', () => {
+  it('names what is wrong', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tread-pt-state-'));
+    const p = new Parameter(tensor([1, 2, 3], [3]));
+    const opt = new Adam([p], { lr: 0.1 });
+    const groups = JSON.stringify([{ lr: 0.01, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0.1, amsgrad: false, maximize: false, params: [0] }]);
+    const file = (name: string, tensors: Record<string, number[]>, metadata?: Record<string, string>) => {
+      const f = join(dir, name);
+      writeFileSync(f, serializeSafetensors(Object.fromEntries(Object.entries(tensors).map(([k, v]) => [k, { shape: [v.length], data: Float32Array.from(v) }])), metadata));
+      return f;
+    };
+    await expect(loadPyTorchOptimizerState(opt, file('a.safetensors', { 'state.0.exp_avg': [0, 0, 0] }))).rejects.toThrow(/no 'param_groups' in __metadata__/);
+    await expect(loadPyTorchOptimizerState(opt, file('b.safetensors', { 'exp_avg.0': [0, 0, 0] }, { param_groups: groups }))).rejects.toThrow(/tensor 'exp_avg.0' is not named 'state.<param index>.<key>'/);
+    await expect(loadPyTorchOptimizerState(opt, file('c.safetensors', { 'state.0.exp_avg': [0, 0] }, { param_groups: groups }))).rejects.toThrow(/state 0.exp_avg has 2 elements/);
+    await expect(loadPyTorchOptimizerState(opt, file('d.safetensors', {}, { param_groups: groups.replace('weight_decay', 'weight_dacay') }))).rejects.toThrow(/unknown option 'weight_dacay'.*did you mean 'weightDecay'/);
+    expect(opt.paramGroups[0]).toMatchObject({ lr: 0.1, weightDecay: 0 });
+    await loadPyTorchOptimizerState(opt, file('ok.safetensors', { 'state.0.step': [2], 'state.0.exp_avg': [1, 2, 3], 'state.0.exp_avg_sq': [1, 1, 1] }, { param_groups: groups }));
+    expect(opt.paramGroups[0]).toMatchObject({ lr: 0.01, weightDecay: 0.1 });
+    expect(opt.state.get(p)!.step).toBe(2);
   });
 });
