@@ -77,6 +77,8 @@ let nextHookId = 0;
 export abstract class Module {
   /** Training mode (dropout active, batch statistics); `eval()` clears it. */
   training = true;
+  /** The mode set by `pinMode` (null: follows train()/eval() of its ancestors). */
+  pinnedMode: boolean | null = null;
   /** Registered buffers, by PyTorch name (not an enumerable property: see the rule above). */
   private readonly [BUFFERS] = new Map<string, Tensor | null>();
   /** Forward hooks by id, in registration order (not enumerable: see the rule above). */
@@ -242,9 +244,33 @@ export abstract class Module {
 
   // ---- modes and gradients ----
 
-  /** Sets training mode on this module and all descendants; returns this. */
+  /**
+   * Sets training mode on this module and all descendants; returns this. A module pinned
+   * with `pinMode` keeps its pinned mode, and so does its subtree (unless pinned otherwise):
+   * that is how a frozen BatchNorm stays in eval mode through fit()'s `model.train()`.
+   */
   train(mode = true): this {
-    for (const m of this.modules()) m.training = mode;
+    const seen = new Set<Module>();
+    const walk = (m: Module, want: boolean) => {
+      if (seen.has(m)) return;
+      seen.add(m);
+      const own = m.pinnedMode ?? want;
+      m.training = own;
+      for (const c of m.children()) walk(c, own);
+    };
+    walk(this, mode);
+    return this;
+  }
+
+  /**
+   * Pins this module's mode (true: training, false: eval) so that `train()`/`eval()` of it or
+   * of any ancestor leave it, and its subtree, in that mode; `pinMode(null)` unpins (the mode
+   * then follows the next train()/eval()). Returns this.
+   */
+  pinMode(training: boolean | null): this {
+    if (training !== null && typeof training !== 'boolean') throw new Error(`${this.constructor.name}.pinMode: expected true, false or null, got ${String(training)}`);
+    this.pinnedMode = training;
+    this.train(training ?? this.training);
     return this;
   }
 

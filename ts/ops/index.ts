@@ -6,6 +6,10 @@ export { add, sub, mul, div, neg, exp, log, sqrt, abs, pow, square, clamp, clone
 export { reshape, view, flatten, squeeze, unsqueeze, permute, transpose, t, cat, stack } from './shape.js';
 export { sum, mean, max, maxDim, min, minDim, argmax } from './reduce.js';
 export type { Dims } from './reduce.js';
+export { variance, variance as var, std, varMean, stdMean, logsumexp, norm, vectorNorm, linalg } from './stats.js';
+export type { VarOptions, ReduceOptions, NormOptions, VectorNormOptions } from './stats.js';
+export { sort, topk, cumsum } from './order.js';
+export type { SortOptions, TopkOptions, Sorted } from './order.js';
 export { matmul, mm } from './matmul.js';
 export { relu, leakyRelu, elu, gelu, silu, sigmoid, tanh, softplus, softmax, logSoftmax } from './activation.js';
 export { detach } from '../autograd/engine.js';

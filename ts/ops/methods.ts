@@ -10,6 +10,8 @@ import * as ar from './arith.js';
 import { matmul } from './matmul.js';
 import * as red from './reduce.js';
 import * as sh from './shape.js';
+import * as ord from './order.js';
+import * as st from './stats.js';
 
 declare module '../tensor/tensor.js' {
   interface Tensor {
@@ -51,6 +53,15 @@ declare module '../tensor/tensor.js' {
     softplus(beta?: number, threshold?: number): Tensor;
     softmax(dim: number): Tensor;
     logSoftmax(dim: number): Tensor;
+    var(options?: st.VarOptions): Tensor;
+    std(options?: st.VarOptions): Tensor;
+    varMean(options?: st.VarOptions): [Tensor, Tensor];
+    stdMean(options?: st.VarOptions): [Tensor, Tensor];
+    logsumexp(options?: st.ReduceOptions): Tensor;
+    norm(options?: st.NormOptions): Tensor;
+    cumsum(dim: number): Tensor;
+    sort(options?: ord.SortOptions): ord.Sorted;
+    topk(k: number, options?: ord.TopkOptions): ord.Sorted;
   }
 }
 
@@ -98,3 +109,12 @@ P.tanh = function () { return act.tanh(this); };
 P.softplus = function (b, t) { return act.softplus(this, b, t); };
 P.softmax = function (d) { return act.softmax(this, d); };
 P.logSoftmax = function (d) { return act.logSoftmax(this, d); };
+P.var = function (o) { return st.variance(this, o); };
+P.std = function (o) { return st.std(this, o); };
+P.varMean = function (o) { return st.varMean(this, o); };
+P.stdMean = function (o) { return st.stdMean(this, o); };
+P.logsumexp = function (o) { return st.logsumexp(this, o); };
+P.norm = function (o) { return st.norm(this, o); };
+P.cumsum = function (d) { return ord.cumsum(this, d); };
+P.sort = function (o) { return ord.sort(this, o); };
+P.topk = function (k, o) { return ord.topk(this, k, o); };

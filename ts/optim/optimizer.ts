@@ -23,6 +23,10 @@
 import { wasm } from '../runtime/wasm.js';
 import { endStep } from '../tensor/lifetime.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';
+import { SCHEDULER_GROUP_KEYS, translateGroupOptions, translateParamState } from './pytorch_state.js';
+
+/** Group keys of tread's own beyond the options: penalties (optim/penalty.ts), names (paramGroupsByPrefix). */
+const TREAD_GROUP_KEYS = ['l1', 'l2', 'name', 'names'];
 
 /** Flag bits of the step kernels (crates/tread-core/src/optim/mod.rs). */
 export const FLAG = { maximize: 1, amsgrad: 2, nesterov: 4, centered: 8, first: 16 } as const;
@@ -266,8 +270,10 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number; [k: str
 
   /**
    * Loads a state dict made by stateDict() of an optimizer of the same kind over parameters
-   * of the same shapes, in the same groups. All or nothing: everything is checked before
-   * anything changes. State values may be Tensors, typed arrays or number arrays.
+   * of the same shapes, in the same groups, or by PyTorch's `state_dict()` (snake_case
+   * options renamed, `foreach`/`capturable`/`differentiable`/`fused` dropped, any other
+   * unknown key refused: see pytorch_state.ts). All or nothing: everything is checked
+   * before anything changes. State values may be Tensors, typed arrays or number arrays.
    */
   loadStateDict(sd: OptimizerStateDict | any): void {
     const what = `${this.name}.loadStateDict`;
@@ -278,22 +284,27 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number; [k: str
       throw new Error(`${what}: the dict has ${groups.length} parameter groups, the optimizer ${this.paramGroups.length}`);
     }
     const byIndex = new Map<number, Tensor>();
+    const options: Record<string, unknown>[] = [];
     groups.forEach((g: any, gi: number) => {
       const ids = g?.params;
       if (!Array.isArray(ids) || ids.length !== this.paramGroups[gi].params.length) {
         throw new Error(`${what}: paramGroups[${gi}] has ${Array.isArray(ids) ? ids.length : 'no'} parameters, the optimizer's ${this.paramGroups[gi].params.length}`);
       }
       ids.forEach((id: number, k: number) => byIndex.set(Number(id), this.paramGroups[gi].params[k]));
-      const opts = { ...g };
-      delete opts.params;
-      this.validate(opts, `paramGroups[${gi}] of the loaded dict`);
+      // PyTorch's names (weight_decay ...) become tread's; unknown keys are refused.
+      const where = `paramGroups[${gi}] of the loaded dict`;
+      const known = [...new Set([...Object.keys(this.checks), ...Object.keys(this.paramGroups[gi]).filter((k) => k !== 'params'), ...SCHEDULER_GROUP_KEYS, ...TREAD_GROUP_KEYS])];
+      const opts = translateGroupOptions(`${what}`, where, g ?? {}, known);
+      this.validate(opts, where);
+      options.push(opts);
     });
     // Check every state entry first.
     const loaded: [Tensor, Record<string, unknown>][] = [];
-    for (const [key, st] of Object.entries(sd.state as Record<string, any>)) {
+    for (const [key, raw] of Object.entries(sd.state as Record<string, any>)) {
       const p = byIndex.get(Number(key));
       if (p === undefined) throw new Error(`${what}: state for parameter ${key}, which is in no group`);
-      if (!st || typeof st !== 'object') throw new Error(`${what}: state ${key} is not an object`);
+      if (!raw || typeof raw !== 'object') throw new Error(`${what}: state ${key} is not an object`);
+      const st = translateParamState(what, key, raw);
       for (const [k, v] of Object.entries(st)) {
         if (typeof v === 'number') continue;
         const n = v instanceof Tensor ? v.size : ArrayBuffer.isView(v) || Array.isArray(v) ? (v as ArrayLike<number>).length : -1;
@@ -304,9 +315,9 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number; [k: str
       loaded.push([p, st]);
     }
     // Apply: options, then state (values copied into this optimizer's own tensors).
-    groups.forEach((g: any, gi: number) => {
+    options.forEach((g, gi) => {
       const mine = this.paramGroups[gi];
-      for (const [k, v] of Object.entries(g)) if (k !== 'params') mine[k] = Array.isArray(v) ? [...v] : v;
+      for (const [k, v] of Object.entries(g)) mine[k] = Array.isArray(v) ? [...v] : v;
     });
     // New tensors (a dict taken earlier by reference keeps its values; the old state
     // tensors are left to the garbage collector, or to dispose()).

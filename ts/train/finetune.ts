@@ -5,6 +5,7 @@
  *
  *   await loadPretrained(model, 'pretrained.safetensors', { strict: false });
  *   freeze(model, ['0.', '3.']);                     // the first two blocks
+ *   freeze(model, '0', { batchNorm: 'eval' });       // ... and their BatchNorm statistics, Dropout off
  *   replaceLastLayer(model, new nn.Linear(128, 5));  // a new head
  *   const groups = paramGroupsByPrefix(model, [{ prefix: '6.', lr: 1e-2 }], { lr: 1e-4 });
  *   const opt = new optim.Adam(groups, { lr: 1e-4 });
@@ -13,6 +14,7 @@
  * starting with it followed by a dot (so '1' matches '1.weight' but not '10.weight').
  */
 import type { Tensor } from '../tensor/tensor.js';
+import { checkOneOf, checkOptions } from '../util/options.js';
 import { loadWeights, type LoadReport } from './checkpoint.js';
 import { isSequential } from './layers.js';
 import { entriesOf, type ModuleLike } from './types.js';
@@ -30,14 +32,69 @@ function named(model: ModuleLike): [string, Tensor][] {
   return entriesOf(model.namedParameters() as any);
 }
 
+export interface FreezeOptions {
+  /**
+   * 'train' (default): frozen BatchNorm layers keep updating their running statistics in
+   * training mode, as a bare requiresGrad=false does in PyTorch. 'eval': every layer under
+   * the frozen names is pinned in eval mode (`Module.pinMode(false)`), so BatchNorm uses and
+   * keeps its running statistics and Dropout passes its input through, even when fit()
+   * calls model.train() (torchvision/timm's "freeze BN"). `unfreeze` unpins them.
+   */
+  batchNorm?: 'train' | 'eval';
+}
+
+/** Layers pinned in eval mode by freeze (so that unfreeze unpins those and no others). */
+const pinnedByFreeze = new WeakSet<object>();
+
+interface PinnableModule {
+  namedModules(): [string, PinnableModule][];
+  children(): PinnableModule[];
+  namedChildren(): [string, PinnableModule][];
+  ownParameters(): Iterable<[string, Tensor]>;
+  ownBuffers(): Iterable<[string, Tensor]>;
+  pinMode(training: boolean | null): unknown;
+  pinnedMode: boolean | null;
+  training: boolean;
+}
+
+function isPinnable(model: unknown): model is PinnableModule {
+  const m = model as any;
+  return !!m && typeof m.namedModules === 'function' && typeof m.pinMode === 'function' && typeof m.ownBuffers === 'function';
+}
+
+/**
+ * The leaf layers under the matching names: a layer whose own name matches, or whose own
+ * parameters and buffers all match (a BatchNorm without affine parameters has buffers only).
+ */
+function leavesUnder(model: PinnableModule, test: (name: string) => boolean): [string, PinnableModule][] {
+  return model.namedModules().filter(([name, m]) => {
+    if (m.children().length > 0) return false;
+    if (name !== '' && test(name)) return true;
+    const own = [...m.ownParameters(), ...m.ownBuffers()].map(([k]) => (name ? `${name}.${k}` : k));
+    return own.length > 0 && own.every(test);
+  });
+}
+
 /**
  * Stops gradients for the matching parameters (requiresGrad = false, gradient dropped so
  * that no optimizer moves them, momentum and weight decay included). Returns their names.
  * Throws if nothing matches (a typo would otherwise silently train everything).
+ * `{ batchNorm: 'eval' }` also pins the layers under those names in eval mode (see
+ * FreezeOptions): then neither the weights nor the running statistics of the frozen part
+ * change, and its outputs on a given batch stay the same through training.
  */
-export function freeze(model: ModuleLike, which: NameMatcher = ''): string[] {
+export function freeze(model: ModuleLike, which: NameMatcher = '', options: FreezeOptions = {}): string[] {
+  checkOptions('freeze', options, ['batchNorm']);
+  const mode = checkOneOf('freeze', 'batchNorm', options?.batchNorm ?? 'train', ['train', 'eval'] as const);
+  if (mode === 'eval' && !isPinnable(model)) {
+    throw new Error(`freeze: batchNorm: 'eval' needs an nn.Module (with namedModules() and pinMode()), got a ${(model as any)?.constructor?.name ?? typeof model}`);
+  }
   const test = matcher(which);
-  const out: string[] = [];
+  const out = named(model)
+    .map(([n]) => n)
+    .filter(test);
+  const leaves = mode === 'eval' ? leavesUnder(model as unknown as PinnableModule, test) : [];
+  if (out.length === 0 && leaves.length === 0) throw new Error(`freeze: no parameter matches ${describe(which)}; parameters are: ${named(model).map((x) => x[0]).join(', ')}`);
   for (const [n, p] of named(model)) {
     if (!test(n)) continue;
     p.requiresGrad_(false);
@@ -45,13 +102,19 @@ export function freeze(model: ModuleLike, which: NameMatcher = ''): string[] {
       p.grad.dispose();
       p.grad = null;
     }
-    out.push(n);
   }
-  if (out.length === 0) throw new Error(`freeze: no parameter matches ${describe(which)}; parameters are: ${named(model).map((x) => x[0]).join(', ')}`);
+  for (const [, m] of leaves) {
+    if (m.pinnedMode !== null) continue; // pinned by the user: theirs to change
+    m.pinMode(false);
+    pinnedByFreeze.add(m);
+  }
   return out;
 }
 
-/** Lets the matching parameters train again. Returns their names. */
+/**
+ * Lets the matching parameters train again, and unpins the layers that freeze pinned in
+ * eval mode under those names (they take the model's current mode). Returns the names.
+ */
 export function unfreeze(model: ModuleLike, which: NameMatcher = ''): string[] {
   const test = matcher(which);
   const out: string[] = [];
@@ -60,7 +123,14 @@ export function unfreeze(model: ModuleLike, which: NameMatcher = ''): string[] {
     p.requiresGrad_(true);
     out.push(n);
   }
-  if (out.length === 0) throw new Error(`unfreeze: no parameter matches ${describe(which)}`);
+  const leaves = isPinnable(model) ? leavesUnder(model, test).filter(([, m]) => pinnedByFreeze.has(m)) : [];
+  if (out.length === 0 && leaves.length === 0) throw new Error(`unfreeze: no parameter matches ${describe(which)}`);
+  const mode = model.training ?? true;
+  for (const [, m] of leaves) {
+    pinnedByFreeze.delete(m);
+    m.pinMode(null);
+    m.training = mode;
+  }
   return out;
 }
 
@@ -71,9 +141,20 @@ export function trainableParameters(model: ModuleLike): Tensor[] {
     .map(([, p]) => p);
 }
 
-/** Names of frozen and trainable parameters, and how many values each side holds. */
-export function trainableSummary(model: ModuleLike): { trainable: string[]; frozen: string[]; trainableCount: number; frozenCount: number } {
-  const r = { trainable: [] as string[], frozen: [] as string[], trainableCount: 0, frozenCount: 0 };
+export interface TrainableSummary {
+  trainable: string[];
+  frozen: string[];
+  trainableCount: number;
+  frozenCount: number;
+  /** Buffers (BatchNorm running statistics) of layers pinned in eval mode: they do not change in training. */
+  frozenStatistics: string[];
+  /** Layers pinned in eval mode (freeze's batchNorm: 'eval', or Module.pinMode(false)). */
+  evalPinned: string[];
+}
+
+/** Names of frozen and trainable parameters, how many values each side holds, and frozen statistics. */
+export function trainableSummary(model: ModuleLike): TrainableSummary {
+  const r: TrainableSummary = { trainable: [], frozen: [], trainableCount: 0, frozenCount: 0, frozenStatistics: [], evalPinned: [] };
   for (const [n, p] of named(model)) {
     if (p.requiresGrad) {
       r.trainable.push(n);
@@ -82,6 +163,16 @@ export function trainableSummary(model: ModuleLike): { trainable: string[]; froz
       r.frozen.push(n);
       r.frozenCount += p.size;
     }
+  }
+  if (isPinnable(model)) {
+    // A layer is in eval mode for good when it or an ancestor is pinned to eval (and nothing nearer pins it to training).
+    const walk = (name: string, m: PinnableModule, inherited: boolean | null) => {
+      const pin = m.pinnedMode ?? inherited;
+      if (m.pinnedMode === false) r.evalPinned.push(name);
+      if (pin === false) for (const [k] of m.ownBuffers()) r.frozenStatistics.push(name ? `${name}.${k}` : k);
+      for (const [k, c] of m.namedChildren()) walk(name ? `${name}.${k}` : k, c, pin);
+    };
+    walk('', model, null);
   }
   return r;
 }

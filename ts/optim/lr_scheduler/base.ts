@@ -29,6 +29,8 @@ export interface SchedulerOptimizer {
 /** A plain, JSON-serialisable snapshot of a scheduler. */
 export type SchedulerState = Record<string, unknown>;
 
+import { fromPyTorchState, isPyTorchSchedulerState } from './pytorch_state.js';
+
 // ---- option checking ----
 
 /** Throws when `options` holds a key the scheduler does not know. */
@@ -194,14 +196,17 @@ export abstract class LRScheduler {
     return s;
   }
 
-  /** Restores a state from stateDict(); the schedule then continues exactly. */
+  /** Restores a state from stateDict() (or PyTorch's state_dict()); the schedule then continues exactly. */
   loadStateDict(state: SchedulerState): void {
     if (!state || typeof state !== 'object') throw new Error(`${this.name}: loadStateDict expects an object`);
     if (state.scheduler !== undefined && state.scheduler !== this.name) {
       throw new Error(`${this.name}: loadStateDict got the state of a ${String(state.scheduler)}`);
     }
+    const keys = ['lastEpoch', 'baseLrs', 'stepCount', 'lastLr', ...this.stateKeys];
+    // PyTorch's state_dict (snake_case, hyperparameters included): checked and renamed first.
+    if (isPyTorchSchedulerState(state)) state = fromPyTorchState(this.name, this, state, keys, this.optimizer.paramGroups.length);
     const self = this as unknown as Record<string, unknown>;
-    for (const k of ['lastEpoch', 'baseLrs', 'stepCount', 'lastLr', ...this.stateKeys]) {
+    for (const k of keys) {
       if (k in state) self[k] = clone(state[k]);
     }
   }

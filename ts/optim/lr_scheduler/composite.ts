@@ -3,6 +3,7 @@
  * milestones) and ChainedScheduler (all at once, their factors multiplying).
  */
 import { LRScheduler, checkInt, checkKeys, type SchedulerOptimizer, type SchedulerState } from './base.js';
+import { fromPyTorchState, isPyTorchSchedulerState } from './pytorch_state.js';
 
 export interface SequentialLROptions {
   /** The schedulers, built on the same optimizer, in the order they run. */
@@ -73,6 +74,7 @@ export class SequentialLR {
 
   loadStateDict(state: SchedulerState): void {
     if (state.scheduler !== undefined && state.scheduler !== 'SequentialLR') throw new Error(`SequentialLR: loadStateDict got the state of a ${String(state.scheduler)}`);
+    if (isPyTorchSchedulerState(state)) state = fromPyTorchState('SequentialLR', this, state, ['lastEpoch', 'milestones', 'lastLr', 'schedulers'], this.optimizer.paramGroups.length);
     const children = state.schedulers as SchedulerState[] | undefined;
     if (children && children.length !== this.schedulers.length) {
       throw new Error(`SequentialLR: loadStateDict got ${children.length} child states for ${this.schedulers.length} schedulers`);
@@ -117,6 +119,7 @@ export class ChainedScheduler {
 
   loadStateDict(state: SchedulerState): void {
     if (state.scheduler !== undefined && state.scheduler !== 'ChainedScheduler') throw new Error(`ChainedScheduler: loadStateDict got the state of a ${String(state.scheduler)}`);
+    if (isPyTorchSchedulerState(state)) state = fromPyTorchState('ChainedScheduler', this, state, ['lastLr', 'schedulers'], this.optimizer.paramGroups.length);
     const children = state.schedulers as SchedulerState[] | undefined;
     if (children && children.length !== this.schedulers.length) {
       throw new Error(`ChainedScheduler: loadStateDict got ${children.length} child states for ${this.schedulers.length} schedulers`);

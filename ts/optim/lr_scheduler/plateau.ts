@@ -3,6 +3,7 @@
  * has not improved for more than `patience` epochs. Call `step(metric)` once per epoch.
  */
 import { checkInt, checkKeys, checkNumber, checkOptimizer, perGroup, type SchedulerOptimizer, type SchedulerState } from './base.js';
+import { fromPyTorchState, isPyTorchSchedulerState } from './pytorch_state.js';
 
 export interface ReduceLROnPlateauOptions {
   /** 'min' (default): lower is better; 'max': higher is better. */
@@ -128,8 +129,10 @@ export class ReduceLROnPlateau {
 
   loadStateDict(state: SchedulerState): void {
     if (state.scheduler !== undefined && state.scheduler !== 'ReduceLROnPlateau') throw new Error(`ReduceLROnPlateau: loadStateDict got the state of a ${String(state.scheduler)}`);
+    const keys = ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLrs', 'eps', 'best', 'numBadEpochs', 'cooldownCounter', 'lastEpoch', 'lastLr'];
+    if (isPyTorchSchedulerState(state)) state = fromPyTorchState('ReduceLROnPlateau', this, state, keys, this.optimizer.paramGroups.length);
     const self = this as unknown as Record<string, unknown>;
-    for (const k of ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLrs', 'eps', 'best', 'numBadEpochs', 'cooldownCounter', 'lastEpoch', 'lastLr']) {
+    for (const k of keys) {
       if (k in state) self[k] = Array.isArray(state[k]) ? (state[k] as number[]).slice() : state[k];
     }
     // JSON turns ±Infinity into null: a missing best means "nothing seen yet".
