@@ -247,3 +247,29 @@ describe('optimizers on test functions', () => {
     expect(Math.hypot(x - 1, y - 3)).toBeLessThan(1e-3);
   });
 });
+
+describe('pictures and the optimizers page', () => {
+  it('a saddle run stops when it escapes the window; the page escapes names and forbids script', async () => {
+    const esc = landscape.optimizerPath(landscape.saddle, { optimizer: 'SGD', options: { lr: 0.1 }, steps: 500 });
+    expect(esc.escaped).toBe(true);
+    expect(esc.diverged).toBe(false);
+    const [, y] = esc.path.at(-1)!;
+    expect(Math.abs(y)).toBeGreaterThan(2);
+    const results = await landscape.compareOptimizers({ functions: [landscape.booth], entries: [{ label: '<img src=x onerror=alert(1)>', optimizer: 'Adam' }], steps: 40, points: 3, resolution: 11 });
+    const html = landscape.optimizersPageHtml(results, { steps: 40, points: 3, lrRange: [1e-4, 1] });
+    expect(html).not.toContain('<img');
+    expect(html).toContain('&lt;img src=x');
+    expect(html).toContain("Content-Security-Policy");
+    expect(html.match(/<svg /g)?.length).toBe(1);
+  });
+
+  it('the contour plot draws a level line where the function crosses it (marching squares)', () => {
+    const xs = [-1, 0, 1];
+    const ys = [-1, 0, 1];
+    const z = ys.map((y) => xs.map((x) => x * x + y * y));
+    const svg = landscape.contourSvg({ xs, ys, z, log: false, levels: 1 });
+    // One level at 1 (of [0, 2]): it crosses the 4 cells around the origin, one segment each.
+    const d = /<path d="([^"]+)" stroke="#fff"/.exec(svg)![1]!;
+    expect(d.match(/M/g)?.length).toBe(4);
+  });
+});

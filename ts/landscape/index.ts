@@ -26,3 +26,7 @@ export type { HessianEigen, HessianOptions } from './hessian.js';
 export * from './test_functions.js';
 export { optimizerPath, tuneLearningRate, OPTIMIZER_NAMES } from './optimizer_paths.js';
 export type { OptimizerName, OptimizerPath, OptimizerPathOptions, TuneOptions } from './optimizer_paths.js';
+export { contourSvg, linePlotSvg } from './svg.js';
+export type { ContourOptions, PathSeries, LineSeries } from './svg.js';
+export { compareOptimizers, optimizersPageHtml, STANDARD_ENTRIES } from './optimizers_page.js';
+export type { OptimizerEntry, ComparisonOptions, FunctionComparison } from './optimizers_page.js';

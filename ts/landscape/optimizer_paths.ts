@@ -38,7 +38,15 @@ export interface OptimizerPath {
   path: [number, number][];
   values: number[];
   diverged: boolean;
-  /** Mean f over the last quarter of the steps (+Infinity when diverged). */
+  /**
+   * On a function without a minimum (a saddle), the run stops when it leaves the plot window:
+   * it escaped the saddle, at step `path.length - 1`.
+   */
+  escaped: boolean;
+  /**
+   * Lower is better. Mean f over the last quarter of the steps; +Infinity when diverged; on a
+   * saddle, an escaped run scores -steps + (its escape step), below every run that stayed.
+   */
   score: number;
 }
 
@@ -67,6 +75,9 @@ export function optimizerPath(fn: TestFunction, options: OptimizerPathOptions): 
   const path: [number, number][] = [[p.f32[0]!, p.f32[1]!]];
   const values = [fn.f(path[0]![0], path[0]![1])];
   let diverged = false;
+  let escaped = false;
+  const outside = (q: readonly [number, number]) =>
+    fn.minimum === null && (q[0] < fn.xRange[0] || q[0] > fn.xRange[1] || q[1] < fn.yRange[0] || q[1] > fn.yRange[1]);
   try {
     for (let t = 0; t < steps; t++) {
       const [x, y] = [p.f32[0]!, p.f32[1]!];
@@ -85,14 +96,18 @@ export function optimizerPath(fn: TestFunction, options: OptimizerPathOptions): 
       }
       path.push(q);
       values.push(fn.f(q[0], q[1]));
+      if (outside(q)) {
+        escaped = true;
+        break;
+      }
     }
   } finally {
     p.dispose();
     g.dispose();
   }
   const tail = values.slice(Math.floor((values.length * 3) / 4));
-  const score = diverged ? Infinity : tail.reduce((s, v) => s + v, 0) / tail.length;
-  return { optimizer: name, options: opts, path, values, diverged, score };
+  const score = diverged ? Infinity : escaped ? -1e300 * (1 - (path.length - 1) / (steps + 1)) : tail.reduce((s, v) => s + v, 0) / tail.length;
+  return { optimizer: name, options: opts, path, values, diverged, escaped, score };
 }
 
 export interface TuneOptions {
