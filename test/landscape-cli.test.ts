@@ -49,3 +49,46 @@ describe('tread optimizers', () => {
     expect(readFileSync(file, 'utf8')).toBe('mine');
   });
 });
+
+describe('tread landscape', () => {
+  it('rebuilds a tread train run from its checkpoint and writes the line and the plane', async () => {
+    const { trainCommand } = await import('../ts/cli/train.js');
+    const { landscapeCommand } = await import('../ts/cli/landscape.js');
+    const dir = mkdtempSync(join(tmpdir(), 'tread-land-'));
+    let io = capture();
+    expect(await trainCommand(['--model', 'mlp', '--width', '32', '--limit', '512', '--epochs', '2', '--schedule', 'none', '--no-progress', '--no-monitor', '--out', dir])).toBe(0);
+    vi.restoreAllMocks();
+    io = capture();
+    const code = await landscapeCommand([join(dir, 'checkpoint.safetensors'), '--samples', '200', '--resolution', '5', '--line-points', '9']);
+    vi.restoreAllMocks();
+    expect(io.err.join('')).toBe('');
+    expect(code).toBe(0);
+    const j = JSON.parse(readFileSync(join(dir, 'landscape.json'), 'utf8'));
+    expect(j.samples).toBeGreaterThanOrEqual(200);
+    expect(j.line.alphas).toHaveLength(9);
+    const at = (a: number) => j.line.values[j.line.alphas.findIndex((x: number) => Math.abs(x - a) < 1e-9)];
+    // α = 0 is the run's initialization (rebuilt from its seed): a 10-class net at init scores about ln 10.
+    expect(Math.abs(at(0).loss - Math.log(10))).toBeLessThan(0.5);
+    // α = 1 is the trained model, and it is the plane's center.
+    expect(at(1).loss).toBeLessThan(at(0).loss);
+    expect(j.surface.loss[2][2]).toBeCloseTo(at(1).loss, 5);
+    expect(readFileSync(join(dir, 'landscape.html'), 'utf8')).toMatch(/<svg /);
+    io = capture();
+    expect(await landscapeCommand([join(dir, 'checkpoint.safetensors')])).toBe(2);
+    expect(io.err.join('')).toMatch(/already exist.*--overwrite/);
+  });
+
+  it('refuses a file that tread train did not write, naming what to use instead', async () => {
+    const { landscapeCommand } = await import('../ts/cli/landscape.js');
+    const { saveWeights } = await import('../ts/train/checkpoint.js');
+    const tread = await import('../ts/index.js');
+    await tread.init({ threads: 1 });
+    const dir = mkdtempSync(join(tmpdir(), 'tread-land-'));
+    await saveWeights(join(dir, 'w.safetensors'), new tread.nn.Sequential(new tread.nn.Linear(2, 2)));
+    const io = capture();
+    expect(await landscapeCommand([join(dir, 'w.safetensors')])).toBe(2);
+    expect(io.err.join('')).toMatch(/has no 'tread train' options.*tread\.landscape/);
+    expect(await landscapeCommand([join(dir, 'none.safetensors')])).toBe(2);
+    expect(io.err.join('')).toMatch(/no such checkpoint/);
+  });
+});

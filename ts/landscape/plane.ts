@@ -29,7 +29,7 @@ export interface SurfaceOptions {
   yRange?: readonly [number, number];
   /** Points per axis of the fine grid (default 41). */
   resolution?: number;
-  /** Points per axis of the first, coarse pass (default 11; 0 or 1 = no coarse pass). */
+  /** Points per axis of the first, coarse pass (default 11, at most resolution; 0 or 1 = no coarse pass). */
   coarse?: number;
   /** Called after the coarse pass and after each row of the fine pass. */
   onProgress?: (surface: Surface) => void;
@@ -67,7 +67,7 @@ export async function lossSurface(model: Module, options: SurfaceOptions): Promi
   if (typeof options.evaluate !== 'function') throw new TypeError(`${owner}: evaluate must be a function (see landscape.lossEvaluator)`);
   const space = new ParamSpace(model);
   const n = checkNumberOption(owner, 'resolution', options.resolution ?? 41, { integer: true, min: 2, max: 1001 });
-  const coarse = checkNumberOption(owner, 'coarse', options.coarse ?? 11, { integer: true, min: 0, max: n });
+  const coarse = checkNumberOption(owner, 'coarse', options.coarse ?? Math.min(11, n), { integer: true, min: 0, max: n });
   const seed = options.seed ?? 0;
   const saved = space.read();
   const center = options.center ?? saved;

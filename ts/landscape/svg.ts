@@ -20,7 +20,7 @@ export interface ContourOptions {
   z: readonly (readonly number[])[];
   paths?: readonly PathSeries[];
   title?: string;
-  /** Contour levels spaced in log10(z - min + 1e-12) (default true: losses span decades). */
+  /** Contour levels spaced in log10(z) (shifted when z <= 0; default true: losses span decades). */
   log?: boolean;
   levels?: number;
   width?: number;
@@ -70,7 +70,10 @@ export function contourSvg(o: ContourOptions): string {
   const zmin = finite.length ? Math.min(...finite) : 0;
   const zmax = finite.length ? Math.max(...finite) : 1;
   const useLog = o.log ?? true;
-  const tf = (v: number) => (useLog ? Math.log10(v - zmin + 1e-12 * (1 + Math.abs(zmin))) : v);
+  // Log levels: of z itself when all of it is positive (losses), else of z shifted to start at
+  // a small positive floor (a 1e-3 of the range), so that the minimum is not a pit of -∞.
+  const floor = zmin > 0 ? 0 : -zmin + 1e-3 * (zmax - zmin || 1);
+  const tf = (v: number) => (useLog ? Math.log10(v + floor) : v);
   const [t0, t1] = [tf(zmin), tf(zmax)];
   const norm = (v: number) => (t1 > t0 ? (tf(v) - t0) / (t1 - t0) : 0);
   const parts: string[] = [];
