@@ -40,3 +40,4 @@ export { noGrad, enableGrad } from './autograd/engine.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as landscape from './landscape/index.js';
+export * as search from './search/index.js';
