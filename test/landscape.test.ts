@@ -273,3 +273,23 @@ describe('pictures and the optimizers page', () => {
     expect(d.match(/M/g)?.length).toBe(4);
   });
 });
+
+describe('sharpness during training', () => {
+  it('SharpnessCallback logs the top Hessian eigenvalue each epoch, equal to a direct computation at the end', async () => {
+    nn.manualSeed(6);
+    const data = tread.data.twoSpirals({ n: 96, noise: 0.05, seed: 2 });
+    const train = new tread.data.DataLoader(data, { batchSize: 32, shuffle: true, seed: 1 });
+    const [[x, y]] = [...new tread.data.DataLoader(data, { batchSize: 96 })];
+    const batches = [[x!.keep(), y!.keep()] as const];
+    const model = new nn.Sequential(new nn.Linear(2, 12), new nn.Tanh(), new nn.Linear(12, 2));
+    const lossFn = new nn.CrossEntropyLoss();
+    const cb = new landscape.SharpnessCallback(lossFn, batches, { iterations: 100, tolerance: 1e-7, eps: 1e-2 });
+    const r = await tread.fit(model, { train, optimizer: new tread.optim.SGD(model.parameters(), { lr: 0.1 }), lossFn, epochs: 3, callbacks: [cb] });
+    const logged = r.history.series('sharpness');
+    expect(logged).toHaveLength(3);
+    logged.forEach((v) => expect(v).toBeGreaterThan(0));
+    const direct = landscape.hessianEigenvalues(model, lossFn, batches, { iterations: 100, tolerance: 1e-7, eps: 1e-2 }).values[0]!;
+    expect(Math.abs(logged[2]! - direct) / direct).toBeLessThan(1e-3);
+    expect(() => new landscape.SharpnessCallback(lossFn, batches, { iters: 3 } as any)).toThrow(/did you mean 'iterations'/);
+  });
+});
