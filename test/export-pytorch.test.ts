@@ -156,3 +156,30 @@ describe('export to PyTorch (no PyTorch needed)', () => {
     expect(script).toContain('torch.optim.SGD(groups)');
   });
 });
+
+describe.skipIf(!torchOk)('tread export <checkpoint> --to pytorch', () => {
+  it('rebuilds a tread train run, exports it with its data, and the script continues it in PyTorch', async () => {
+    const { trainCommand } = await import('../ts/cli/train.js');
+    const { exportCommand } = await import('../ts/cli/export.js');
+    const { vi } = await import('vitest');
+    const dir = mkdtempSync(join(tmpdir(), 'tread-export-cli-'));
+    const out: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s: any) => (out.push(String(s)), true));
+    try {
+      expect(await trainCommand(['--model', 'mlp', '--width', '32', '--limit', '512', '--epochs', '2', '--schedule', 'cosine', '--no-progress', '--no-monitor', '--out', dir])).toBe(0);
+      expect(await exportCommand([join(dir, 'checkpoint.safetensors'), '--to', 'pytorch'])).toBe(0);
+      expect(await exportCommand([join(dir, 'checkpoint.safetensors'), '--to', 'tensorflow'])).toBe(2);
+    } finally {
+      spy.mockRestore();
+    }
+    const hist = JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8'));
+    const lastLoss: number = hist.history.at(-1).loss;
+    const py = spawnSync(PY, [join(dir, 'pytorch', 'train_torch.py'), '--epochs', '1', '--log-every', '0'], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+    expect(py.status, py.stderr).toBe(0);
+    const epoch = JSON.parse(py.stdout.trim().split('\n').pop()!);
+    expect(epoch.epoch).toBe(1);
+    // The script trained on the run's 512 images, going on from tread's last epoch (training loss
+    // below it) rather than from scratch (about ln 10 = 2.3).
+    expect(epoch.train_loss).toBeLessThan(lastLoss);
+  });
+});
