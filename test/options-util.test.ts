@@ -15,6 +15,8 @@ describe('options checking (ts/util/options)', () => {
     expect(nearest('shufle', known)).toBe('shuffle');
     expect(nearest('drop_last', known)).toBe('dropLast');
     expect(nearest('workers', known)).toBeUndefined();
+    expect(nearest('iters', ['iterations', 'tolerance'])).toBe('iterations');
+    expect(nearest('dro', ['dropout', 'dropLast'])).toBeUndefined(); // ambiguous
   });
   it('throws on unknown keys with the owner, the key, a hint and the known keys', () => {
     expect(() => checkOptions('DataLoader', { batch_size: 8 }, ['batchSize', 'shuffle'])).toThrow(

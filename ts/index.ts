@@ -39,3 +39,7 @@ import './ops/methods.js';
 export { noGrad, enableGrad } from './autograd/engine.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
+export * as landscape from './landscape/index.js';
+export * as search from './search/index.js';
+export * as exporting from './export/index.js';
+export { exportToPyTorch } from './export/index.js';

@@ -36,6 +36,9 @@ export interface Run {
   /** Training error the bias diagnosis compares against. */
   desiredError: number;
   description: { data: string; model: string; optimizer: string; schedule: string };
+  /** The training samples before augmentation, and the normalization the loaders apply (tread export writes them). */
+  trainSet: Dataset;
+  normalize: Normalize;
 }
 
 /** Fills the defaults that depend on other options (epochs, lr, width ...). */
@@ -223,6 +226,8 @@ export async function buildRun(args: TrainArgs): Promise<Run> {
     lossFn: new CrossEntropyLoss(),
     parameterCount,
     desiredError: args.data === 'fashion-mnist' ? 0.08 : 0.03,
+    trainSet,
+    normalize: norm,
     description: {
       data: `${dataText}; augmentation: ${args.augment}; normalized (mean ${mean.toFixed(4)}, std ${std.toFixed(4)})`,
       model: describeModel(args, parameterCount),

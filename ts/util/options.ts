@@ -43,6 +43,20 @@ export function nearest(key: string, known: readonly string[]): string | undefin
   const camel = camelCase(key);
   const exact = known.find((k) => k === camel || k.toLowerCase() === camel.toLowerCase() || k.toLowerCase() === key.toLowerCase());
   if (exact !== undefined) return exact;
+  // An abbreviation: its letters in order in exactly one known key with the same first letter
+  // ('iters' for 'iterations', 'lrSched' for 'lrScheduler').
+  if (camel.length >= 3) {
+    const c = camel.toLowerCase();
+    const abbreviates = (k: string) => {
+      const kl = k.toLowerCase();
+      if (kl[0] !== c[0]) return false;
+      let j = 0;
+      for (const ch of kl) if (ch === c[j]) j++;
+      return j === c.length;
+    };
+    const matches = known.filter(abbreviates);
+    if (matches.length === 1) return matches[0];
+  }
   let best: string | undefined;
   let bestD = Infinity;
   for (const k of known) {
