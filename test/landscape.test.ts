@@ -293,3 +293,24 @@ describe('sharpness during training', () => {
     expect(() => new landscape.SharpnessCallback(lossFn, batches, { iters: 3 } as any)).toThrow(/did you mean 'iterations'/);
   });
 });
+
+describe('the figures of a run (tread train --landscape)', () => {
+  it('line from init, plane of the path around the end: consistent at the shared point, path ends at the center', async () => {
+    nn.manualSeed(8);
+    const data = tread.data.twoSpirals({ n: 128, noise: 0.05, seed: 4 });
+    const train = new tread.data.DataLoader(data, { batchSize: 32, shuffle: true, seed: 2 });
+    const [[x, y]] = [...new tread.data.DataLoader(data, { batchSize: 128 })];
+    const batches = [[x!.keep(), y!.keep()] as const];
+    const model = new nn.Sequential(new nn.Linear(2, 16), new nn.ReLU(), new nn.Linear(16, 2));
+    const lossFn = new nn.CrossEntropyLoss();
+    const recorder = new landscape.PathRecorder(model, { everySteps: 2 });
+    await tread.fit(model, { train, optimizer: new tread.optim.Adam(model.parameters(), { lr: 0.02 }), lossFn, epochs: 3, callbacks: [recorder] });
+    const before = new landscape.ParamSpace(model).read();
+    const f = await landscape.runLandscape({ model, lossFn, batches, recorder, resolution: 5, linePoints: 5 });
+    const atOne = f.line.values[f.line.alphas.indexOf(1)]!.loss;
+    expect(f.surface.loss[2]![2]).toBeCloseTo(atOne, 6);
+    expect(f.path.coords.at(-1)).toEqual([0, 0]);
+    expect(f.html.match(/<svg /g)!.length).toBeGreaterThanOrEqual(3);
+    expect([...new landscape.ParamSpace(model).read()]).toEqual([...before]);
+  });
+});

@@ -30,3 +30,7 @@ export { contourSvg, linePlotSvg } from './svg.js';
 export type { ContourOptions, PathSeries, LineSeries } from './svg.js';
 export { compareOptimizers, optimizersPageHtml, STANDARD_ENTRIES } from './optimizers_page.js';
 export type { OptimizerEntry, ComparisonOptions, FunctionComparison } from './optimizers_page.js';
+export { runLandscape } from './run_figures.js';
+export type { RunFigures, RunFiguresOptions } from './run_figures.js';
+export { landscapeHtml, monotoneBetween } from './report_section.js';
+export type { LandscapeFigures } from './report_section.js';
