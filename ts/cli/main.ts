@@ -6,6 +6,7 @@
 import { init, runtimeInfo } from '../runtime/wasm.js';
 import { trainCommand } from './train.js';
 import { searchCommand } from './search.js';
+import { treadVersion } from './version.js';
 
 const USAGE = `Usage: tread <command> [options]
 
@@ -13,6 +14,9 @@ Commands:
   train     train a classifier on MNIST digits or Fashion-MNIST
   search    tune its learning rate and weight decay (random, grid or successive halving)
   info      show the WebAssembly runtime (variant, threads)
+
+Options:
+  --version  print tread's version
 
 Run 'tread train --help' for the training options.
 `;
@@ -23,6 +27,10 @@ async function main(): Promise<number> {
   const rest = args.slice(1);
   if (cmd === 'help' || cmd === '--help' || cmd === '-h') {
     process.stdout.write(USAGE);
+    return 0;
+  }
+  if (cmd === '--version' || cmd === '-v' || cmd === 'version') {
+    process.stdout.write(`${treadVersion()}\n`);
     return 0;
   }
   if (cmd === 'info') {
@@ -41,7 +49,11 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e) => {
-    process.stderr.write(`tread: ${(e as Error)?.stack ?? e}\n`);
+    // A user's mistake (a missing file, a bad option value) is one line; the stack trace is
+    // for tread's own bugs and shows with TREAD_DEBUG=1.
+    const message = e instanceof Error ? e.message : String(e);
+    const debug = process.env.TREAD_DEBUG === '1' && e instanceof Error && e.stack;
+    process.stderr.write(debug ? `tread: ${e.stack}\n` : `tread: ${message}\n`);
     process.exit(1);
   },
 );
