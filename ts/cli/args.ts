@@ -54,7 +54,7 @@ export function camel(flag: string): string {
 export class ArgError extends Error {}
 
 function coerce(spec: OptionSpec, raw: unknown, where: string): string | number | boolean | null {
-  const name = `${where} ${spec.flag}`;
+  const name = where === '--' ? `--${spec.flag}` : `${where} ${spec.flag}`;
   if (raw === null) return null;
   switch (spec.type) {
     case 'boolean':
