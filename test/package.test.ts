@@ -187,6 +187,21 @@ describe('a browser TypeScript project', () => {
     expect(r.status).toBe(0);
   });
 
+  it('and in a Node project (NodeNext, @types/node, no DOM lib)', async () => {
+    writeFileSync(join(project, 'tsconfig.node.json'), JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022'],
+        types: ['node'], typeRoots: [join(root, 'node_modules/@types')],
+        strict: true, noUncheckedIndexedAccess: true, noEmit: true, skipLibCheck: false,
+      },
+      files: ['tour.mts'],
+    }));
+    cpSync(join(project, 'tour.ts'), join(project, 'tour.mts'));
+    const r = await run(node20, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.node.json'], project);
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
   it('and the types are real: a wrong use of them fails', async () => {
     writeFileSync(join(project, 'wrong.ts'), "import * as tread from 'tread';\nexport const n: number = tread.zeros([2]);\n");
     try {

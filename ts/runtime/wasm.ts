@@ -11,9 +11,9 @@ import { WORKER_SOURCE } from './worker-source.js';
 
 /** Every export is a plain C function over numbers (pointers are byte offsets). */
 export type WasmFn = (...args: number[]) => number;
-export type WasmExports = Record<string, WasmFn> & {
-  memory?: WebAssembly.Memory;
-};
+// (The memory and the TLS globals are exports too, read with casts: no WebAssembly type here,
+// so that the published .d.ts also type-check in a Node project without the DOM lib.)
+export type WasmExports = Record<string, WasmFn>;
 
 export interface InitOptions {
   /**
