@@ -323,6 +323,22 @@ describe('the README browser page in Chromium (Worker, 2 threads)', () => {
     expectSameTraining(await trainIn(`http://127.0.0.1:${port}/index.html`));
   }, 180_000);
 
+  it('bundled by Rollup (examples/browser/rollup.config.mjs, then the wasm/ folder copied as its comment says)', async () => {
+    const dir = site('rollup', ['index.html', 'main.js', 'worker.js', 'rollup.config.mjs']);
+    // The user's project would have the plugin installed; this one borrows the repository's.
+    mkdirSync(join(app, 'node_modules/@rollup'), { recursive: true });
+    symlinkSync(join(root, 'node_modules/@rollup/plugin-node-resolve'), join(app, 'node_modules/@rollup/plugin-node-resolve'));
+    const r = await run(node20, [join(root, 'node_modules/rollup/dist/bin/rollup'), '-c'], dir);
+    expect(r.status).toBe(0);
+    expect(r.stdout + r.stderr).not.toMatch(/\(!\)|warning|node:/i);
+    expect(readFileSync(join(examples, 'rollup.config.mjs'), 'utf8')).toContain('cp -r node_modules/tread/dist/wasm public/wasm');
+    cpSync(join(app, 'node_modules/tread/dist/wasm'), join(dir, 'public/wasm'), { recursive: true });
+    cpSync(join(dir, 'index.html'), join(dir, 'public/index.html'));
+    const { server, port } = await serve(join(dir, 'public'));
+    servers.push(server);
+    expectSameTraining(await trainIn(`http://127.0.0.1:${port}/index.html`));
+  });
+
   it("on Vite's dev server (same config); without optimizeDeps.exclude, init says what to add", async () => {
     const good = await viteDev('vite-dev', readFileSync(join(examples, 'vite.config.js'), 'utf8'));
     expectSameTraining(await trainIn(`http://127.0.0.1:${good.port}/`));

@@ -21,7 +21,7 @@ describe('README tour', () => {
   it('shows the browser page and the bundler recipes of examples/browser/ verbatim (test/package.test.ts runs them)', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     const blocks = [...readme.matchAll(/```(?:html|js|sh)\n([\s\S]*?)```/g)].map((m) => m[1].trim());
-    for (const file of ['index.html', 'main.js', 'worker.js', 'vite.config.js', 'build-esbuild.sh', 'webpack.config.js']) {
+    for (const file of ['index.html', 'main.js', 'worker.js', 'vite.config.js', 'build-esbuild.sh', 'webpack.config.js', 'rollup.config.mjs']) {
       expect(blocks, file).toContain(readFileSync(join(root, 'examples/browser', file), 'utf8').trim());
     }
   });
