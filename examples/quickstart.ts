@@ -35,8 +35,8 @@ const result = await tread.fit(model, {
   train, val, optimizer, scheduler, lossFn, epochs: 60, metrics: ['accuracy'],
   callbacks: [new tread.EarlyStopping({ monitor: 'val_loss', patience: 10, restoreBestWeights: true })],
 });
-const last = result.history.last!;
-console.log(`val accuracy ${(last.val_accuracy * 100).toFixed(1)}%`);
+const valAccuracy = result.history.last?.val_accuracy ?? NaN;
+console.log(`val accuracy ${(valAccuracy * 100).toFixed(1)}%`);
 
 // Checkpoints: safetensors with PyTorch's state-dict names (0.weight, 0.bias, ...), written atomically.
 await tread.saveCheckpoint('spirals.safetensors', { model, optimizer });

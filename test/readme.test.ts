@@ -18,6 +18,22 @@ describe('README tour', () => {
     expect(blocks).toContain(example);
   });
 
+  it('shows the browser page and the bundler recipes of examples/browser/ verbatim (test/package.test.ts runs them)', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const blocks = [...readme.matchAll(/```(?:html|js|sh)\n([\s\S]*?)```/g)].map((m) => m[1].trim());
+    for (const file of ['index.html', 'main.js', 'worker.js', 'vite.config.js', 'build-esbuild.sh', 'webpack.config.js', 'rollup.config.mjs']) {
+      expect(blocks, file).toContain(readFileSync(join(root, 'examples/browser', file), 'utf8').trim());
+    }
+  });
+
+  it('names the places other parts of the README fill in', () => {
+    const headings = readFileSync(join(root, 'README.md'), 'utf8').match(/^#{1,3} .*$/gm) ?? [];
+    for (const h of ['## Install', '## Quick start in Node', '## Quick start in a browser', '## Bundlers', '### Worker training API',
+      '### Files you can trust', '### Diagnosis', '# For contributors', '## Measured here']) {
+      expect(headings).toContain(h);
+    }
+  });
+
   it('runs: trains the spirals past 90% validation accuracy and writes a checkpoint', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'tread-readme-'));
     const out = execFileSync(join(root, 'node_modules/.bin/tsx'), [join(root, 'examples/quickstart.ts')], {

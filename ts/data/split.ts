@@ -19,8 +19,15 @@ function resolveLengths(lengths: readonly number[], n: number): number[] {
   throw new Error(`randomSplit: lengths [${lengths.join(', ')}] must be counts summing to ${n} or fractions summing to 1`);
 }
 
-/** Random non-overlapping subsets of the given lengths (counts or fractions), seeded. */
-export function randomSplit<B extends Batch>(dataset: Dataset<B>, lengths: readonly number[], options: { seed?: number } = {}): Subset<B>[] {
+/**
+ * Random non-overlapping subsets of the given lengths (counts or fractions), seeded. One
+ * subset per length, typed as a tuple: `const [a, b] = randomSplit(ds, [0.8, 0.2])`.
+ */
+export function randomSplit<B extends Batch, const L extends readonly number[]>(
+  dataset: Dataset<B>,
+  lengths: L,
+  options: { seed?: number } = {},
+): { -readonly [K in keyof L]: Subset<B> } {
   const n = dataset.length;
   const counts = resolveLengths(lengths, n);
   const perm = new Rng(seedOf(options.seed, 'randomSplit'), 0x5b1).shuffle(Int32Array.from({ length: n }, (_, i) => i));
@@ -30,7 +37,7 @@ export function randomSplit<B extends Batch>(dataset: Dataset<B>, lengths: reado
     out.push(new Subset(dataset, perm.subarray(at, at + c)));
     at += c;
   }
-  return out;
+  return out as { -readonly [K in keyof L]: Subset<B> }; // one subset per length
 }
 
 export interface TrainValSplitOptions {

@@ -5,6 +5,7 @@
  * loader sees every class in each batch.
  */
 import { tensor } from '../tensor/create.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { TensorDataset } from './dataset.js';
 import { Rng, seedOf } from './random.js';
 
@@ -16,7 +17,7 @@ function checkN(n: number, where: string): void {
  * Two spirals in 2-D, winding `turns` times around the origin (class 0 and its mirror image,
  * class 1), radius up to 1, Gaussian `noise` (std) added to each coordinate.
  */
-export function twoSpirals(options: { n?: number; noise?: number; turns?: number; seed?: number } = {}): TensorDataset {
+export function twoSpirals(options: { n?: number; noise?: number; turns?: number; seed?: number } = {}): TensorDataset<[Tensor, Tensor]> {
   const n = options.n ?? 400;
   checkN(n, 'twoSpirals');
   const noise = options.noise ?? 0.02;
@@ -42,7 +43,7 @@ export function twoSpirals(options: { n?: number; noise?: number; turns?: number
  */
 export function gaussianBlobs(
   options: { n?: number; centers?: number | number[][]; dims?: number; std?: number; box?: [number, number]; seed?: number } = {},
-): TensorDataset {
+): TensorDataset<[Tensor, Tensor]> {
   const n = options.n ?? 300;
   checkN(n, 'gaussianBlobs');
   const rng = new Rng(seedOf(options.seed, 'gaussianBlobs'), 0xb10b);
@@ -72,7 +73,7 @@ export function gaussianBlobs(
  * XOR: points uniform in [-1, 1]², label 1 when exactly one coordinate is positive; then
  * Gaussian `noise` (std) is added to the points (labels stay, so noise blurs the border).
  */
-export function xor(options: { n?: number; noise?: number; seed?: number } = {}): TensorDataset {
+export function xor(options: { n?: number; noise?: number; seed?: number } = {}): TensorDataset<[Tensor, Tensor]> {
   const n = options.n ?? 200;
   checkN(n, 'xor');
   const noise = options.noise ?? 0;

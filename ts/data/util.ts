@@ -84,7 +84,10 @@ export class ByteBuffer {
   }
 }
 
-/** Node's fs, loaded lazily so the bundle still loads in browsers. */
+/**
+ * Node's fs, loaded lazily so the bundle still loads in browsers.
+ * @internal (kept out of the published .d.ts, which must not need Node's types)
+ */
 export async function nodeFs(where: string): Promise<typeof import('node:fs')> {
   try {
     return await import('node:fs');

@@ -6,13 +6,14 @@
  * one when threads are possible and asked for, and says why when they are not.
  */
 import { hardwareThreads, hasSimd, isNode, whyNoThreads } from './features.js';
+import { defaultWasmUrls, type WasmName } from './wasm-files.js';
 import { WORKER_SOURCE } from './worker-source.js';
 
 /** Every export is a plain C function over numbers (pointers are byte offsets). */
 export type WasmFn = (...args: number[]) => number;
-export type WasmExports = Record<string, WasmFn> & {
-  memory?: WebAssembly.Memory;
-};
+// (The memory and the TLS globals are exports too, read with casts: no WebAssembly type here,
+// so that the published .d.ts also type-check in a Node project without the DOM lib.)
+export type WasmExports = Record<string, WasmFn>;
 
 export interface InitOptions {
   /**
@@ -102,7 +103,7 @@ async function resolveThreads(asked: number | 'auto' | undefined): Promise<numbe
   return Math.min(8, Math.max(1, await hardwareThreads()));
 }
 
-async function loadBytes(name: string, dir: string | URL | undefined): Promise<ArrayBuffer> {
+async function loadBytes(name: WasmName, dir: string | URL | undefined): Promise<ArrayBuffer> {
   const candidates: URL[] = [];
   if (dir !== undefined) {
     const base = typeof dir === 'string' && isNode && !/^[a-z]+:/i.test(dir)
@@ -110,10 +111,9 @@ async function loadBytes(name: string, dir: string | URL | undefined): Promise<A
       : new URL(String(dir).endsWith('/') ? String(dir) : `${String(dir)}/`, (globalThis as any).location?.href);
     candidates.push(new URL(`${name}.wasm`, base));
   } else {
-    candidates.push(new URL(`./wasm/${name}.wasm`, import.meta.url)); // dist/tread.js
-    candidates.push(new URL(`../../dist/wasm/${name}.wasm`, import.meta.url)); // ts/runtime/wasm.ts
+    candidates.push(...defaultWasmUrls(name));
   }
-  if (isNode) {
+  if (isNode && candidates.every((u) => u.protocol === 'file:')) {
     const fs = await import('node:fs');
     const { fileURLToPath } = await import('node:url');
     for (const url of candidates) {
@@ -125,11 +125,25 @@ async function loadBytes(name: string, dir: string | URL | undefined): Promise<A
     }
     throw new Error(`tread: ${name}.wasm not found (looked in ${candidates.map((u) => fileURLToPath(u)).join(', ')}); run \`npm run build\``);
   }
+  const tried: string[] = [];
   for (const url of candidates) {
     const res = await fetch(url);
-    if (res.ok) return res.arrayBuffer();
+    // A dev server answers a missing file with its HTML page (status 200): check the bytes.
+    const bytes = res.ok ? await res.arrayBuffer() : null;
+    if (bytes && isWasm(bytes)) return bytes;
+    tried.push(`${url.href} (${res.ok ? `not a .wasm file: ${res.headers.get('content-type') ?? 'no content type'}` : `HTTP ${res.status}`})`);
   }
-  throw new Error(`tread: ${name}.wasm not found at ${candidates.join(', ')}`);
+  throw new Error(
+    `tread: ${name}.wasm not found at ${tried.join(', ')}. Serve tread's dist/wasm/ folder there, or pass ` +
+      "init({ wasmDir: '<url of a folder holding tread-simd.wasm and tread-simd-threads.wasm>' }); " +
+      "with Vite add optimizeDeps: { exclude: ['tread'] } (see README, Bundlers)",
+  );
+}
+
+/** The wasm magic number, \0asm. */
+function isWasm(bytes: ArrayBuffer): boolean {
+  const b = new Uint8Array(bytes, 0, Math.min(4, bytes.byteLength));
+  return b.length === 4 && b[0] === 0 && b[1] === 0x61 && b[2] === 0x73 && b[3] === 0x6d;
 }
 
 async function doInit(options: InitOptions): Promise<RuntimeInfo> {

@@ -10,7 +10,9 @@
 export const WORKER_SOURCE = `
 'use strict';
 const isNode = typeof process !== 'undefined' && process.versions && process.versions.node;
-const port = isNode ? require('node:worker_threads').parentPort : self;
+// eval'd code is a module when the process runs with --input-type=module: no require there.
+const nodeThreads = () => (typeof require === 'function' ? require : process.getBuiltinModule)('node:worker_threads');
+const port = isNode ? nodeThreads().parentPort : self;
 let exp = null;
 const onMessage = (msg) => {
   const m = isNode ? msg : msg.data;
