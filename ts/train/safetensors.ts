@@ -162,7 +162,8 @@ export function parseSafetensors(bytes: Uint8Array, what = 'safetensors data', l
     header = parseStrictJson(bytes.subarray(8, 8 + n), {
       maxDepth: 16,
       // One entry per tensor and __metadata__; each entry is a handful of values (dtype, shape, offsets).
-      maxMembers: maxTensors + 1,
+      maxTopMembers: maxTensors + 1,
+      maxMembers: Math.max(maxTensors + 1, 4096),
       maxValues: 4096 + 64 * (maxTensors + 1),
       membersHint: `more tensors than the limit; ${raiseHint('safetensorsTensors', maxTensors)}`,
       valuesHint: `more than the tensor limit allows; ${raiseHint('safetensorsTensors', maxTensors)}`,

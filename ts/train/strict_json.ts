@@ -20,7 +20,9 @@ export interface StrictJsonLimits {
   maxMembers?: number;
   /** Values in the whole document (default 10,000,000). */
   maxValues?: number;
-  /** Names the limit in messages when maxMembers is hit (which option raises it). */
+  /** Members of the outermost object or array, counted before anything is built (default: no such count). */
+  maxTopMembers?: number;
+  /** Names the limit in messages when maxMembers or maxTopMembers is hit (which option raises it). */
   membersHint?: string;
   /** Names the limit in messages when maxValues is hit. */
   valuesHint?: string;
@@ -96,7 +98,10 @@ export function parseStrictJson(bytes: Uint8Array, limits: StrictJsonLimits = {}
     const raw = bytes.subarray(start + 1, pos);
     pos++; // closing quote
     let text: string;
-    if (ascii && raw.length <= 1024) text = String.fromCharCode.apply(null, raw as unknown as number[]);
+    if (ascii && raw.length <= 64) {
+      text = '';
+      for (let k = 0; k < raw.length; k++) text += String.fromCharCode(raw[k]);
+    } else if (ascii && raw.length <= 1024) text = String.fromCharCode.apply(null, raw as unknown as number[]);
     else {
       try {
         text = utf8.decode(raw);
@@ -116,7 +121,8 @@ export function parseStrictJson(bytes: Uint8Array, limits: StrictJsonLimits = {}
       else break;
     }
     if (pos - start > 64) fail('number literal longer than 64 characters', start);
-    const s = String.fromCharCode.apply(null, bytes.subarray(start, pos) as unknown as number[]);
+    let s = '';
+    for (let k = start; k < pos; k++) s += String.fromCharCode(bytes[k]);
     if (!NUMBER.test(s)) fail(`invalid number ${JSON.stringify(s)}`, start);
     return Number(s);
   };
@@ -166,7 +172,8 @@ export function parseStrictJson(bytes: Uint8Array, limits: StrictJsonLimits = {}
       pos++;
       const v = readValue(depth);
       // An own property even for '__proto__' (as JSON.parse makes it), never the prototype.
-      Object.defineProperty(obj, key, { value: v, enumerable: true, writable: true, configurable: true });
+      if (key === '__proto__') Object.defineProperty(obj, key, { value: v, enumerable: true, writable: true, configurable: true });
+      else obj[key] = v;
       skipSpace();
       const d = bytes[pos];
       pos++;
@@ -194,10 +201,41 @@ export function parseStrictJson(bytes: Uint8Array, limits: StrictJsonLimits = {}
     }
   };
 
+  if (limits.maxTopMembers !== undefined) precountTop(bytes, limits.maxTopMembers, limits.membersHint);
   const v = readValue(0);
   skipSpace();
   if (pos < n) fail(`unexpected ${describe(bytes[pos])} after the end of the JSON value`);
   return v;
+}
+
+/**
+ * Counts the members of the outermost container with a tight byte loop (strings, escapes and
+ * nesting only) and refuses past `max`: a header of a million entries is refused after reading
+ * the first `max`, before any object is built. Malformed JSON is left to the parser.
+ */
+function precountTop(bytes: Uint8Array, max: number, hint: string | undefined): void {
+  let depth = 0;
+  let members = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i];
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) {
+      inString = true;
+      if (depth === 1 && members === 0) members = 1;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (depth === 1 && members === 0) members = 1;
+      depth++;
+    } else if (c === 0x7d || c === 0x5d) {
+      if (--depth <= 0) return;
+    } else if (c === 0x2c && depth === 1 && ++members > max) {
+      throw new StrictJsonError(`more than ${max} members in the outermost object${hint ? ` (${hint})` : ''} at byte ${i}`, i);
+    }
+  }
 }
 
 const encoder = new TextEncoder();
