@@ -87,7 +87,7 @@ describe('checkpoint loading is validated before anything changes', () => {
       ['history not a list', (t) => (t.history = { loss: 1 }), /training\.history must be a list, got an object/],
       ['history value', (t) => (t.history[0].loss = 'abc'), /training\.history\[0\]\.loss must be a number/],
       ['rng module entry null', (t) => (t.rng.modules = { '0': null }), /training\.rng\.modules\['0'\] must be an object, got null/],
-      ['rng global null', (t) => (t.rng.global = null), /training\.rng\.global must be an object, got null/],
+      ['rng global null', (t) => (t.rng.global = null), /training\.rng\.global must be a generator state, got null/],
       ['rng global seed', (t) => (t.rng.global.seed = 'x'), /training\.rng\.global\.seed must be an integer in 0\.\.4294967295, got "x"/],
       ['rng global counter', (t) => (t.rng.global.counter = -1), /training\.rng\.global\.counter must be an integer/],
       ['epoch string', (t) => (t.epoch = '2'), /training\.epoch must be an integer in 0\.\.\d+, got "2"/],

@@ -364,7 +364,10 @@ export function applyCheckpoint(file: SafetensorsFile, opts: LoadCheckpointOptio
     training = { ...training, ...(raw as Partial<TrainingState>) };
   }
   if (opts.scheduler && training.scheduler !== undefined) {
-    const groups = opts.optimizer ? opts.optimizer.stateDict().paramGroups.length : (opts.scheduler as { optimizer?: { paramGroups?: unknown[] } }).optimizer?.paramGroups?.length ?? 0;
+    // The number of parameter groups, when the optimizer says (baseLrs and lastLr have one entry per group).
+    const sd = (opts.optimizer?.stateDict() ?? {}) as { paramGroups?: unknown[]; param_groups?: unknown[] };
+    const list = sd.paramGroups ?? sd.param_groups ?? (opts.scheduler as { optimizer?: { paramGroups?: unknown[] } }).optimizer?.paramGroups;
+    const groups = Array.isArray(list) ? list.length : null;
     const live = typeof opts.scheduler.stateDict === 'function' ? opts.scheduler.stateDict() : undefined;
     checkSchedulerState(training.scheduler, live, groups, what);
   }

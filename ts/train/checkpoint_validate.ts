@@ -88,9 +88,11 @@ export function checkTrainingState(raw: Json, what: string): void {
   if (t.rng !== undefined) {
     const rng = c.object(t.rng, 'training.rng');
     if (rng.global !== undefined) {
-      const g = c.object(rng.global, 'training.rng.global');
-      // tread's generator ({seed, counter}); another source (fit's rng option) may keep other keys.
-      if ('seed' in g || 'counter' in g) {
+      // tread's generator keeps {seed, counter}; another source (the rng option of ModelCheckpoint /
+      // resumeFrom) may keep any JSON value but null, which no source's getState() gives.
+      if (rng.global === null) c.fail('training.rng.global', 'a generator state', null);
+      const g = rng.global as Record<string, unknown>;
+      if (isPlainObject(g) && ('seed' in g || 'counter' in g)) {
         c.integer(g.seed, 'training.rng.global.seed', 0, 0xffffffff);
         c.integer(g.counter, 'training.rng.global.counter');
       }
@@ -152,7 +154,7 @@ export function checkOptimizerState(sd: Json, what: string): void {
  * of finite numbers >= 0, one per parameter group. Children (SequentialLR, ChainedScheduler)
  * are checked the same way.
  */
-export function checkSchedulerState(state: Json, live: Json, groups: number, what: string, path = 'training.scheduler'): void {
+export function checkSchedulerState(state: Json, live: Json, groups: number | null, what: string, path = 'training.scheduler'): void {
   const c = new Checker(what);
   const s = c.object(state, path);
   const mine = isPlainObject(live) ? live : {};
@@ -164,7 +166,7 @@ export function checkSchedulerState(state: Json, live: Json, groups: number, wha
   for (const k of ['baseLrs', 'lastLr', 'minLrs']) {
     if (s[k] === undefined) continue;
     const l = c.list(s[k], `${path}.${k}`);
-    if (l.length !== groups) c.fail(`${path}.${k}`, `a list of ${groups} (one per parameter group)`, s[k]);
+    if (groups !== null && l.length !== groups) c.fail(`${path}.${k}`, `a list of ${groups} (one per parameter group)`, s[k]);
     l.forEach((x, i) => c.nonNegative(x, `${path}.${k}[${i}]`));
   }
   if (s.schedulers !== undefined) {
