@@ -4,8 +4,8 @@
  *
  * The header (option `header`, default 'auto'): a first line with no number in it is a header;
  * one with numbers is data, except a first line that is exactly the column numbers `0,1,2,...`
- * or `1,2,3,...` (what pandas writes for unnamed columns): that could be either, so it is an
- * error that asks for `header: true` or `header: false`.
+ * (what pandas writes for unnamed columns): that could be either, so it is an error that asks
+ * for `header: true` or `header: false`.
  *
  * Range: a literal beyond double range (`1e400`) is refused, as are, when the table becomes a
  * dataset, finite features beyond float32 range and class labels that are not integers in
@@ -54,12 +54,10 @@ function checkCsvOptions(owner: string, options: CsvOptions, known: readonly str
   }
 }
 
-/** `0,1,2,...` or `1,2,3,...`: column numbers, as pandas writes for unnamed columns. */
+/** `0,1,2,...`: column numbers, as pandas writes for unnamed columns (`df.to_csv(index=False)`). */
 function looksLikeColumnNumbers(fields: string[], numeric: (number | null)[]): boolean {
   if (fields.length < 2) return false;
-  const first = numeric[0];
-  if (first !== 0 && first !== 1) return false;
-  return numeric.every((v, i) => v === first + i && /^\s*"?\s*\d+\s*"?\s*$/.test(fields[i]));
+  return numeric.every((v, i) => v === i && /^\s*"?\s*\d+\s*"?\s*$/.test(fields[i]));
 }
 
 function parseNumber(field: string): number | null {
