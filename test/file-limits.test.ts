@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../ts/runtime/wasm.js';
 import { csvToDataset, parseCsv } from '../ts/data/csv.js';
-import { decodeIdx } from '../ts/data/idx.js';
+import { decodeIdx, gunzipIdxStream, parseIdx } from '../ts/data/idx.js';
 import { DataFormatError } from '../ts/data/util.js';
 import { parseSafetensors, SafetensorsError } from '../ts/train/safetensors.js';
 import { DEFAULT_FILE_LIMITS, setFileLimits } from '../ts/util/limits.js';
@@ -84,9 +84,25 @@ describe('decompression and header bombs', () => {
     // The header declares 1000 bytes; 160 MiB follow. Refused as excess after 1001 bytes.
     const gz = new Uint8Array(gzipSync(concat(idxHeader(0x08, [10, 10, 10]), Buffer.alloc(160 * 2 ** 20))));
     const r = await measure(() => decodeIdx(gz, 'long.idx.gz'));
-    expect(String((r.error as Error)?.message)).toMatch(/long\.idx\.gz at byte offset 1016: size mismatch: the header declares 10x10x10 uint8/);
+    expect(String((r.error as Error)?.message)).toMatch(/long\.idx\.gz at byte offset 1016: size mismatch: the header declares 10x10x10 uint8 \(1000 bytes from offset 16\), but the gzip data inflates to more/);
     expect(r.seconds).toBeLessThan(1);
     expect(r.rssMB).toBeLessThan(100);
+  });
+
+  it('the browser path (DecompressionStream) is bounded the same way', async () => {
+    const bomb = new Uint8Array(gzipSync(concat(idxHeader(0x08, [65536, 65536]), Buffer.alloc(64 * 2 ** 20))));
+    const r = await measure(() => gunzipIdxStream(bomb, 'b.gz', 2 ** 30));
+    expect(String((r.error as Error)?.message)).toMatch(/b\.gz at byte offset 4: the header declares 65536x65536 uint8 \(4294967296 bytes of values\), more than the limit/);
+    expect(r.seconds).toBeLessThan(1);
+    const long = new Uint8Array(gzipSync(concat(idxHeader(0x08, [10, 10]), Buffer.alloc(64 * 2 ** 20))));
+    const out = await gunzipIdxStream(long, 'l.gz', 2 ** 30);
+    expect(out.length).toBe(12 + 100 + 1); // the declared size and one byte to see the excess
+    expect(() => parseIdx(out, 'l.gz')).toThrow(/l\.gz at byte offset 112: size mismatch/);
+    const good = concat(idxHeader(0x0c, [3]), Uint8Array.from([0, 0, 0, 1, 0, 0, 0, 2, 0xff, 0xff, 0xff, 0xff]));
+    expect([...parseIdx(await gunzipIdxStream(new Uint8Array(gzipSync(good)), 'g', 100), 'g').data]).toEqual([1, 2, -1]);
+    await expect(gunzipIdxStream(new Uint8Array(gzipSync(good)).subarray(0, 15), 't.gz', 100)).rejects.toThrow(/t\.gz: corrupted or truncated gzip data/);
+    const notIdx = await gunzipIdxStream(new Uint8Array(gzipSync(Uint8Array.from([1, 2, 3, 4, 5]))), 'm', 100);
+    expect(() => parseIdx(notIdx, 'm')).toThrow(/not an IDX file/);
   });
 
   it('the IDX limit is raisable (setFileLimits or maxBytes) and applies to plain files too', async () => {
