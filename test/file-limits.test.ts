@@ -115,6 +115,7 @@ describe('decompression and header bombs', () => {
     await expect(decodeIdx(gz, 'g.idx.gz')).rejects.toThrow(/limit of 10 bytes/);
     expect((await decodeIdx(gz, 'g.idx.gz', { maxBytes: 20 })).dims).toEqual([4, 5]);
     expect(() => setFileLimits({ idx_bytes: 5 } as any)).toThrow(/unknown limit 'idx_bytes' \(did you mean 'idxBytes'/);
+    await expect(decodeIdx(gz, 'g', { maxBytes: -1 })).rejects.toThrow(/decodeIdx: maxBytes must be >= 1, got -1/);
     await expect(decodeIdx(gz, 'g', { maxbytes: 5 } as any)).rejects.toThrow(/decodeIdx: unknown option 'maxbytes' \(did you mean 'maxBytes'/);
   });
 

@@ -9,8 +9,8 @@
  */
 import { ImageDataset } from './dataset.js';
 import { DataFormatError, nodeFs } from './util.js';
-import { checkFileLimits, fileLimits, raiseHint } from '../util/limits.js';
-import { checkOptions } from '../util/options.js';
+import { fileLimits, raiseHint } from '../util/limits.js';
+import { checkNumberOption, checkOptions } from '../util/options.js';
 
 export type IdxType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 
@@ -100,8 +100,8 @@ export interface IdxReadOptions {
 
 function maxIdxBytes(owner: string, options: IdxReadOptions): number {
   checkOptions(owner, options, ['maxBytes']);
-  const { idxBytes } = fileLimits(options.maxBytes === undefined ? {} : checkFileLimits(owner, { idxBytes: options.maxBytes }));
-  return idxBytes;
+  if (options.maxBytes === undefined) return fileLimits().idxBytes;
+  return checkNumberOption(owner, 'maxBytes', options.maxBytes, { min: 1, integer: true });
 }
 
 /**
