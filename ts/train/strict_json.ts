@@ -61,7 +61,7 @@ export function parseStrictJson(bytes: Uint8Array, limits: StrictJsonLimits = {}
     }
   };
   const describe = (c: number | undefined) =>
-    c === undefined ? 'the end of the text' : c >= 0x20 && c < 0x7f ? `'${String.fromCharCode(c)}'` : `byte 0x${c.toString(16).padStart(2, '0')}`;
+    c === undefined ? 'end of the text' : c >= 0x20 && c < 0x7f ? `'${String.fromCharCode(c)}'` : `byte 0x${c.toString(16).padStart(2, '0')}`;
   const count = () => {
     if (++values > maxValues) fail(`more than ${maxValues} values${limits.valuesHint ? ` (${limits.valuesHint})` : ''}`);
   };
