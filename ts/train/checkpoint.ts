@@ -17,9 +17,13 @@
  * `safetensors.torch.load_file` + `model.load_state_dict` reads, and PyTorch's own files
  * load here (`loadWeights`, F32/F64/F16/BF16 and I64 included).
  *
- * Writes are atomic (ts/train/atomic.ts). Loading validates everything first (file format,
- * names, shapes, dtypes) and then changes the model; if the optimizer or scheduler then
- * refuses its state, the model is put back, so a failed load changes nothing.
+ * Writes are atomic (ts/train/atomic.ts). Loading validates everything first: the file format
+ * (strict header, limits of ts/util/limits.ts), names, shapes, dtypes, and the JSON in
+ * `__metadata__` (ts/train/checkpoint_validate.ts: epoch, steps, history, RNG, early stopping,
+ * optimizer options and state, scheduler state), and only then changes the model; if the
+ * optimizer or scheduler still refuses its state, model, optimizer and scheduler are put back,
+ * so a failed load changes nothing. Messages name the file as "checkpoint" or "weights file",
+ * and a legal file tread cannot read (an F8 dtype) is "unsupported", never "corrupt".
  */
 import { tensor } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
