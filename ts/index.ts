@@ -30,6 +30,8 @@ export { liveStorage } from './tensor/storage.js';
 export { tensor, zeros, ones, full, empty, zerosLike, arange } from './tensor/create.js';
 export type { TensorOptions } from './tensor/create.js';
 export { tidy, endStep } from './tensor/lifetime.js';
+export { setFileLimits, fileLimits, DEFAULT_FILE_LIMITS } from './util/limits.js';
+export type { FileLimits } from './util/limits.js';
 export * as train from './train/index.js';
 export { fit, EarlyStopping, saveCheckpoint, loadCheckpoint, ModelCheckpoint, resumeFrom, Monitor } from './train/index.js';
 export { Ensemble, trainEnsemble, gridSearch, randomSearch } from './train/index.js';

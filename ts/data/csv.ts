@@ -2,6 +2,15 @@
  * Numeric CSV: every field a number (`1`, `-2.5e3`, `NaN`, `inf`), an optional header line,
  * one sample per line. Blank lines are skipped; CRLF is fine; fields may be quoted.
  *
+ * The header (option `header`, default 'auto'): a first line with no number in it is a header;
+ * one with numbers is data, except a first line that is exactly the column numbers `0,1,2,...`
+ * (what pandas writes for unnamed columns): that could be either, so it is an error that asks
+ * for `header: true` or `header: false`.
+ *
+ * Range: a literal beyond double range (`1e400`) is refused, as are, when the table becomes a
+ * dataset, finite features beyond float32 range and class labels that are not integers in
+ * 0..2^31-1 (a label never wraps: 4294967297 is not read as 1).
+ *
  * Errors name the file, the line (1-based) and column, and what was expected: a ragged row
  * ("expected 5 fields as in line 2, got 4") or a field that is not a number. Nothing is
  * returned half-parsed.
@@ -9,6 +18,7 @@
 import { TensorDataset } from './dataset.js';
 import { tensor } from '../tensor/create.js';
 import { DataFormatError, nodeFs } from './util.js';
+import { checkOptions } from '../util/options.js';
 
 export interface CsvOptions {
   /** Field separator (default ','). */
@@ -27,6 +37,27 @@ export interface CsvTable {
   data: Float64Array;
   /** The 1-based line of the file each row came from (for messages). */
   lines: Uint32Array;
+}
+
+const CSV_OPTIONS = ['delimiter', 'header', 'name'] as const;
+const DATASET_OPTIONS = [...CSV_OPTIONS, 'target', 'targetDtype'] as const;
+/** Largest finite float32. */
+const F32_MAX = 3.4028234663852886e38;
+
+function checkCsvOptions(owner: string, options: CsvOptions, known: readonly string[]): void {
+  checkOptions(owner, options, known);
+  if (options.delimiter !== undefined && (typeof options.delimiter !== 'string' || options.delimiter.length === 0 || /[\r\n"]/.test(options.delimiter))) {
+    throw new Error(`${owner}: delimiter must be a non-empty string without quotes or line breaks, got ${JSON.stringify(options.delimiter)}`);
+  }
+  if (options.header !== undefined && options.header !== true && options.header !== false && options.header !== 'auto') {
+    throw new Error(`${owner}: header must be true, false or 'auto', got ${JSON.stringify(options.header)}`);
+  }
+}
+
+/** `0,1,2,...`: column numbers, as pandas writes for unnamed columns (`df.to_csv(index=False)`). */
+function looksLikeColumnNumbers(fields: string[], numeric: (number | null)[]): boolean {
+  if (fields.length < 2) return false;
+  return numeric.every((v, i) => v === i && /^\s*"?\s*\d+\s*"?\s*$/.test(fields[i]));
 }
 
 function parseNumber(field: string): number | null {
@@ -50,6 +81,7 @@ function show(field: string): string {
 
 /** Parses numeric CSV text. */
 export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
+  checkCsvOptions('parseCsv', options, CSV_OPTIONS);
   const name = options.name ?? '<csv>';
   const delim = options.delimiter ?? ',';
   const lines = text.split(/\r?\n/);
@@ -68,6 +100,10 @@ export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
       sawFirst = true;
       const numeric = fields.map(parseNumber);
       const isHeader = options.header === true || (options.header !== false && numeric.every((v) => v === null));
+      if ((options.header ?? 'auto') === 'auto' && looksLikeColumnNumbers(fields, numeric)) {
+        throw new DataFormatError(name, { line: li + 1 },
+          `the first line (${show(line)}) is the column numbers that pandas writes as a header, or a row of data: say which with { header: true } or { header: false }`);
+      }
       cols = fields.length;
       firstLine = li + 1;
       if (isHeader) {
@@ -81,7 +117,11 @@ export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
     for (let c = 0; c < fields.length; c++) {
       const v = parseNumber(fields[c]);
       if (v === null) {
-        throw new DataFormatError(name, { line: li + 1, column: c + 1 }, `expected a number${columns ? ` for column '${columns[c]}'` : ''}, got ${show(fields[c])}`);
+        const hint = li + 1 === firstLine && options.header === undefined ? ' (if this line names the columns, pass { header: true })' : '';
+        throw new DataFormatError(name, { line: li + 1, column: c + 1 }, `expected a number${columns ? ` for column '${columns[c]}'` : ''}, got ${show(fields[c])}${hint}`);
+      }
+      if (v === Infinity || v === -Infinity) {
+        if (!/inf/i.test(fields[c])) throw new DataFormatError(name, { line: li + 1, column: c + 1 }, `${show(fields[c])} is beyond the range of a double (write inf if infinity is meant)`);
       }
       values.push(v);
     }
@@ -95,6 +135,7 @@ export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
 
 /** Reads a numeric CSV file. Node only. */
 export async function readCsv(path: string, options: CsvOptions = {}): Promise<CsvTable> {
+  checkCsvOptions('readCsv', options, CSV_OPTIONS);
   const fs = await nodeFs('readCsv');
   let text: string;
   try {
@@ -114,9 +155,24 @@ export interface CsvDatasetOptions extends CsvOptions {
 
 /** A TensorDataset from a CSV table: inputs float32 [n, cols-1] and the target column. */
 export function csvToDataset(table: CsvTable, options: CsvDatasetOptions = {}): TensorDataset {
+  checkCsvOptions('csvToDataset', options, DATASET_OPTIONS);
+  if (options.targetDtype !== undefined && options.targetDtype !== 'int32' && options.targetDtype !== 'float32') {
+    throw new Error(`csvToDataset: targetDtype must be 'int32' or 'float32', got ${JSON.stringify(options.targetDtype)}`);
+  }
   const name = options.name ?? '<csv>';
   const { rows, cols, data } = table;
-  if (options.target === undefined) return new TensorDataset(tensor(Float32Array.from(data), [rows, cols]));
+  // A finite value that float32 cannot hold would silently become Infinity.
+  const toF32 = (v: number, r: number, c: number): number => {
+    if (Number.isFinite(v) && Math.abs(v) > F32_MAX && !Number.isFinite(Math.fround(v))) {
+      throw new DataFormatError(name, { line: table.lines[r], column: c + 1 }, `${v} is beyond the range of float32 (±${F32_MAX.toPrecision(8)}); scale the column first`);
+    }
+    return v;
+  };
+  if (options.target === undefined) {
+    const x = new Float32Array(rows * cols);
+    for (let i = 0; i < rows * cols; i++) x[i] = toF32(data[i], Math.floor(i / cols), i % cols);
+    return new TensorDataset(tensor(x, [rows, cols]));
+  }
   let t: number;
   if (options.target === 'last') t = cols - 1;
   else if (typeof options.target === 'string') {
@@ -135,8 +191,12 @@ export function csvToDataset(table: CsvTable, options: CsvDatasetOptions = {}): 
         if (intTarget && !Number.isInteger(v)) {
           throw new DataFormatError(name, { line: table.lines[r], column: c + 1 }, `expected an integer class label in the target column, got ${v}`);
         }
-        y[r] = v;
-      } else x[r * (cols - 1) + k++] = v;
+        // Int32Array would wrap 4294967297 to 1 and 2147483648 to -2147483648.
+        if (intTarget && !(v >= 0 && v <= 2147483647)) {
+          throw new DataFormatError(name, { line: table.lines[r], column: c + 1 }, `class label ${v} is outside 0..2147483647 (labels are class indices)`);
+        }
+        y[r] = intTarget ? v : toF32(v, r, c);
+      } else x[r * (cols - 1) + k++] = toF32(v, r, c);
     }
   }
   return new TensorDataset(tensor(x, [rows, cols - 1]), tensor(y, [rows], { dtype: intTarget ? 'int32' : 'float32' }));
@@ -144,6 +204,8 @@ export function csvToDataset(table: CsvTable, options: CsvDatasetOptions = {}): 
 
 /** Reads a CSV file into a TensorDataset (see csvToDataset). Node only. */
 export async function loadCsv(path: string, options: CsvDatasetOptions = {}): Promise<TensorDataset> {
-  const table = await readCsv(path, options);
+  checkCsvOptions('loadCsv', options, DATASET_OPTIONS);
+  const { target: _target, targetDtype: _targetDtype, ...csvOptions } = options;
+  const table = await readCsv(path, csvOptions);
   return csvToDataset(table, { ...options, name: options.name ?? path });
 }

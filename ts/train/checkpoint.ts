@@ -17,16 +17,25 @@
  * `safetensors.torch.load_file` + `model.load_state_dict` reads, and PyTorch's own files
  * load here (`loadWeights`, F32/F64/F16/BF16 and I64 included).
  *
- * Writes are atomic (ts/train/atomic.ts). Loading validates everything first (file format,
- * names, shapes, dtypes) and then changes the model; if the optimizer or scheduler then
- * refuses its state, the model is put back, so a failed load changes nothing.
+ * Writes are atomic (ts/train/atomic.ts). Loading validates everything first: the file format
+ * (strict header, limits of ts/util/limits.ts), names, shapes, dtypes, and the JSON in
+ * `__metadata__` (ts/train/checkpoint_validate.ts: epoch, steps, history, RNG, early stopping,
+ * optimizer options and state, scheduler state), and only then changes the model; if the
+ * optimizer or scheduler still refuses its state, model, optimizer and scheduler are put back,
+ * so a failed load changes nothing. Messages name the file as "checkpoint" or "weights file",
+ * and a legal file tread cannot read (an F8 dtype) is "unsupported", never "corrupt".
  */
 import { tensor } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
 import { atomicWriteFile, readFileBytes, removeStaleTemps, type AtomicWriteOptions } from './atomic.js';
 import { History } from './callbacks.js';
 import { parseSafetensors, serializeSafetensors, SafetensorsError, type SafeTensor, type SafeTensorInput, type SafetensorsFile } from './safetensors.js';
-import { restoreState, snapshotState, type StateSnapshot } from './state.js';
+import { deepCopyState, restoreState, snapshotState, type StateSnapshot } from './state.js';
+import { checkOptions } from '../util/options.js';
+import { CheckpointError } from './checkpoint_error.js';
+import { checkOptimizerState, checkSchedulerState, checkTrainingState } from './checkpoint_validate.js';
+import { parseStrictJsonText } from './strict_json.js';
+import type { FileLimits } from '../util/limits.js';
 import { entriesOf, type ModuleLike, type OptimizerLike, type SchedulerLike, type StateDictLike } from './types.js';
 
 export const OPTIMIZER_PREFIX = 'optimizer.';
@@ -38,12 +47,7 @@ function isSectionName(name: string): boolean {
   return name.startsWith(OPTIMIZER_PREFIX) || name.startsWith(BEST_WEIGHTS_PREFIX);
 }
 
-export class CheckpointError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CheckpointError';
-  }
-}
+export { CheckpointError };
 
 /** Training state kept in a checkpoint beside the tensors. */
 export interface TrainingState {
@@ -77,8 +81,23 @@ export function toJSONSafe(v: unknown): string {
   return JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? { $num: String(x) } : x));
 }
 
+/**
+ * Reads what toJSONSafe wrote. Strict (ts/train/strict_json.ts): a key named twice, nesting
+ * deeper than 64 levels or invalid UTF-8 is an error, never a silent choice or a stack overflow.
+ */
 export function fromJSONSafe(s: string): any {
-  return JSON.parse(s, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) && Object.keys(x).length === 1 && typeof x.$num === 'string' ? Number(x.$num) : x));
+  return revive(parseStrictJsonText(s, { maxDepth: 64 }));
+}
+
+/** Turns {"$num": "Infinity"} back into numbers (the depth is bounded by the parser). */
+function revive(x: any): any {
+  if (Array.isArray(x)) return x.map(revive);
+  if (x && typeof x === 'object') {
+    const keys = Object.keys(x);
+    if (keys.length === 1 && typeof x.$num === 'string') return Number(x.$num);
+    for (const k of keys) x[k] = revive(x[k]);
+  }
+  return x;
 }
 
 // ---- optimizer state <-> tensors + JSON skeleton ----
@@ -195,19 +214,30 @@ export interface LoadReport {
   loaded: string[];
 }
 
-/** Reads and validates a checkpoint or weights file without applying it. */
-export async function readCheckpointFile(file: string): Promise<SafetensorsFile> {
+/**
+ * Reads and validates a checkpoint or weights file without applying it. `kind` names it in
+ * messages; `limits` overrides the safetensors limits (ts/util/limits.ts) for this read.
+ */
+export async function readCheckpointFile(
+  file: string,
+  kind: 'checkpoint' | 'weights file' = 'checkpoint',
+  limits: Partial<Pick<FileLimits, 'safetensorsHeaderBytes' | 'safetensorsTensors'>> = {},
+): Promise<SafetensorsFile> {
   let bytes: Uint8Array;
   try {
     bytes = await readFileBytes(file);
   } catch (e) {
-    throw new CheckpointError(`cannot read checkpoint '${file}': ${(e as Error).message}`);
+    throw new CheckpointError(`cannot read ${kind} '${file}': ${(e as Error).message}`);
   }
   try {
-    return parseSafetensors(bytes, `checkpoint '${file}'`);
+    return parseSafetensors(bytes, `${kind} '${file}'`, limits);
   } catch (e) {
-    if (e instanceof SafetensorsError) throw new CheckpointError(`${e.message}. The file is corrupt or not a safetensors file; nothing was loaded.`);
-    throw e;
+    if (!(e instanceof SafetensorsError)) throw e;
+    const why =
+      e.kind === 'unsupported' ? 'The file is valid safetensors, but tread cannot load it'
+      : e.kind === 'limit' ? 'The file is larger than a limit'
+      : 'The file is corrupt or not a safetensors file';
+    throw new CheckpointError(`${e.message}. ${why}; nothing was loaded.`);
   }
 }
 
@@ -250,6 +280,13 @@ export function planModelLoad(
     }
     plan.push([t, f, n]);
   }
+  if (!strict && plan.length === 0 && live.size > 0 && problems.length === 0) {
+    // Nothing in common: a wrong file, or a model named differently (a prefix?). Loading 0 tensors silently would hide it.
+    const few = (l: string[]) => (l.length > 6 ? `${l.slice(0, 6).join(', ')}, ... (${l.length})` : l.join(', ') || 'none');
+    throw new CheckpointError(
+      `no tensor of the ${what} matches a name of the model, so even { strict: false } loads nothing; nothing was loaded.\n  ${what}: ${few(fileNames)}\n  model: ${few([...live.keys()])}`,
+    );
+  }
   if (strict) {
     for (const n of missing) problems.push(`  missing from the ${what}: '${n}' (${live.get(n)!.dtype} [${live.get(n)!.shape.join(', ')}])`);
     for (const n of unexpected) problems.push(`  not in the model: '${n}' (${tensors.get(n)!.dtype} [${tensors.get(n)!.shape.join(', ')}])`);
@@ -272,6 +309,8 @@ export interface LoadCheckpointOptions {
   scheduler?: SchedulerLike | null;
   /** Model names must match both ways (default true). Shapes and dtypes must always match. */
   strict?: boolean;
+  /** Overrides the safetensors limits of ts/util/limits.ts (setFileLimits) for this load. */
+  limits?: Partial<Pick<FileLimits, 'safetensorsHeaderBytes' | 'safetensorsTensors'>>;
 }
 
 export interface LoadedCheckpoint {
@@ -314,15 +353,27 @@ function readBestWeights(model: ModuleLike, tensors: Map<string, SafeTensor>, wh
 
 /** Applies a parsed checkpoint to model (+ optimizer, scheduler); all or nothing. */
 export function applyCheckpoint(file: SafetensorsFile, opts: LoadCheckpointOptions, what = 'checkpoint'): LoadedCheckpoint {
+  checkOptions('loadCheckpoint', opts, ['model', 'optimizer', 'scheduler', 'strict', 'limits']);
   const { plan, report } = planModelLoad(opts.model, file.tensors, { strict: opts.strict, what });
   const bestWeights = readBestWeights(opts.model, file.tensors, what);
   let training: TrainingState = { epoch: 0, globalStep: 0 };
   if (file.metadata['tread.training'] !== undefined) {
+    let raw: unknown;
     try {
-      training = { ...training, ...fromJSONSafe(file.metadata['tread.training']) };
+      raw = fromJSONSafe(file.metadata['tread.training']);
     } catch (e) {
       throw new CheckpointError(`${what}: the training state in __metadata__ is not valid JSON (${(e as Error).message}); nothing was loaded`);
     }
+    checkTrainingState(raw, what);
+    training = { ...training, ...(raw as Partial<TrainingState>) };
+  }
+  if (opts.scheduler && training.scheduler !== undefined) {
+    // The number of parameter groups, when the optimizer says (baseLrs and lastLr have one entry per group).
+    const sd = (opts.optimizer?.stateDict() ?? {}) as { paramGroups?: unknown[]; param_groups?: unknown[] };
+    const list = sd.paramGroups ?? sd.param_groups ?? (opts.scheduler as { optimizer?: { paramGroups?: unknown[] } }).optimizer?.paramGroups;
+    const groups = Array.isArray(list) ? list.length : null;
+    const live = typeof opts.scheduler.stateDict === 'function' ? opts.scheduler.stateDict() : undefined;
+    checkSchedulerState(training.scheduler, live, groups, what);
   }
   let optState: unknown = undefined;
   if (opts.optimizer) {
@@ -334,6 +385,7 @@ export function applyCheckpoint(file: SafetensorsFile, opts: LoadCheckpointOptio
     } catch (e) {
       throw new CheckpointError(`${what}: the optimizer state in __metadata__ is not valid JSON (${(e as Error).message}); nothing was loaded`);
     }
+    checkOptimizerState(skeleton, what);
     optState = joinState(skeleton, file.tensors, new Set());
   }
   if (opts.scheduler && training.scheduler !== undefined && typeof opts.scheduler.loadStateDict !== 'function') {
@@ -341,7 +393,8 @@ export function applyCheckpoint(file: SafetensorsFile, opts: LoadCheckpointOptio
   }
   // Everything validated: apply, and undo the model on a later refusal.
   const before = snapshotState(opts.model);
-  const optBefore = opts.optimizer ? opts.optimizer.stateDict() : undefined;
+  const optBefore = opts.optimizer ? deepCopyState(opts.optimizer.stateDict()) : undefined;
+  const schedBefore = opts.scheduler && typeof opts.scheduler.stateDict === 'function' ? deepCopyState(opts.scheduler.stateDict()) : undefined;
   applyPlan(plan);
   try {
     if (opts.optimizer) opts.optimizer.loadStateDict(optState);
@@ -350,9 +403,16 @@ export function applyCheckpoint(file: SafetensorsFile, opts: LoadCheckpointOptio
     restoreState(opts.model, before);
     if (opts.optimizer && optBefore !== undefined) {
       try {
-        opts.optimizer.loadStateDict(optBefore);
+        opts.optimizer.loadStateDict(fromSnapshot(optBefore));
       } catch {
         /* the optimizer refused its own state: leave it */
+      }
+    }
+    if (opts.scheduler && schedBefore !== undefined && typeof opts.scheduler.loadStateDict === 'function') {
+      try {
+        opts.scheduler.loadStateDict(schedBefore);
+      } catch {
+        /* the scheduler refused its own state: leave it */
       }
     }
     throw new CheckpointError(`${what}: ${(e as Error).message}; the model was left unchanged`);
@@ -360,12 +420,24 @@ export function applyCheckpoint(file: SafetensorsFile, opts: LoadCheckpointOptio
   return { training, history: History.fromJSON((training.history as any) ?? []), metadata: file.metadata, report, bestWeights };
 }
 
+/** deepCopyState's tensor copies ({__tensor__, data}) as the typed arrays loadStateDict accepts. */
+function fromSnapshot(v: any): any {
+  if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return v;
+  if (v.__tensor__ === true) return v.data;
+  if (Array.isArray(v)) return v.map(fromSnapshot);
+  if (v instanceof Map) return new Map([...v.entries()].map(([k, x]) => [k, fromSnapshot(x)]));
+  const out: Record<string, any> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = fromSnapshot(x);
+  return out;
+}
+
 /**
  * Loads a checkpoint into a model (and optimizer, scheduler when given). Throws a
  * CheckpointError saying exactly what is wrong, and then nothing has changed.
  */
 export async function loadCheckpoint(file: string, opts: LoadCheckpointOptions): Promise<LoadedCheckpoint> {
-  const parsed = await readCheckpointFile(file);
+  checkOptions('loadCheckpoint', opts, ['model', 'optimizer', 'scheduler', 'strict', 'limits']);
+  const parsed = await readCheckpointFile(file, 'checkpoint', opts.limits ?? {});
   return applyCheckpoint(parsed, opts, `checkpoint '${file}'`);
 }
 
@@ -373,8 +445,13 @@ export async function loadCheckpoint(file: string, opts: LoadCheckpointOptions):
  * Loads weights (a tread checkpoint, a weights file, or a PyTorch safetensors state dict)
  * into a model. `strict: false` loads the tensors whose names match and reports the rest.
  */
-export async function loadWeights(file: string, model: ModuleLike, options: { strict?: boolean } = {}): Promise<LoadReport> {
-  const parsed = await readCheckpointFile(file);
+export async function loadWeights(
+  file: string,
+  model: ModuleLike,
+  options: { strict?: boolean; limits?: Partial<Pick<FileLimits, 'safetensorsHeaderBytes' | 'safetensorsTensors'>> } = {},
+): Promise<LoadReport> {
+  checkOptions('loadWeights', options, ['strict', 'limits']);
+  const parsed = await readCheckpointFile(file, 'weights file', options.limits ?? {});
   const { plan, report } = planModelLoad(model, parsed.tensors, { strict: options.strict, what: `weights file '${file}'` });
   applyPlan(plan);
   return report;

@@ -16,6 +16,9 @@
  * `num_batches_tracked` as I64). Written: F32, I32, and I64 on request.
  */
 
+import { checkFileLimits, fileLimits, raiseHint, type FileLimits } from '../util/limits.js';
+import { parseStrictJson, StrictJsonError } from './strict_json.js';
+
 export type SafeDType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
 const DTYPE_BYTES: Record<SafeDType, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
@@ -40,15 +43,23 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
 }
 
+/**
+ * What went wrong: 'corrupt' (the file breaks the format), 'unsupported' (a legal file tread
+ * cannot read, e.g. an F8 dtype) or 'limit' (a file larger than a limit of ts/util/limits.ts).
+ */
+export type SafetensorsErrorKind = 'corrupt' | 'unsupported' | 'limit';
+
 export class SafetensorsError extends Error {
-  constructor(message: string) {
+  readonly kind: SafetensorsErrorKind;
+  constructor(message: string, kind: SafetensorsErrorKind = 'corrupt') {
     super(message);
     this.name = 'SafetensorsError';
+    this.kind = kind;
   }
 }
 
-/** Limit on the header, as in the reference implementation (100 MB). */
-const MAX_HEADER = 100_000_000;
+/** dtypes of the safetensors format that tread does not read (legal files, not corrupt ones). */
+const UNSUPPORTED_DTYPES = new Set(['F8_E4M3', 'F8_E5M2', 'F8_E8M0', 'F4', 'F6_E2M3', 'F6_E3M2', 'U16', 'U32', 'U64', 'C64']);
 
 function numel(shape: readonly number[]): number {
   let n = 1;
@@ -122,28 +133,45 @@ function f16ToF32(h: number): number {
 
 /**
  * Decodes a safetensors file. Validates: the header length (present, within the file,
- * within 100 MB), the header JSON (an object; every entry has a known dtype, a shape of
+ * within `safetensorsHeaderBytes`, 100 MB by default), the header JSON (strict: no key named
+ * twice, `__metadata__` included, valid UTF-8, nesting at most 16 deep, at most
+ * `safetensorsTensors` entries; an object; every entry has a known dtype, a shape of
  * non-negative integers and data_offsets that match the shape's byte size), that the data
  * covers the rest of the file exactly with no overlaps or holes, and `__metadata__`
- * (strings only). `what` names the file in messages.
+ * (strings only). `what` names the file in messages; `limits` overrides the limits of
+ * ts/util/limits.ts (setFileLimits) for this call. A legal dtype tread does not read (F8_E4M3 ...)
+ * is a SafetensorsError of kind 'unsupported', a limit exceeded one of kind 'limit'.
  */
-export function parseSafetensors(bytes: Uint8Array, what = 'safetensors data'): SafetensorsFile {
-  const fail = (msg: string): never => {
-    throw new SafetensorsError(`${what}: ${msg}`);
+export function parseSafetensors(bytes: Uint8Array, what = 'safetensors data', limits: Partial<Pick<FileLimits, 'safetensorsHeaderBytes' | 'safetensorsTensors'>> = {}): SafetensorsFile {
+  const { safetensorsHeaderBytes: maxHeader, safetensorsTensors: maxTensors } = fileLimits(checkFileLimits('parseSafetensors', limits));
+  const fail = (msg: string, kind: SafetensorsErrorKind = 'corrupt'): never => {
+    throw new SafetensorsError(`${what}: ${msg}`, kind);
   };
   if (bytes.length < 8) fail(`file is ${bytes.length} bytes, too short for the 8-byte header length (truncated or not a safetensors file)`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n64 = dv.getBigUint64(0, true);
-  if (n64 > BigInt(MAX_HEADER)) fail(`header length ${n64} is larger than the 100 MB limit (corrupt, or not a safetensors file)`);
   const n = Number(n64);
-  if (8 + n > bytes.length) fail(`header length ${n} runs past the end of the ${bytes.length}-byte file (truncated or corrupt)`);
+  if (n > maxHeader) {
+    const past = 8 + n > bytes.length ? ` and runs past the end of the ${bytes.length}-byte file (corrupt, or not a safetensors file)` : `; ${raiseHint('safetensorsHeaderBytes', maxHeader)}`;
+    fail(`header length ${n64} is larger than the limit of ${maxHeader} bytes${past}`, 8 + n > bytes.length ? 'corrupt' : 'limit');
+  }
+  if (8 + n > bytes.length) fail(`header length ${n64} runs past the end of the ${bytes.length}-byte file (truncated, corrupt, or not a safetensors file)`);
   if (n < 2) fail(`header length ${n} is too small to hold a JSON object`);
   let header: unknown;
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(8, 8 + n));
   try {
-    header = JSON.parse(text);
+    header = parseStrictJson(bytes.subarray(8, 8 + n), {
+      maxDepth: 16,
+      // One entry per tensor and __metadata__; each entry is a handful of values (dtype, shape, offsets).
+      maxTopMembers: maxTensors + 1,
+      maxMembers: Math.max(maxTensors + 1, 4096),
+      maxValues: 4096 + 64 * (maxTensors + 1),
+      membersHint: `more tensors than the limit; ${raiseHint('safetensorsTensors', maxTensors)}`,
+      valuesHint: `more than the tensor limit allows; ${raiseHint('safetensorsTensors', maxTensors)}`,
+    });
   } catch (e) {
-    fail(`header is not valid JSON (${(e as Error).message}); starts with ${JSON.stringify(text.slice(0, 40))}`);
+    if (!(e instanceof StrictJsonError)) throw e;
+    const kind = /limit/.test(e.message) ? 'limit' : 'corrupt';
+    fail(`${kind === 'limit' ? 'header holds' : 'header is not valid JSON:'} ${e.message} of the header`, kind);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('header JSON is not an object');
   const h = header as Record<string, any>;
@@ -153,7 +181,7 @@ export function parseSafetensors(bytes: Uint8Array, what = 'safetensors data'): 
     if (m === null || typeof m !== 'object' || Array.isArray(m)) fail('__metadata__ is not an object');
     for (const [k, v] of Object.entries(m)) {
       if (typeof v !== 'string') fail(`__metadata__['${k}'] is not a string`);
-      metadata[k] = v as string;
+      Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
     }
   }
   const dataStart = 8 + n;
@@ -163,15 +191,19 @@ export function parseSafetensors(bytes: Uint8Array, what = 'safetensors data'): 
   for (const [name, e] of Object.entries(h)) {
     if (name === '__metadata__') continue;
     if (e === null || typeof e !== 'object') fail(`entry '${name}' is not an object`);
+    if (Array.isArray(e)) fail(`entry '${name}' is not an object`);
     const dtype = e.dtype as SafeDType;
-    if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) fail(`tensor '${name}' has unsupported dtype ${JSON.stringify(e.dtype)}`);
+    if (typeof dtype === 'string' && UNSUPPORTED_DTYPES.has(dtype)) {
+      fail(`tensor '${name}' has dtype ${dtype}, a legal safetensors dtype that tread does not read (it reads ${Object.keys(DTYPE_BYTES).join(', ')})`, 'unsupported');
+    }
+    if (typeof dtype !== 'string' || !Object.prototype.hasOwnProperty.call(DTYPE_BYTES, dtype)) fail(`tensor '${name}' has an unknown dtype ${short(e.dtype)}`);
     const shape = e.shape;
-    if (!Array.isArray(shape) || !shape.every((d: unknown) => Number.isInteger(d) && (d as number) >= 0)) {
-      fail(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
+    if (!Array.isArray(shape) || !shape.every((d: unknown) => Number.isSafeInteger(d) && (d as number) >= 0)) {
+      fail(`tensor '${name}' has an invalid shape ${short(shape)}`);
     }
     const off = e.data_offsets;
-    if (!Array.isArray(off) || off.length !== 2 || !off.every((d: unknown) => Number.isInteger(d) && (d as number) >= 0) || off[1] < off[0]) {
-      fail(`tensor '${name}' has invalid data_offsets ${JSON.stringify(off)}`);
+    if (!Array.isArray(off) || off.length !== 2 || !off.every((d: unknown) => Number.isSafeInteger(d) && (d as number) >= 0) || off[1] < off[0]) {
+      fail(`tensor '${name}' has invalid data_offsets ${short(off)}`);
     }
     const count = numel(shape);
     const want = count * DTYPE_BYTES[dtype];
@@ -193,6 +225,12 @@ export function parseSafetensors(bytes: Uint8Array, what = 'safetensors data'): 
   }
   if (pos !== dataLen) fail(`the data is ${dataLen} bytes but the tensors cover ${pos} (trailing bytes: corrupt or not written by a safetensors writer)`);
   return { tensors, metadata };
+}
+
+/** A value for a message: JSON of at most 60 characters (the parser bounds its nesting). */
+function short(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 60 ? `${s.slice(0, 60)}...` : s;
 }
 
 function decode(bytes: Uint8Array, at: number, count: number, dtype: SafeDType, name: string, fail: (m: string) => never): Float32Array | Int32Array {
