@@ -90,10 +90,11 @@ export class Tensor {
   /** A live view of the elements (no copy). Writes go straight to the tensor. */
   get data(): Float32Array | Int32Array {
     this.assertLive();
+    const addr = this.storage.ptr + this.offset * 4; // moves a spilled storage back in (lifetime.ts)
     const buf = memoryBuffer();
-    if (this.cachedView === null || this.cachedView.buffer !== buf) {
+    if (this.cachedView === null || this.cachedView.buffer !== buf || this.cachedView.byteOffset !== addr) {
       const Ctor = this.dtype === 'int32' ? Int32Array : Float32Array;
-      this.cachedView = new Ctor(buf as ArrayBuffer, this.storage.ptr + this.offset * 4, this.size);
+      this.cachedView = new Ctor(buf as ArrayBuffer, addr, this.size);
     }
     return this.cachedView;
   }
@@ -109,18 +110,24 @@ export class Tensor {
   }
 
   assertLive(): void {
-    if (!this.storage.freed) return;
+    const why = this.freedMessage();
+    if (why !== null) throw new Error(why);
+  }
+
+  /** Why this tensor can no longer be used (with what to do instead), or null while it is live. */
+  freedMessage(): string | null {
+    if (!this.storage.freed) return null;
     const what = `${this.name ? `'${this.name}' ` : ''}${this.dtype} tensor ${shapeStr(this.shape)}`;
     switch (this.storage.freeReason) {
       case 'step':
-        throw new Error(
+        return (
           `tread: ${what} was released: results of operations live until the end of the next training step ` +
-            `(optimizer.step() or the next DataLoader batch). Call .keep() to hold it longer, or read it out with .toArray() / .item().`,
+          `(optimizer.step() or the next DataLoader batch). Call .keep() to hold it longer, or read it out with .toArray() / .item().`
         );
       case 'scope':
-        throw new Error(`tread: ${what} was released at the end of the tidy() scope that made it; return it from the scope or call .keep().`);
+        return `tread: ${what} was released at the end of the tidy() scope that made it; return it from the scope or call .keep().`;
       default:
-        throw new Error(`tread: ${what} was used after dispose()`);
+        return `tread: ${what} was used after dispose()`;
     }
   }
 
