@@ -3,6 +3,8 @@
  * .grad of a non-leaf is read, checked against finite differences (float64, in plain JS)
  * and the chain rule.
  */
+import { execFileSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as tread from '../ts/index.js';
 import { resetNonLeafGradWarning } from '../ts/tensor/tensor.js';
@@ -167,5 +169,27 @@ describe('registerHook()', () => {
     const h = tread.mul(w, 2);
     h.registerHook(() => tread.tensor([1, 2, 3]));
     expect(() => tread.sum(h).backward()).toThrow(/returned a gradient of shape \[3\] for a tensor of shape \[2\]/);
+  });
+});
+
+describe('examples/gradient_flow.ts', () => {
+  it('runs: dL/da vanishes towards the input in the sigmoid net and holds steady in the He-initialised ReLU net', () => {
+    const root = resolve(__dirname, '..');
+    const out = execFileSync(join(root, 'node_modules/.bin/tsx'), [join(root, 'examples/gradient_flow.ts')], {
+      encoding: 'utf8',
+      env: { ...process.env, TREAD_THREADS: '2' },
+    });
+    const flow = (name: string) => {
+      const line = out.split('\n').find((l) => l.startsWith(name));
+      const nums = (line ?? '').split(':')[1]?.trim().split(/\s+/).map(Number) ?? [];
+      expect(nums, `${name} line in:\n${out}`).toHaveLength(10);
+      return nums;
+    };
+    const sigmoid = flow('sigmoid');
+    const relu = flow('relu');
+    for (let i = 1; i < 10; i++) expect(sigmoid[i]).toBeGreaterThan(sigmoid[i - 1]); // shrinks layer by layer going back
+    expect(sigmoid[0] / sigmoid[9]).toBeLessThan(1e-4);
+    expect(relu[0] / relu[9]).toBeGreaterThan(0.3);
+    expect(relu[0] / relu[9]).toBeLessThan(3);
   });
 });
