@@ -21,10 +21,14 @@
  * kept) has its bytes moved out of wasm memory into an ordinary JS array, which the garbage
  * collector reclaims as soon as the tensor is unreachable (the JS heap is collected during a
  * synchronous loop; only finalizers wait). Nothing the user holds is freed: the next use of a
- * spilled tensor (any op, `t.data`, `t.item()`) moves it back in, at a copy's cost. A data
- * set tensor used every step stays in wasm memory; one used once an epoch (a validation
- * set) moves out and back once an epoch. Parameters, gradients, optimizer state, buffers,
- * data sets and tensors you `keep()` are pinned: never spilled. So: do not hold a `t.data`
+ * spilled tensor (any op, `t.data`, `t.item()`) moves it back in, at a copy's cost. A
+ * tensor used every step (full-batch data) stays in wasm memory; one used once an epoch (a
+ * validation tensor of your own) moves out and back once an epoch. Parameters, their
+ * gradients, optimizer state, module buffers, the tensors of a TensorDataset and tensors you
+ * `keep()` are pinned: never spilled (`retainGrad()` gradients and clones are not). Spilling
+ * is why such tensors are not freed at the step end instead, as temporaries are: tread cannot
+ * see which of them you still hold (a data set made before the loop, a snapshot), and
+ * freeing one of those would break a program that is correct in PyTorch. So: do not hold a `t.data`
  * view across steps (read `t.data` again, as after any allocation), and keep() a tensor
  * whose address you pass around yourself.
  *
