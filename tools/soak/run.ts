@@ -9,6 +9,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import * as tread from '../../ts/index.js';
 import { LOOPS, runLoop, slope, type LoopName } from './loops.js';
 
@@ -34,7 +36,7 @@ if (only === undefined) {
   let failed = false;
   for (const loop of LOOPS) {
     try {
-      execFileSync(process.execPath, [...process.execArgv, '--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2), '--loop', loop], { stdio: 'inherit' });
+      execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2), '--loop', loop], { stdio: 'inherit' });
     } catch {
       failed = true;
     }
@@ -43,6 +45,8 @@ if (only === undefined) {
 } else {
   if (!LOOPS.includes(only)) throw new Error(`soak: --loop must be one of ${LOOPS.join(', ')}, got ${only}`);
   await tread.init({ threads: 1 });
+  setFlagsFromString('--expose-gc'); // also when run as `tsx tools/soak/run.ts --loop ...`
+  const gc = runInNewContext('gc') as () => void;
   const rows: { step: number; wasm: number; live: number; rss: number; heap: number }[] = [];
   const t0 = performance.now();
   await runLoop(only, {
@@ -50,7 +54,7 @@ if (only === undefined) {
     every: Math.max(1, Math.floor(steps / 50)),
     sample(step) {
       // A full collection first: what is sampled is what is still reachable, not the GC's sawtooth.
-      (globalThis as { gc?: () => void }).gc?.();
+      gc();
       const m = process.memoryUsage();
       rows.push({ step, wasm: tread.memoryBytes(), live: tread.liveStorage().bytes, rss: m.rss, heap: m.heapUsed + m.external });
     },
