@@ -34,8 +34,10 @@ describe('owned tensors a step did not use are spilled, and come back on use', (
     const view = t.reshapeView([50_000]);
     const before = liveStorage();
     endStep(); // the step that made it
+    endStep(); // one step without a use (a DataLoader loop ends two steps an iteration)
     expect(liveStorage().bytes).toBe(before.bytes);
-    endStep(); // a whole step without a use: out
+    expect(t.storage.isSpilled).toBe(false);
+    endStep(); // two steps without a use: out
     expect(liveStorage().bytes).toBe(before.bytes - 200_000);
     expect(liveStorage().spills).toBe(before.spills + 1);
     expect(t.storage.isSpilled).toBe(true);
@@ -48,6 +50,7 @@ describe('owned tensors a step did not use are spilled, and come back on use', (
     expect(s).toBeCloseTo(src.reduce((a, b) => a + b, 0), 1);
     // Writes through a fresh view land in the tensor.
     t.f32[3] = 42;
+    endStep();
     endStep();
     endStep();
     expect(t.storage.isSpilled).toBe(true);
@@ -70,6 +73,26 @@ describe('owned tensors a step did not use are spilled, and come back on use', (
       expect(p.storage.isSpilled).toBe(false);
       expect(p.grad!.storage.isSpilled).toBe(false);
     }
+  });
+
+  it('does not spill a tensor used once per DataLoader iteration (two step ends an iteration)', () => {
+    for (let i = 0; i < 3; i++) endStep(); // what earlier tests left idle goes now, not in the count below
+    nn.manualSeed(2);
+    const layer = new nn.Linear(4, 2);
+    const opt = new optim.SGD(layer.parameters(), { lr: 0.01 });
+    const scale = tread.tensor(values(2, 9), [2]); // a constant of the user's, used every iteration
+    const set = new tread.data.TensorDataset(tread.tensor(values(64, 4), [16, 4]), tread.tensor(values(16, 5), [16, 1]));
+    const loader = new tread.data.DataLoader(set, { batchSize: 4, shuffle: true, seed: 1 });
+    const spills = liveStorage().spills;
+    for (let epoch = 0; epoch < 3; epoch++) {
+      for (const [x] of loader) {
+        opt.zeroGrad();
+        tread.sum(tread.mul(layer.forward(x), scale)).backward();
+        opt.step();
+      }
+    }
+    expect(scale.storage.isSpilled).toBe(false);
+    expect(liveStorage().spills).toBe(spills); // nor the loader's own order tensor
   });
 
   it('keeps the loop that makes its inputs with tensor() every step flat in wasm memory', () => {
@@ -111,6 +134,7 @@ describe('liveStorage()', () => {
       // Kept results: neither the step scope nor spilling touches them, only dispose() or GC.
       for (let i = 0; i < 100; i++) tread.mul(tread.tensor(values(256, i)), 2).keep();
     })();
+    endStep();
     endStep();
     endStep(); // the inputs made from data are spilled; the kept results stay
     expect(liveStorage().count).toBe(base.count + 100);

@@ -17,8 +17,9 @@
  * **Owned tensors a whole step did not use are spilled.** A loop that makes its inputs with
  * `tensor(batch)` every step would otherwise grow by a batch a step until the loop yields to
  * the event loop (and in a synchronous loop it never does). So when a step ends, an owned
- * tensor that no operation read or wrote during that step (made in an earlier step, not
- * kept) has its bytes moved out of wasm memory into an ordinary JS array, which the garbage
+ * tensor (not kept) that no operation read or wrote during the last two steps (a DataLoader
+ * loop ends two per iteration) has its bytes moved out of wasm memory into an ordinary JS
+ * array, which the garbage
  * collector reclaims as soon as the tensor is unreachable (the JS heap is collected during a
  * synchronous loop; only finalizers wait). Nothing the user holds is freed: the next use of a
  * spilled tensor (any op, `t.data`, `t.item()`) moves it back in, at a copy's cost. A
@@ -90,7 +91,13 @@ function isCandidate(s: Storage): boolean {
   return !s.freed && !s.kept && !s.temporary && !s.isSpilled;
 }
 
-/** Spills the owned storages that the step just ended did not use (see the header). */
+/**
+ * Two, not one: a DataLoader loop ends two steps per iteration (the loader's next batch and
+ * optimizer.step()), so a tensor used once an iteration is idle across one of them.
+ */
+const SPILL_AFTER_IDLE_STEPS = 2;
+
+/** Spills the owned storages that the last two step ends found unused (see the header). */
 function spillUnused(): void {
   const next: Storage[] = [];
   let bytes = 0;
@@ -98,9 +105,14 @@ function spillUnused(): void {
     if (!isCandidate(s)) continue;
     if (s.used) {
       s.used = false;
-      next.push(s);
-      bytes += s.bytes;
-    } else s.spill(); // leaves the list; moving back in puts it back (setUnspillHook)
+      s.idleSteps = 0;
+    } else if (++s.idleSteps >= SPILL_AFTER_IDLE_STEPS) {
+      s.idleSteps = 0;
+      s.spill(); // leaves the list; moving back in puts it back (setUnspillHook)
+      continue;
+    }
+    next.push(s);
+    bytes += s.bytes;
   }
   owned = next;
   ownedBytes = bytes;

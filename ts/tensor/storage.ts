@@ -55,6 +55,8 @@ export class Storage {
   kept = false;
   /** Set by every use of `ptr` (every kernel call); the step scope reads and clears it. */
   used = true;
+  /** Step ends in a row that found this storage unused (lifetime.ts spills after two). */
+  idleSteps = 0;
 
   constructor(bytes: number, temporary: boolean) {
     this.bytes = bytes;
