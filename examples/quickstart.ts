@@ -35,8 +35,10 @@ const result = await tread.fit(model, {
   train, val, optimizer, scheduler, lossFn, epochs: 60, metrics: ['accuracy'],
   callbacks: [new tread.EarlyStopping({ monitor: 'val_loss', patience: 10, restoreBestWeights: true })],
 });
-const valAccuracy = result.history.last?.val_accuracy ?? NaN;
-console.log(`val accuracy ${(valAccuracy * 100).toFixed(1)}%`);
+// result.best: the epoch whose weights the model now holds (restored by EarlyStopping) and its metrics.
+const best = result.best!;
+const valAccuracy = best.logs.val_accuracy ?? NaN;
+console.log(`val accuracy ${(valAccuracy * 100).toFixed(1)}% (epoch ${best.epoch + 1} of ${result.epoch})`);
 
 // Checkpoints: safetensors with PyTorch's state-dict names (0.weight, 0.bias, ...), written atomically.
 await tread.saveCheckpoint('spirals.safetensors', { model, optimizer });

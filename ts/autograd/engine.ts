@@ -4,14 +4,16 @@
  * Every differentiable op computes its output with a wasm kernel and then calls `record`,
  * giving the inputs and a backward function that maps the output's gradient to the inputs'
  * gradients (also computed by wasm kernels). `backward(root)` walks the recorded graph in
- * reverse topological order, sums gradients where a tensor fans out, and accumulates into
- * `.grad` of leaves that require gradients (until `zeroGrad()`).
+ * reverse topological order, sums gradients where a tensor fans out, runs each tensor's
+ * gradient hooks (`registerHook`) once its gradient is complete, and accumulates into `.grad`
+ * of leaves that require gradients (until `zeroGrad()`) and of results that `retainGrad()`.
  *
  * After a backward pass the graph is released (the closures and the tensors they saved can
  * go), as in PyTorch; pass `{ retainGraph: true }` to backward twice.
  */
 import { GradNode, setBackwardHook, Shape, shapeStr, Tensor } from '../tensor/tensor.js';
 import { addInto } from './accumulate.js';
+import { accumulateGrad, applyGradHooks } from './grad_hooks.js';
 
 /** Maps the gradient of an op's output to the gradients of its inputs (null: none needed). */
 export type BackwardFn = (gradOutput: Tensor) => (Tensor | null)[];
@@ -130,14 +132,17 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
   const sums = new Set<Tensor>();
   grads.set(root, seed);
   for (const t of order) {
-    const g = grads.get(t);
-    if (g === undefined) continue;
+    const complete = grads.get(t);
+    if (complete === undefined) continue;
     grads.delete(t);
+    // Every path into t has delivered its part: hooks see (and may replace) the whole gradient.
+    const g = applyGradHooks(t, complete);
     const node = t.gradFn as Node | null;
     if (node === null) {
-      accumulateLeaf(t, g);
+      accumulateGrad(t, g);
       continue;
     }
+    if (t.retainsGrad) accumulateGrad(t, g);
     if (node.backwardFn === null) {
       throw new Error(`backward(): the graph through '${node.name}' was already freed by an earlier backward(); pass { retainGraph: true } to the first call`);
     }
@@ -154,17 +159,6 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
       else grads.set(input, sumGrads(prev, ig, sums));
     }
     if (!options.retainGraph) node.backwardFn = null;
-  }
-}
-
-/** Adds g to leaf.grad, creating an owned gradient tensor on first use. */
-function accumulateLeaf(leaf: Tensor, g: Tensor): void {
-  if (leaf.grad === null || leaf.grad.isFreed) {
-    const owned = Tensor.empty(leaf.shape, 'float32').keep();
-    owned.f32.set(g.f32);
-    leaf.grad = owned;
-  } else {
-    addInto(leaf.grad, g);
   }
 }
 

@@ -161,6 +161,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     warnings: result.warnings,
     diagnosis: dx.lines,
     config: args,
+    best: result.best,
   });
   log('');
   log(`done in ${formatDuration(seconds)}: ${run.valName} accuracy ${pct(final.accuracy)} (loss ${final.loss.toFixed(4)}) after ${result.history.epochs.length} epoch(s)${result.stopReason ? ` (${result.stopReason})` : ''}`);

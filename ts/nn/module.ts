@@ -338,7 +338,7 @@ export abstract class Module {
       const dst = mine.get(k);
       if (!dst) continue;
       if (v instanceof Tensor) {
-        if (v.isFreed) problems.push(`${k}: the tensor given was already freed.`);
+        if (v.isFreed) problems.push(`${k}: the tensor given was already freed (${v.freedMessage()!.replace(/^tread: /, '')})`);
         else if (!sameShape(v.shape, dst.shape)) {
           problems.push(`size mismatch for ${k}: copying a param with shape ${shapeStr(v.shape)} from checkpoint, the shape in current model is ${shapeStr(dst.shape)}.`);
         }

@@ -6,7 +6,7 @@
 import { record } from '../autograd/engine.js';
 import { BinaryOp, unary, unaryBackward, UnaryOp } from '../kernels/elementwise.js';
 import { Tensor } from '../tensor/tensor.js';
-import { bcastInto, broadcastShapes, checkFloat, copyOf, out, sumTo } from './util.js';
+import { bcastInto, broadcastShapes, checkFloat, out, sumTo } from './util.js';
 
 type Operand = Tensor | number;
 
@@ -154,14 +154,19 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
   return unaryOp('clamp', x, UnaryOp.clamp, lo, hi);
 }
 
-/** A copy with its own storage; gradients flow through. */
+/**
+ * A copy with its own storage; gradients flow through. The copy of an owned tensor (a
+ * parameter, buffer, gradient, data you made, anything kept) is owned too, so a snapshot
+ * such as `clone(p)` outlives the training steps that follow (see ts/tensor/lifetime.ts);
+ * the copy of a temporary is a temporary.
+ */
 export function clone(x: Tensor): Tensor {
+  const owned = !x.storage.temporary || x.storage.kept;
+  const y = Tensor.empty(x.shape, x.dtype, !owned);
   if (x.dtype !== 'float32') {
-    const o = Tensor.empty(x.shape, x.dtype, true);
-    o.data.set(x.data);
-    return o;
+    y.data.set(x.data);
+    return y;
   }
-  const y = copyOf(x);
+  unary(UnaryOp.copy, x.ptr, y.ptr, x.size);
   return record(y, 'clone', [x], (g) => [g]);
 }
-

@@ -23,6 +23,28 @@ export function setBackwardHook(fn: typeof backwardHook): void {
   backwardHook = fn;
 }
 
+/** A gradient hook (Tensor.registerHook): sees the gradient; a returned tensor replaces it. */
+export type GradHook = (grad: Tensor) => Tensor | void | undefined;
+
+let nextGradHookId = 0;
+let warnedNonLeafGrad = false;
+
+/** PyTorch's UserWarning, once per process. */
+function warnNonLeafGrad(): void {
+  if (warnedNonLeafGrad) return;
+  warnedNonLeafGrad = true;
+  console.warn(
+    'tread: the .grad of a tensor that is not a leaf (the result of an operation) is being read; it is not filled by backward(). ' +
+      'Call .retainGrad() on it before backward() to keep its gradient (or registerHook() to see it). ' +
+      'Leaves are tensors you made with requiresGrad (parameters).',
+  );
+}
+
+/** For tests: the next non-leaf .grad read warns again. */
+export function resetNonLeafGradWarning(): void {
+  warnedNonLeafGrad = false;
+}
+
 export function shapeSize(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;
@@ -47,8 +69,10 @@ export class Tensor {
   /** Element offset into the storage (non-zero only for views made by ops such as select). */
   readonly offset: number;
   requiresGrad = false;
-  /** Accumulated gradient (owned by this tensor), filled by backward(). */
-  grad: Tensor | null = null;
+  private gradValue: Tensor | null = null;
+  /** Gradient hooks by id (registerHook), in registration order; null while there are none. */
+  gradHooks: Map<number, GradHook> | null = null;
+  private retaining = false;
   /** The operation that made this tensor, when it is part of a recorded graph. */
   gradFn: GradNode | null = null;
   /** A name for messages (parameters get theirs from the module tree). */
@@ -90,10 +114,11 @@ export class Tensor {
   /** A live view of the elements (no copy). Writes go straight to the tensor. */
   get data(): Float32Array | Int32Array {
     this.assertLive();
+    const addr = this.storage.ptr + this.offset * 4; // moves a spilled storage back in (lifetime.ts)
     const buf = memoryBuffer();
-    if (this.cachedView === null || this.cachedView.buffer !== buf) {
+    if (this.cachedView === null || this.cachedView.buffer !== buf || this.cachedView.byteOffset !== addr) {
       const Ctor = this.dtype === 'int32' ? Int32Array : Float32Array;
-      this.cachedView = new Ctor(buf as ArrayBuffer, this.storage.ptr + this.offset * 4, this.size);
+      this.cachedView = new Ctor(buf as ArrayBuffer, addr, this.size);
     }
     return this.cachedView;
   }
@@ -109,18 +134,24 @@ export class Tensor {
   }
 
   assertLive(): void {
-    if (!this.storage.freed) return;
+    const why = this.freedMessage();
+    if (why !== null) throw new Error(why);
+  }
+
+  /** Why this tensor can no longer be used (with what to do instead), or null while it is live. */
+  freedMessage(): string | null {
+    if (!this.storage.freed) return null;
     const what = `${this.name ? `'${this.name}' ` : ''}${this.dtype} tensor ${shapeStr(this.shape)}`;
     switch (this.storage.freeReason) {
       case 'step':
-        throw new Error(
+        return (
           `tread: ${what} was released: results of operations live until the end of the next training step ` +
-            `(optimizer.step() or the next DataLoader batch). Call .keep() to hold it longer, or read it out with .toArray() / .item().`,
+          `(optimizer.step() or the next DataLoader batch). Call .keep() to hold it longer, or read it out with .toArray() / .item().`
         );
       case 'scope':
-        throw new Error(`tread: ${what} was released at the end of the tidy() scope that made it; return it from the scope or call .keep().`);
+        return `tread: ${what} was released at the end of the tidy() scope that made it; return it from the scope or call .keep().`;
       default:
-        throw new Error(`tread: ${what} was used after dispose()`);
+        return `tread: ${what} was used after dispose()`;
     }
   }
 
@@ -169,6 +200,59 @@ export class Tensor {
 
   get isLeaf(): boolean {
     return this.gradFn === null;
+  }
+
+  /**
+   * Accumulated gradient (owned by this tensor), filled by backward() for leaves that require
+   * grad and for results that `retainGrad()`. Reading it on any other result warns once (as
+   * PyTorch does): it stays null.
+   */
+  get grad(): Tensor | null {
+    if (this.gradFn !== null && !this.retaining) warnNonLeafGrad();
+    return this.gradValue;
+  }
+
+  set grad(g: Tensor | null) {
+    this.gradValue = g;
+  }
+
+  /** True when backward() fills `.grad` of this result of an operation (`retainGrad()`). */
+  get retainsGrad(): boolean {
+    return this.retaining;
+  }
+
+  /**
+   * Makes backward() fill `.grad` of this result of an operation (dL/dh of an activation),
+   * as PyTorch's `retain_grad()`; gradients accumulate over backward calls like a leaf's.
+   * A no-op on a leaf, which gets its `.grad` anyway. Returns this.
+   */
+  retainGrad(): this {
+    if (!this.requiresGrad) {
+      throw new Error(`retainGrad(): this ${shapeStr(this.shape)} tensor does not require grad (no input of the ops that made it requires grad, or it was made under noGrad)`);
+    }
+    if (this.gradFn !== null) this.retaining = true;
+    return this;
+  }
+
+  /**
+   * As PyTorch's `register_hook`: `hook(grad)` is called with the gradient of this tensor
+   * each time backward() computes it; returning a tensor of the same shape replaces the
+   * gradient (for this tensor's `.grad` and for everything upstream). The hook must not
+   * modify `grad` in place. Returns a handle: `handle.remove()`.
+   */
+  registerHook(hook: GradHook): { readonly id: number; remove(): void } {
+    if (typeof hook !== 'function') throw new Error(`registerHook: expected a function (grad) => Tensor | void, got ${typeof hook}`);
+    if (!this.requiresGrad) throw new Error(`registerHook: cannot register a hook on a ${shapeStr(this.shape)} tensor that does not require grad`);
+    const hooks = (this.gradHooks ??= new Map());
+    const id = nextGradHookId++;
+    hooks.set(id, hook);
+    return {
+      id,
+      remove: () => {
+        hooks.delete(id);
+        if (hooks.size === 0 && this.gradHooks === hooks) this.gradHooks = null;
+      },
+    };
   }
 
   /**

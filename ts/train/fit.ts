@@ -31,6 +31,7 @@ import { allFinite, forwardLayers, probeWithHooks, sequentialLayers } from './la
 import { MeanValue, resolveMetrics, type Metric } from './metrics.js';
 import { parseSafetensors } from './safetensors.js';
 import { firstNonFinite } from './state.js';
+import { heldEpoch, type HeldEpoch } from './best_epoch.js';
 import { entriesOf, type ModuleLike, type OptimizerLike, type SchedulerLike } from './types.js';
 import { noGrad } from '../autograd/engine.js';
 
@@ -109,6 +110,12 @@ export interface FitResult {
   nonFinite: NonFiniteReport | null;
   /** Wall time in seconds. */
   seconds: number;
+  /**
+   * The epoch whose weights the model holds now, and its logs: the best epoch when
+   * EarlyStopping({ restoreBestWeights }) restored it, else the last good one (null: none).
+   * Report these, not `history.last`, after a restore.
+   */
+  best: HeldEpoch | null;
 }
 
 function callLoss(lossFn: LossFn, out: Tensor, y: Tensor): Tensor {
@@ -404,6 +411,7 @@ export async function fit(model: ModuleLike, options: FitOptions): Promise<FitRe
     warnings,
     nonFinite,
     seconds: (performance.now() - t0) / 1000,
+    best: heldEpoch(history, ctx.extras.restoredEpoch, reached - 1, nonFinite ? ctx.epoch : completed - 1),
   };
 }
 

@@ -21,6 +21,8 @@ export interface ReportOptions {
   diagnosis?: string[];
   /** The run's configuration, shown as JSON. */
   config?: unknown;
+  /** The epoch whose weights the model ended with (fit's `result.best`): marked in the table. */
+  best?: { epoch: number; restored?: boolean } | null;
 }
 
 export interface Series {
@@ -148,11 +150,17 @@ export function renderReport(opts: ReportOptions): string {
   add('Activation std per layer', pick(h, (k) => k.startsWith('act_std/')), { logY: true, yLabel: 'std' });
   add('Dead ReLU fraction per layer', pick(h, (k) => k.startsWith('dead_relu/')), { yLabel: 'fraction' });
   const epochs = h.epochs;
+  // The row of the weights the model ended with (the last row of the same epoch, for a resumed history).
+  const bestRow = opts.best ? epochs.map((e) => e.epoch).lastIndexOf(opts.best.epoch) : -1;
+  const isBest = (e: (typeof epochs)[number]) => bestRow >= 0 && e === epochs[bestRow];
+  const bestNote = bestRow >= 0
+    ? `<p class="best">★ epoch ${opts.best!.epoch + 1}: the weights the model ended with${opts.best!.restored ? ' (restored: later epochs were undone)' : ''}.</p>`
+    : '';
   const keys = h.keys().filter((k) => !k.includes('/'));
   const table = epochs.length
     ? `<table><thead><tr>${keys.map((k) => `<th>${escapeHtml(k)}</th>`).join('')}</tr></thead><tbody>${epochs
-        .map((e) => `<tr>${keys.map((k) => `<td>${k in e ? (k === 'epoch' ? String(e[k] + 1) : fmtCell(e[k])) : ''}</td>`).join('')}</tr>`)
-        .join('')}</tbody></table>`
+        .map((e) => `<tr${isBest(e) ? ' class="best"' : ''}>${keys.map((k) => `<td>${k in e ? (k === 'epoch' ? String(e[k] + 1) + (isBest(e) ? ' ★' : '') : fmtCell(e[k])) : ''}</td>`).join('')}</tr>`)
+        .join('')}</tbody></table>${bestNote}`
     : '<p>No epochs were completed.</p>';
   const summary = opts.summary
     ? `<dl>${Object.entries(opts.summary)
@@ -170,7 +178,7 @@ h1{font-size:22px}h2{font-size:17px;margin-top:28px}
 figure{display:inline-block;margin:8px;border:1px solid #ddd;border-radius:4px}
 dl{display:grid;grid-template-columns:max-content auto;gap:4px 16px}dt{font-weight:600}dd{margin:0}
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-ul.warn li{color:#a33}pre{background:#f6f6f6;padding:8px;overflow:auto}
+ul.warn li{color:#a33}tr.best td{background:#fff6d5;font-weight:600}pre{background:#f6f6f6;padding:8px;overflow:auto}
 </style></head><body>
 <h1>${escapeHtml(title)}</h1>
 ${summary}

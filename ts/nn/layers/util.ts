@@ -3,6 +3,7 @@
  * accumulate straight into a parameter's `.grad`, and argument checks.
  */
 import { Shape, shapeStr, Tensor } from '../../tensor/tensor.js';
+import { hasGradHooks } from '../../autograd/grad_hooks.js';
 import { stepsEnded } from '../../tensor/lifetime.js';
 import { DType } from '../../tensor/storage.js';
 import { defaultLayerInit_ } from '../init.js';
@@ -59,7 +60,8 @@ export class ReusableBuffer {
 /**
  * Where the gradient of parameter `p` goes: for a leaf that requires grad, straight into its
  * `.grad` (made on first use; `beta` 0 then, 1 to accumulate), and the backward returns null
- * for it; for a non-leaf, a new temporary that the backward returns.
+ * for it; for a non-leaf (or a leaf with gradient hooks, which backward() must see), a new
+ * temporary that the backward returns.
  */
 export interface GradTarget {
   ptr: number;
@@ -70,7 +72,7 @@ export interface GradTarget {
 
 export function gradTarget(p: Tensor | null | undefined): GradTarget | null {
   if (!p || !p.requiresGrad) return null;
-  if (p.gradFn === null) {
+  if (p.gradFn === null && !hasGradHooks(p)) {
     const g = p.grad;
     if (g !== null && !g.isFreed && sameShape(g.shape, p.shape) && g.dtype === 'float32') return { ptr: g.ptr, beta: 1, ret: null };
     const fresh = Tensor.empty(p.shape, 'float32').keep();
