@@ -23,9 +23,9 @@
  */
 import { wasm } from '../runtime/wasm.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checks, maxFlag, Optimizer, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
+import { checks, maxFlag, Optimizer, type OptimizerBaseOptions, type Hyper, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
 
-export interface NAdamOptions {
+export interface NAdamOptions extends OptimizerBaseOptions {
   /** Learning rate (default 2e-3). */
   lr?: number;
   betas?: [number, number];
@@ -36,7 +36,7 @@ export interface NAdamOptions {
   maximize?: boolean;
 }
 
-export class NAdam extends Optimizer<Required<NAdamOptions>> {
+export class NAdam extends Optimizer<Hyper<NAdamOptions>> {
   constructor(params: ParamsArg, options: NAdamOptions = {}) {
     super('NAdam', params, { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, maximize: false, ...options }, {
       lr: checks.lr,
