@@ -5,7 +5,7 @@
  * the copies combined as an Ensemble.
  *
  *   const snapshots = new SnapshotEnsemble({ makeModel: () => buildNet(), every: 10 });
- *   const scheduler = new optim.lrScheduler.CosineAnnealingWarmRestarts(opt, { T0: 10 });
+ *   const scheduler = new optim.lrScheduler.CosineAnnealingWarmRestarts(opt, { t0: 10 });
  *   await fit(model, { ..., scheduler, epochs: 50, callbacks: [snapshots] });
  *   const ensemble = snapshots.ensemble({ logProbs: true });   // 5 members
  *
