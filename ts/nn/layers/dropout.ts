@@ -11,6 +11,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 import { nextDropoutSeed } from '../random.js';
 import { checkFloat, ReusableBuffer, temp } from './util.js';
+import { checkBooleanOption, checkNumberOption, checkOptions } from '../../util/options.js';
 
 
 export interface DropoutOptions {
@@ -31,6 +32,17 @@ export class Dropout extends Module {
     options: DropoutOptions = {},
   ) {
     super();
+    // Dropout({ p: 0.2, seed: 1 }) as well as Dropout(0.2, { seed: 1 }).
+    const first: unknown = p;
+    if (first !== null && typeof first === 'object') {
+      checkOptions('Dropout', first, ['p', 'seed', 'inplace']);
+      options = first as DropoutOptions;
+      p = (first as { p?: number }).p ?? 0.5;
+      this.p = p;
+    } else checkOptions('Dropout', options, ['seed', 'inplace']);
+    options ??= {};
+    if (options.seed !== undefined) checkNumberOption('Dropout', 'seed', options.seed, { integer: true });
+    if (options.inplace !== undefined) checkBooleanOption('Dropout', 'inplace', options.inplace);
     if (!(p >= 0 && p <= 1)) throw new Error(`Dropout: p must be between 0 and 1, got ${p}`);
     this.seed = options.seed !== undefined ? options.seed >>> 0 : nextDropoutSeed();
   }

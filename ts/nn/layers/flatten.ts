@@ -3,6 +3,7 @@ import { record } from '../../autograd/engine.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 import { shapeStr } from './util.js';
+import { checkNumberOption, checkOptions } from '../../util/options.js';
 
 export class Flatten extends Module {
   constructor(
@@ -10,6 +11,16 @@ export class Flatten extends Module {
     readonly endDim = -1,
   ) {
     super();
+    // Flatten({ startDim, endDim }) as well as Flatten(startDim, endDim).
+    const first: unknown = startDim;
+    if (first !== null && typeof first === 'object') {
+      checkOptions('Flatten', first, ['startDim', 'endDim']);
+      const o = first as { startDim?: number; endDim?: number };
+      this.startDim = o.startDim ?? 1;
+      this.endDim = o.endDim ?? -1;
+    }
+    checkNumberOption('Flatten', 'startDim', this.startDim, { integer: true });
+    checkNumberOption('Flatten', 'endDim', this.endDim, { integer: true });
   }
 
   override extraRepr(): string {
