@@ -9,6 +9,7 @@
 import { TensorDataset } from './dataset.js';
 import { tensor } from '../tensor/create.js';
 import { DataFormatError, nodeFs } from './util.js';
+import { checkOneOf, checkOptions } from '../util/options.js';
 
 export interface CsvOptions {
   /** Field separator (default ','). */
@@ -18,6 +19,8 @@ export interface CsvOptions {
   /** Name for messages (readCsv uses the path). */
   name?: string;
 }
+
+const CSV_KEYS = ['delimiter', 'header', 'name'];
 
 export interface CsvTable {
   columns: string[] | null;
@@ -50,6 +53,12 @@ function show(field: string): string {
 
 /** Parses numeric CSV text. */
 export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
+  checkOptions('parseCsv', options, CSV_KEYS);
+  options ??= {};
+  if (options.header !== undefined) checkOneOf('parseCsv', 'header', String(options.header), ['true', 'false', 'auto']);
+  if (options.delimiter !== undefined && (typeof options.delimiter !== 'string' || options.delimiter.length !== 1)) {
+    throw new Error(`parseCsv: delimiter must be one character, got ${JSON.stringify(options.delimiter)}`);
+  }
   const name = options.name ?? '<csv>';
   const delim = options.delimiter ?? ',';
   const lines = text.split(/\r?\n/);
@@ -95,6 +104,8 @@ export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
 
 /** Reads a numeric CSV file. Node only. */
 export async function readCsv(path: string, options: CsvOptions = {}): Promise<CsvTable> {
+  checkOptions('readCsv', options, CSV_KEYS);
+  options ??= {};
   const fs = await nodeFs('readCsv');
   let text: string;
   try {
@@ -114,6 +125,9 @@ export interface CsvDatasetOptions extends CsvOptions {
 
 /** A TensorDataset from a CSV table: inputs float32 [n, cols-1] and the target column. */
 export function csvToDataset(table: CsvTable, options: CsvDatasetOptions = {}): TensorDataset {
+  checkOptions('csvToDataset', options, [...CSV_KEYS, 'target', 'targetDtype']);
+  options ??= {};
+  if (options.targetDtype !== undefined) checkOneOf('csvToDataset', 'targetDtype', options.targetDtype, ['int32', 'float32']);
   const name = options.name ?? '<csv>';
   const { rows, cols, data } = table;
   if (options.target === undefined) return new TensorDataset(tensor(Float32Array.from(data), [rows, cols]));
@@ -144,6 +158,9 @@ export function csvToDataset(table: CsvTable, options: CsvDatasetOptions = {}): 
 
 /** Reads a CSV file into a TensorDataset (see csvToDataset). Node only. */
 export async function loadCsv(path: string, options: CsvDatasetOptions = {}): Promise<TensorDataset> {
-  const table = await readCsv(path, options);
+  checkOptions('loadCsv', options, [...CSV_KEYS, 'target', 'targetDtype']);
+  options ??= {};
+  const { target: _target, targetDtype: _targetDtype, ...csv } = options;
+  const table = await readCsv(path, csv);
   return csvToDataset(table, { ...options, name: options.name ?? path });
 }

@@ -9,6 +9,7 @@
  */
 import { ImageDataset } from './dataset.js';
 import { DataFormatError, nodeFs } from './util.js';
+import { checkOptions } from '../util/options.js';
 
 export type IdxType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 
@@ -137,6 +138,8 @@ export async function loadIdxImages(
   labelsPath: string,
   options: { classes?: readonly string[]; scale?: number } = {},
 ): Promise<ImageDataset> {
+  checkOptions('loadIdxImages', options, ['classes', 'scale']);
+  options ??= {};
   const images = await readIdx(imagesPath);
   const labels = await readIdx(labelsPath);
   if (images.type !== 'uint8' || (images.dims.length !== 3 && images.dims.length !== 4)) {

@@ -7,6 +7,7 @@
 import { tensor } from '../tensor/create.js';
 import { TensorDataset } from './dataset.js';
 import { Rng, seedOf } from './random.js';
+import { checkOptions } from '../util/options.js';
 
 function checkN(n: number, where: string): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`${where}: n must be a positive integer, got ${n}`);
@@ -17,6 +18,8 @@ function checkN(n: number, where: string): void {
  * class 1), radius up to 1, Gaussian `noise` (std) added to each coordinate.
  */
 export function twoSpirals(options: { n?: number; noise?: number; turns?: number; seed?: number } = {}): TensorDataset {
+  checkOptions('twoSpirals', options, ['n', 'noise', 'turns', 'seed']);
+  options ??= {};
   const n = options.n ?? 400;
   checkN(n, 'twoSpirals');
   const noise = options.noise ?? 0.02;
@@ -43,6 +46,8 @@ export function twoSpirals(options: { n?: number; noise?: number; turns?: number
 export function gaussianBlobs(
   options: { n?: number; centers?: number | number[][]; dims?: number; std?: number; box?: [number, number]; seed?: number } = {},
 ): TensorDataset {
+  checkOptions('gaussianBlobs', options, ['n', 'centers', 'dims', 'std', 'box', 'seed']);
+  options ??= {};
   const n = options.n ?? 300;
   checkN(n, 'gaussianBlobs');
   const rng = new Rng(seedOf(options.seed, 'gaussianBlobs'), 0xb10b);
@@ -73,6 +78,8 @@ export function gaussianBlobs(
  * Gaussian `noise` (std) is added to the points (labels stay, so noise blurs the border).
  */
 export function xor(options: { n?: number; noise?: number; seed?: number } = {}): TensorDataset {
+  checkOptions('xor', options, ['n', 'noise', 'seed']);
+  options ??= {};
   const n = options.n ?? 200;
   checkN(n, 'xor');
   const noise = options.noise ?? 0;
