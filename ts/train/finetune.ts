@@ -16,6 +16,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { loadWeights, type LoadReport } from './checkpoint.js';
 import { isSequential } from './layers.js';
 import { entriesOf, type ModuleLike } from './types.js';
+import { checkOptions } from '../util/options.js';
 
 export type NameMatcher = string | string[] | RegExp | ((name: string) => boolean);
 
@@ -125,6 +126,7 @@ export function paramGroupsByPrefix(
  * what was missing and unexpected. Nothing changes if validation fails.
  */
 export async function loadPretrained(model: ModuleLike, file: string, options: { strict?: boolean } = {}): Promise<LoadReport> {
+  checkOptions('loadPretrained', options, ['strict']);
   return loadWeights(file, model, options);
 }
 

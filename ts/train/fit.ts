@@ -33,6 +33,7 @@ import { parseSafetensors } from './safetensors.js';
 import { firstNonFinite } from './state.js';
 import { entriesOf, type ModuleLike, type OptimizerLike, type SchedulerLike } from './types.js';
 import { noGrad } from '../autograd/engine.js';
+import { checkFitOptions } from './fit_options.js';
 
 /** A batch: [inputs, targets] (extra fields are ignored). */
 export type Batch = readonly Tensor[];
@@ -246,6 +247,7 @@ export function locateNonFinite(model: ModuleLike, x: Tensor | null, what: 'loss
 
 export async function fit(model: ModuleLike, options: FitOptions): Promise<FitResult> {
   const t0 = performance.now();
+  checkFitOptions(options, model);
   const { optimizer, lossFn } = options;
   if (!optimizer) throw new Error('fit: an optimizer is required');
   if (!lossFn) throw new Error('fit: a lossFn is required');
