@@ -16,6 +16,8 @@ import type { Tensor } from '../tensor/tensor.js';
 import { checkSeed, nextSeed } from './random.js';
 import { checkOptions } from '../util/options.js';
 
+const KAIMING_KEYS = ['a', 'mode', 'nonlinearity', 'seed'];
+
 export type Nonlinearity =
   | 'linear'
   | 'conv1d'
@@ -127,6 +129,7 @@ function fanOf(t: ShapeLike, mode: FanMode | string, where: string): number {
 
 /** The std of kaimingNormal_: gain(nonlinearity, a) / √fan. */
 export function kaimingNormalStd(t: ShapeLike, o: KaimingOptions = {}, where = 'kaimingNormal_'): number {
+  checkOptions(where, o, KAIMING_KEYS);
   const fan = fanOf(t, o.mode ?? 'fan_in', where);
   const gain = calculateGain(o.nonlinearity ?? 'leaky_relu', o.a ?? 0);
   return gain / Math.sqrt(fan);
@@ -134,6 +137,7 @@ export function kaimingNormalStd(t: ShapeLike, o: KaimingOptions = {}, where = '
 
 /** The bound of kaimingUniform_: √3 · gain(nonlinearity, a) / √fan. */
 export function kaimingUniformBound(t: ShapeLike, o: KaimingOptions = {}, where = 'kaimingUniform_'): number {
+  checkOptions(where, o, KAIMING_KEYS);
   return Math.sqrt(3) * kaimingNormalStd(t, o, where);
 }
 
@@ -233,8 +237,6 @@ export function xavierNormal_(t: Tensor, gain = 1, options?: SeedOption): Tensor
   finite(gain, 'gain', where);
   return fillNormal(t, 0, xavierNormalStd(t, gain), seedOf(options, where));
 }
-
-const KAIMING_KEYS = ['a', 'mode', 'nonlinearity', 'seed'];
 
 function checkKaiming(o: KaimingOptions, where: string): void {
   if (o === null || typeof o !== 'object') throw new Error(`${where}: options must be an object, got ${String(o)}`);

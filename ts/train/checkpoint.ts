@@ -197,6 +197,13 @@ function checkSaveOptions(owner: string, opts: SaveCheckpointOptions): void {
 
 // ---- loading ----
 
+/** loadCheckpoint's options: checked before the file is read. */
+function checkLoadOptions(opts: LoadCheckpointOptions): void {
+  if (opts === undefined || opts === null) throw new TypeError('loadCheckpoint: options are required ({ model, optimizer?, scheduler?, strict? })');
+  checkOptions('loadCheckpoint', opts, ['model', 'optimizer', 'scheduler', 'strict']);
+  if (opts.strict !== undefined) checkBooleanOption('loadCheckpoint', 'strict', opts.strict);
+}
+
 export interface LoadReport {
   /** Model tensors that the file did not have (left as they were). */
   missing: string[];
@@ -325,9 +332,7 @@ function readBestWeights(model: ModuleLike, tensors: Map<string, SafeTensor>, wh
 
 /** Applies a parsed checkpoint to model (+ optimizer, scheduler); all or nothing. */
 export function applyCheckpoint(file: SafetensorsFile, opts: LoadCheckpointOptions, what = 'checkpoint'): LoadedCheckpoint {
-  if (opts === undefined || opts === null) throw new TypeError('loadCheckpoint: options are required ({ model, optimizer?, scheduler?, strict? })');
-  checkOptions('loadCheckpoint', opts, ['model', 'optimizer', 'scheduler', 'strict']);
-  if (opts.strict !== undefined) checkBooleanOption('loadCheckpoint', 'strict', opts.strict);
+  checkLoadOptions(opts);
   const { plan, report } = planModelLoad(opts.model, file.tensors, { strict: opts.strict, what });
   const bestWeights = readBestWeights(opts.model, file.tensors, what);
   let training: TrainingState = { epoch: 0, globalStep: 0 };
@@ -379,6 +384,7 @@ export function applyCheckpoint(file: SafetensorsFile, opts: LoadCheckpointOptio
  * CheckpointError saying exactly what is wrong, and then nothing has changed.
  */
 export async function loadCheckpoint(file: string, opts: LoadCheckpointOptions): Promise<LoadedCheckpoint> {
+  checkLoadOptions(opts);
   const parsed = await readCheckpointFile(file);
   return applyCheckpoint(parsed, opts, `checkpoint '${file}'`);
 }

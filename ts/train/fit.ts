@@ -34,6 +34,7 @@ import { firstNonFinite } from './state.js';
 import { entriesOf, type ModuleLike, type OptimizerLike, type SchedulerLike } from './types.js';
 import { noGrad } from '../autograd/engine.js';
 import { checkFitOptions } from './fit_options.js';
+import { checkOptions } from '../util/options.js';
 
 /** A batch: [inputs, targets] (extra fields are ignored). */
 export type Batch = readonly Tensor[];
@@ -176,6 +177,7 @@ export async function evaluate(
   data: BatchSource,
   options: { lossFn?: LossFn; metrics?: (string | Metric)[]; prefix?: string } = {},
 ): Promise<EpochLogs> {
+  checkOptions('evaluate', options, ['lossFn', 'metrics', 'prefix']);
   const metrics = resolveMetrics(options.metrics);
   const prefix = options.prefix ?? '';
   const lossMean = new MeanValue();

@@ -181,7 +181,7 @@ export function sampleSpace<S extends SearchSpace>(space: S, rng: Rng): ParamsOf
  */
 export function gridPoints<S extends SearchSpace>(space: S, steps?: number | Record<string, number>): ParamsOf<S>[] {
   // Per-name steps: a misspelled name would silently get the default.
-  if (steps !== undefined && typeof steps === 'object') checkOptions('gridSearch: steps', steps, Object.keys(space), 'dimension');
+  if (steps !== undefined && typeof steps === 'object') checkOptions('gridSearch: steps', steps, Object.keys(space));
   checkSpace(space, 'gridSearch');
   let points: Record<string, unknown>[] = [{}];
   for (const [k, v] of Object.entries(space)) {

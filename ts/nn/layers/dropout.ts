@@ -27,19 +27,17 @@ export class Dropout extends Module {
   calls = 0;
   private readonly mask = new ReusableBuffer('float32');
 
-  constructor(
-    readonly p = 0.5,
-    options: DropoutOptions = {},
-  ) {
+  readonly p: number;
+
+  /** Dropout(p, { seed }) as PyTorch's Dropout(p), or Dropout({ p, seed }). */
+  constructor(p: number | (DropoutOptions & { p?: number }) = 0.5, options: DropoutOptions = {}) {
     super();
-    // Dropout({ p: 0.2, seed: 1 }) as well as Dropout(0.2, { seed: 1 }).
-    const first: unknown = p;
-    if (first !== null && typeof first === 'object') {
-      checkOptions('Dropout', first, ['p', 'seed', 'inplace']);
-      options = first as DropoutOptions;
-      p = (first as { p?: number }).p ?? 0.5;
-      this.p = p;
+    if (p !== null && typeof p === 'object') {
+      checkOptions('Dropout', p, ['p', 'seed', 'inplace']);
+      options = p;
+      p = p.p ?? 0.5;
     } else checkOptions('Dropout', options, ['seed', 'inplace']);
+    this.p = p;
     options ??= {};
     if (options.seed !== undefined) checkNumberOption('Dropout', 'seed', options.seed, { integer: true });
     if (options.inplace !== undefined) checkBooleanOption('Dropout', 'inplace', options.inplace);
