@@ -22,9 +22,8 @@ function resolveLengths(lengths: readonly number[], n: number): number[] {
 
 /** Random non-overlapping subsets of the given lengths (counts or fractions), seeded. */
 export function randomSplit<B extends Batch>(dataset: Dataset<B>, lengths: readonly number[], options: { seed?: number } = {}): Subset<B>[] {
-  checkOptions('randomSplit', options, ['seed']);
-  options ??= {};
   const n = dataset.length;
+  checkOptions('randomSplit', options, ['seed']);
   const counts = resolveLengths(lengths, n);
   const perm = new Rng(seedOf(options.seed, 'randomSplit'), 0x5b1).shuffle(Int32Array.from({ length: n }, (_, i) => i));
   const out: Subset<B>[] = [];

@@ -18,9 +18,8 @@ function checkN(n: number, where: string): void {
  * class 1), radius up to 1, Gaussian `noise` (std) added to each coordinate.
  */
 export function twoSpirals(options: { n?: number; noise?: number; turns?: number; seed?: number } = {}): TensorDataset {
-  checkOptions('twoSpirals', options, ['n', 'noise', 'turns', 'seed']);
-  options ??= {};
   const n = options.n ?? 400;
+  checkOptions('twoSpirals', options, ['n', 'noise', 'turns', 'seed']);
   checkN(n, 'twoSpirals');
   const noise = options.noise ?? 0.02;
   const turns = options.turns ?? 1.5;
@@ -46,9 +45,8 @@ export function twoSpirals(options: { n?: number; noise?: number; turns?: number
 export function gaussianBlobs(
   options: { n?: number; centers?: number | number[][]; dims?: number; std?: number; box?: [number, number]; seed?: number } = {},
 ): TensorDataset {
-  checkOptions('gaussianBlobs', options, ['n', 'centers', 'dims', 'std', 'box', 'seed']);
-  options ??= {};
   const n = options.n ?? 300;
+  checkOptions('gaussianBlobs', options, ['n', 'centers', 'dims', 'std', 'box', 'seed']);
   checkN(n, 'gaussianBlobs');
   const rng = new Rng(seedOf(options.seed, 'gaussianBlobs'), 0xb10b);
   const std = options.std ?? 1;
@@ -78,9 +76,8 @@ export function gaussianBlobs(
  * Gaussian `noise` (std) is added to the points (labels stay, so noise blurs the border).
  */
 export function xor(options: { n?: number; noise?: number; seed?: number } = {}): TensorDataset {
-  checkOptions('xor', options, ['n', 'noise', 'seed']);
-  options ??= {};
   const n = options.n ?? 200;
+  checkOptions('xor', options, ['n', 'noise', 'seed']);
   checkN(n, 'xor');
   const noise = options.noise ?? 0;
   const rng = new Rng(seedOf(options.seed, 'xor'), 0x804);
