@@ -269,7 +269,7 @@ describe('SnapshotEnsemble', () => {
     manualSeed(8);
     const model = makeModel();
     const optimizer = new Adam(model.parameters(), { lr: 0.02 });
-    const scheduler = new CosineAnnealingWarmRestarts(optimizer, { T0: 5 });
+    const scheduler = new CosineAnnealingWarmRestarts(optimizer, { t0: 5 });
     const every = new SnapshotEnsemble({ makeModel, every: 5 });
     const listed = new SnapshotEnsemble({ makeModel, epochs: [3, 15], keep: 1 });
     // Records the live weights after each epoch, independently of the snapshot code.

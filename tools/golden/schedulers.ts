@@ -234,9 +234,8 @@ export function parseFormula(formula: string): (epoch: number) => number {
 
 // ---- building schedulers from PyTorch-named options ----
 
-/** snake_case -> camelCase, with PyTorch's capital T: T_max -> tMax, T_mult -> tMult, T_0 -> T0. */
+/** snake_case -> camelCase, PyTorch's capital T included: T_max -> tMax, T_mult -> tMult, T_0 -> t0. */
 export function camelKey(k: string): string {
-  if (k === 'T_0') return 'T0';
   const parts = k.split('_').filter((s) => s !== '');
   return parts.map((s, i) => (i === 0 ? s.toLowerCase() : s[0].toUpperCase() + s.slice(1))).join('');
 }

@@ -29,6 +29,7 @@ export interface CsvOptions {
   name?: string;
 }
 
+
 export interface CsvTable {
   columns: string[] | null;
   rows: number;

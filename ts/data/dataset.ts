@@ -12,6 +12,7 @@
 import { wasm } from '../runtime/wasm.js';
 import { Tensor, shapeSize, shapeStr, type Shape } from '../tensor/tensor.js';
 import { ByteBuffer, i32View, withScratch } from './util.js';
+import { checkNumberOption, checkOptions } from '../util/options.js';
 
 /** A batch: one tensor per field, first dimension = batch size (e.g. [x, y]). */
 export type Batch = Tensor[];
@@ -137,7 +138,9 @@ export class ImageDataset implements Dataset<[Tensor, Tensor]> {
     if (nl !== n) throw new Error(`ImageDataset: ${nl} labels for ${n} images`);
     this.shape = Object.freeze([...shape]);
     this.length = n;
-    this.scale = options.scale ?? 1 / 255;
+    checkOptions('ImageDataset', options, ['scale', 'classes']);
+    options ??= {};
+    this.scale = checkNumberOption('ImageDataset', 'scale', options.scale ?? 1 / 255);
     this.classes = options.classes ?? null;
     this.images = pixels instanceof ByteBuffer ? pixels : ByteBuffer.from(pixels);
     if (labels instanceof Tensor) {

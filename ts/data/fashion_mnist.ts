@@ -8,6 +8,7 @@
 import type { ImageDataset } from './dataset.js';
 import { loadIdxImages } from './idx.js';
 import { nodeFs } from './util.js';
+import { checkOneOf, checkOptions } from '../util/options.js';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
@@ -24,6 +25,9 @@ export interface FashionMnistOptions {
 
 /** The 'train' (60,000) or 'test' (10,000) split as an ImageDataset [N, 1, 28, 28]. Node only. */
 export async function loadFashionMnist(split: 'train' | 'test' = 'train', options: FashionMnistOptions = {}): Promise<ImageDataset> {
+  checkOneOf('loadFashionMnist', 'split', split, ['train', 'test']);
+  checkOptions('loadFashionMnist', options, ['folder', 'scale']);
+  options ??= {};
   if (split !== 'train' && split !== 'test') throw new Error(`loadFashionMnist: split must be 'train' or 'test', got '${split}'`);
   const fs = await nodeFs('loadFashionMnist');
   const { join } = await import('node:path');

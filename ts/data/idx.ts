@@ -266,6 +266,8 @@ export async function loadIdxImages(
   labelsPath: string,
   options: { classes?: readonly string[]; scale?: number } = {},
 ): Promise<ImageDataset> {
+  checkOptions('loadIdxImages', options, ['classes', 'scale']);
+  options ??= {};
   const images = await readIdx(imagesPath);
   const labels = await readIdx(labelsPath);
   if (images.type !== 'uint8' || (images.dims.length !== 3 && images.dims.length !== 4)) {

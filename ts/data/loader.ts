@@ -30,7 +30,10 @@ import { endStep } from '../tensor/lifetime.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Batch, Dataset } from './dataset.js';
 import { Rng, seedOf } from './random.js';
-import { Compose, type BatchTransform } from './transforms.js';
+import { Compose, randomTransformNames, type BatchTransform } from './transforms.js';
+import { checkBooleanOption, checkOptions } from '../util/options.js';
+
+const KEYS = ['batchSize', 'shuffle', 'dropLast', 'seed', 'transform', 'targetTransform', 'training', 'endStep'];
 
 export interface DataLoaderOptions {
   /** Samples per batch (default 1, as PyTorch). */
@@ -69,6 +72,12 @@ export class DataLoader<B extends Batch = Batch> implements Iterable<B> {
   private nextEpoch = 0;
 
   constructor(dataset: Dataset<B>, options: DataLoaderOptions = {}) {
+    checkOptions('DataLoader', options, KEYS);
+    options ??= {};
+    if (!dataset || typeof (dataset as Dataset<B>).gather !== 'function' || typeof (dataset as Dataset<B>).length !== 'number') {
+      throw new TypeError(`DataLoader: expected a Dataset (TensorDataset, a split, ...), got ${dataset === null ? 'null' : typeof dataset}`);
+    }
+    for (const k of ['shuffle', 'dropLast', 'training', 'endStep'] as const) if (options[k] !== undefined) checkBooleanOption('DataLoader', k, options[k]);
     const bs = options.batchSize ?? 1;
     if (!Number.isInteger(bs) || bs < 1) throw new Error(`DataLoader: batchSize must be a positive integer, got ${bs}`);
     this.dataset = dataset;
@@ -80,6 +89,16 @@ export class DataLoader<B extends Batch = Batch> implements Iterable<B> {
     this.targetTransform = asTransform(options.targetTransform);
     this.training = options.training ?? this.shuffle;
     this.stepEnds = options.endStep ?? true;
+    // Random augmentation acts only in training mode, which a loader that does not shuffle
+    // is not by default: say so rather than silently train without it.
+    const random = [...randomTransformNames(this.transform), ...randomTransformNames(this.targetTransform)];
+    if (options.training === undefined && !this.training && random.length > 0) {
+      console.warn(
+        `DataLoader: the random transforms ${random.join(', ')} are off: a loader that does not shuffle is in eval mode ` +
+          `(random transforms do nothing there; RandomCrop takes the centre). Pass training: true to augment without shuffling, ` +
+          `or training: false to keep them off without this warning.`,
+      );
+    }
   }
 
   /** Batches per epoch. */

@@ -15,6 +15,7 @@
 import { ImageDataset } from './dataset.js';
 import { Rng } from './random.js';
 import { ByteBuffer, DataFormatError, nodeFs } from './util.js';
+import { checkOptions } from '../util/options.js';
 
 export const MNIST_SPLIT = Object.freeze({ seed: 0x6d6e6973 /* 'mnis' */, train: 8000, val: 2000 });
 
@@ -43,6 +44,8 @@ async function digitsFolder(options: MnistOptions): Promise<string> {
 
 /** All 10,000 digits, in file order (digit 0 first). Node only. */
 export async function loadMnistAll(options: MnistOptions = {}): Promise<ImageDataset> {
+  checkOptions('loadMnist', options, ['folder', 'scale']);
+  options ??= {};
   const fs = await nodeFs('loadMnist');
   const { join } = await import('node:path');
   const folder = await digitsFolder(options);

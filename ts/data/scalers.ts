@@ -13,6 +13,7 @@ import { Tensor, shapeSize, shapeStr } from '../tensor/tensor.js';
 import type { Dataset } from './dataset.js';
 import { channelAffine, type BatchTransform } from './transforms.js';
 import { f64View, i32View, withScratch } from './util.js';
+import { checkBooleanOption, checkOptions } from '../util/options.js';
 
 /** count, mean, M2, min, max per channel. */
 export interface ChannelMoments {
@@ -167,7 +168,8 @@ export class StandardScaler extends Scaler {
   std: number[] | null = null;
 
   constructor(options: { perChannel?: boolean } = {}) {
-    super(options.perChannel ?? false);
+    checkOptions('StandardScaler', options, ['perChannel']);
+    super(checkBooleanOption('StandardScaler', 'perChannel', options?.perChannel ?? false));
   }
 
   protected setFrom(m: ChannelMoments): void {
@@ -214,7 +216,8 @@ export class MinMaxScaler extends Scaler {
   max: number[] | null = null;
 
   constructor(options: { perChannel?: boolean; featureRange?: [number, number] } = {}) {
-    super(options.perChannel ?? false);
+    checkOptions('MinMaxScaler', options, ['perChannel', 'featureRange']);
+    super(checkBooleanOption('MinMaxScaler', 'perChannel', options?.perChannel ?? false));
     this.featureRange = options.featureRange ?? [0, 1];
     if (!(this.featureRange[0] < this.featureRange[1])) throw new Error(`MinMaxScaler: featureRange must be [lo, hi] with lo < hi, got [${this.featureRange}]`);
   }

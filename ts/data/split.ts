@@ -4,6 +4,7 @@
  */
 import { Subset, type Batch, type Dataset } from './dataset.js';
 import { Rng, seedOf } from './random.js';
+import { checkNumberOption, checkOptions } from '../util/options.js';
 
 /** Counts from `lengths` (counts summing to n, or fractions summing to 1). */
 function resolveLengths(lengths: readonly number[], n: number): number[] {
@@ -29,6 +30,7 @@ export function randomSplit<B extends Batch, const L extends readonly number[]>(
   options: { seed?: number } = {},
 ): { -readonly [K in keyof L]: Subset<B> } {
   const n = dataset.length;
+  checkOptions('randomSplit', options, ['seed']);
   const counts = resolveLengths(lengths, n);
   const perm = new Rng(seedOf(options.seed, 'randomSplit'), 0x5b1).shuffle(Int32Array.from({ length: n }, (_, i) => i));
   const out: Subset<B>[] = [];
@@ -58,6 +60,11 @@ export interface TrainValSplitOptions {
  * each subset are in increasing order (loaders shuffle them anyway).
  */
 export function trainValSplit<B extends Batch>(dataset: Dataset<B>, options: TrainValSplitOptions = {}): { train: Subset<B>; val: Subset<B> } {
+  checkOptions('trainValSplit', options, ['valFraction', 'valSize', 'seed', 'stratify']);
+  options ??= {};
+  if (options.valFraction !== undefined) checkNumberOption('trainValSplit', 'valFraction', options.valFraction, { min: 0, max: 1 });
+  if (options.valSize !== undefined) checkNumberOption('trainValSplit', 'valSize', options.valSize, { min: 0, integer: true });
+  if (options.valFraction !== undefined && options.valSize !== undefined) throw new Error('trainValSplit: give valFraction or valSize, not both');
   const n = dataset.length;
   const valSize = options.valSize ?? Math.round(n * (options.valFraction ?? 0.2));
   if (!Number.isInteger(valSize) || valSize < 0 || valSize > n) throw new Error(`trainValSplit: validation size ${valSize} is not in 0..${n}`);

@@ -8,6 +8,7 @@ import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { TensorDataset } from './dataset.js';
 import { Rng, seedOf } from './random.js';
+import { checkOptions } from '../util/options.js';
 
 function checkN(n: number, where: string): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`${where}: n must be a positive integer, got ${n}`);
@@ -19,6 +20,7 @@ function checkN(n: number, where: string): void {
  */
 export function twoSpirals(options: { n?: number; noise?: number; turns?: number; seed?: number } = {}): TensorDataset<[Tensor, Tensor]> {
   const n = options.n ?? 400;
+  checkOptions('twoSpirals', options, ['n', 'noise', 'turns', 'seed']);
   checkN(n, 'twoSpirals');
   const noise = options.noise ?? 0.02;
   const turns = options.turns ?? 1.5;
@@ -45,6 +47,7 @@ export function gaussianBlobs(
   options: { n?: number; centers?: number | number[][]; dims?: number; std?: number; box?: [number, number]; seed?: number } = {},
 ): TensorDataset<[Tensor, Tensor]> {
   const n = options.n ?? 300;
+  checkOptions('gaussianBlobs', options, ['n', 'centers', 'dims', 'std', 'box', 'seed']);
   checkN(n, 'gaussianBlobs');
   const rng = new Rng(seedOf(options.seed, 'gaussianBlobs'), 0xb10b);
   const std = options.std ?? 1;
@@ -75,6 +78,7 @@ export function gaussianBlobs(
  */
 export function xor(options: { n?: number; noise?: number; seed?: number } = {}): TensorDataset<[Tensor, Tensor]> {
   const n = options.n ?? 200;
+  checkOptions('xor', options, ['n', 'noise', 'seed']);
   checkN(n, 'xor');
   const noise = options.noise ?? 0;
   const rng = new Rng(seedOf(options.seed, 'xor'), 0x804);

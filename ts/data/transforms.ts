@@ -20,6 +20,7 @@ import { wasm } from '../runtime/wasm.js';
 import { Tensor, shapeStr } from '../tensor/tensor.js';
 import { DEFAULT_SEED } from './random.js';
 import { f32View, withScratch } from './util.js';
+import { checkNumberOption, checkOptions } from '../util/options.js';
 
 export interface TransformContext {
   /** Random transforms act only in training. Default true when called directly. */
@@ -34,6 +35,8 @@ export interface TransformContext {
 
 export interface BatchTransform {
   readonly name: string;
+  /** True for random augmentation, which acts only in training mode (see DataLoader). */
+  readonly random?: boolean;
   apply(x: Tensor, ctx?: Partial<TransformContext>): Tensor;
 }
 
@@ -66,12 +69,26 @@ function pair(v: number | readonly [number, number], where: string, what: string
   return [a, b];
 }
 
+/** Names of the random transforms in `t` (Compose looked into), for messages. */
+export function randomTransformNames(t: BatchTransform | null): string[] {
+  if (!t) return [];
+  if (t instanceof Compose) return t.transforms.flatMap(randomTransformNames);
+  return t.random === true ? [t.name] : [];
+}
+
 /** Applies transforms in order (torchvision's Compose); each gets its own random stream. */
 export class Compose implements BatchTransform {
   readonly name = 'Compose';
   readonly transforms: BatchTransform[];
   constructor(transforms: BatchTransform[]) {
+    if (!Array.isArray(transforms)) throw new TypeError(`Compose: expected an array of transforms, got ${typeof transforms}`);
+    transforms.forEach((t, i) => {
+      if (!t || typeof (t as BatchTransform).apply !== 'function') throw new TypeError(`Compose: transforms[${i}] is not a transform (no apply method)`);
+    });
     this.transforms = [...transforms];
+  }
+  get random(): boolean {
+    return this.transforms.some((t) => t.random === true);
   }
   apply(x: Tensor, ctx?: Partial<TransformContext>): Tensor {
     const c = context(ctx);
@@ -90,6 +107,7 @@ export class Compose implements BatchTransform {
  */
 export class RandomCrop implements BatchTransform {
   readonly name = 'RandomCrop';
+  readonly random = true;
   readonly size: [number, number];
   readonly padding: number;
   readonly fill: number;
@@ -97,7 +115,8 @@ export class RandomCrop implements BatchTransform {
     this.size = pair(size, 'RandomCrop', 'size');
     if (!Number.isInteger(padding) || padding < 0) throw new Error(`RandomCrop: padding must be a non-negative integer, got ${padding}`);
     this.padding = padding;
-    this.fill = options.fill ?? 0;
+    checkOptions('RandomCrop', options, ['fill']);
+    this.fill = checkNumberOption('RandomCrop', 'fill', options?.fill ?? 0);
   }
   apply(x: Tensor, ctx?: Partial<TransformContext>): Tensor {
     const c = context(ctx);
@@ -154,6 +173,7 @@ export class CenterCrop implements BatchTransform {
 
 /** Mirrors each image left-right with probability p (training only). */
 export class RandomHorizontalFlip implements BatchTransform {
+  readonly random = true;
   readonly name = 'RandomHorizontalFlip';
   readonly p: number;
   constructor(p = 0.5) {
@@ -166,6 +186,7 @@ export class RandomHorizontalFlip implements BatchTransform {
 
 /** Mirrors each image top-bottom with probability p (training only). */
 export class RandomVerticalFlip implements BatchTransform {
+  readonly random = true;
   readonly name = 'RandomVerticalFlip';
   readonly p: number;
   constructor(p = 0.5) {
@@ -194,9 +215,11 @@ export class RandomTranslate implements BatchTransform {
   readonly name = 'RandomTranslate';
   readonly maxShift: [number, number];
   readonly fill: number;
+  readonly random = true;
   constructor(maxShift: number | readonly [number, number], options: { fill?: number } = {}) {
+    checkOptions('RandomTranslate', options, ['fill']);
     this.maxShift = pair(maxShift, 'RandomTranslate', 'maxShift');
-    this.fill = options.fill ?? 0;
+    this.fill = checkNumberOption('RandomTranslate', 'fill', options?.fill ?? 0);
   }
   apply(x: Tensor, ctx?: Partial<TransformContext>): Tensor {
     const c = context(ctx);

@@ -16,6 +16,7 @@ import { wasm } from '../runtime/wasm.js';
 import { Tensor, shapeSize, shapeStr } from '../tensor/tensor.js';
 import type { BatchTransform } from './transforms.js';
 import { f32View, f64View, withScratch } from './util.js';
+import { checkNumberOption, checkOptions } from '../util/options.js';
 
 export interface WhiteningState {
   type: 'PCAWhitening' | 'ZCAWhitening';
@@ -42,6 +43,9 @@ abstract class Whitening implements BatchTransform {
   private d = 0;
 
   constructor(options: { eps?: number; nComponents?: number } = {}) {
+    checkOptions(new.target.name, options, new.target.name === 'ZCAWhitening' ? ['eps'] : ['eps', 'nComponents']);
+    options ??= {};
+    if (options.nComponents != null) checkNumberOption(new.target.name, 'nComponents', options.nComponents, { integer: true, min: 1 });
     this.eps = options.eps ?? 1e-5;
     if (!(this.eps >= 0)) throw new Error(`whitening: eps must be >= 0, got ${this.eps}`);
     this.askedComponents = options.nComponents ?? null;

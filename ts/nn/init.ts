@@ -14,6 +14,9 @@
 import { wasm } from '../runtime/wasm.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkSeed, nextSeed } from './random.js';
+import { checkOptions } from '../util/options.js';
+
+const KAIMING_KEYS = ['a', 'mode', 'nonlinearity', 'seed'];
 
 export type Nonlinearity =
   | 'linear'
@@ -126,6 +129,7 @@ function fanOf(t: ShapeLike, mode: FanMode | string, where: string): number {
 
 /** The std of kaimingNormal_: gain(nonlinearity, a) / √fan. */
 export function kaimingNormalStd(t: ShapeLike, o: KaimingOptions = {}, where = 'kaimingNormal_'): number {
+  checkOptions(where, o, KAIMING_KEYS);
   const fan = fanOf(t, o.mode ?? 'fan_in', where);
   const gain = calculateGain(o.nonlinearity ?? 'leaky_relu', o.a ?? 0);
   return gain / Math.sqrt(fan);
@@ -133,6 +137,7 @@ export function kaimingNormalStd(t: ShapeLike, o: KaimingOptions = {}, where = '
 
 /** The bound of kaimingUniform_: √3 · gain(nonlinearity, a) / √fan. */
 export function kaimingUniformBound(t: ShapeLike, o: KaimingOptions = {}, where = 'kaimingUniform_'): number {
+  checkOptions(where, o, KAIMING_KEYS);
   return Math.sqrt(3) * kaimingNormalStd(t, o, where);
 }
 
@@ -151,7 +156,9 @@ function target(t: Tensor, where: string): Tensor {
   return t;
 }
 
-function seedOf(o: SeedOption | undefined, where: string): number {
+/** The seed option, or the next global seed; `known`: every key the caller's options may hold. */
+function seedOf(o: SeedOption | undefined, where: string, known: readonly string[] = ['seed']): number {
+  checkOptions(where, o, known);
   if (o?.seed === undefined) return nextSeed();
   return checkSeed(o.seed, where);
 }
@@ -233,9 +240,7 @@ export function xavierNormal_(t: Tensor, gain = 1, options?: SeedOption): Tensor
 
 function checkKaiming(o: KaimingOptions, where: string): void {
   if (o === null || typeof o !== 'object') throw new Error(`${where}: options must be an object, got ${String(o)}`);
-  for (const k of Object.keys(o)) {
-    if (!['a', 'mode', 'nonlinearity', 'seed'].includes(k)) throw new Error(`${where}: unknown option '${k}' (known: a, mode, nonlinearity, seed)`);
-  }
+  checkOptions(where, o, KAIMING_KEYS);
   if (o.a !== undefined) finite(o.a, 'a', where);
   if (o.nonlinearity !== undefined && !NONLINEARITIES.includes(o.nonlinearity)) {
     throw new Error(`${where}: unsupported nonlinearity '${String(o.nonlinearity)}' (valid: ${NONLINEARITIES.join(', ')})`);
@@ -248,7 +253,7 @@ export function kaimingUniform_(t: Tensor, options: KaimingOptions = {}): Tensor
   target(t, where);
   checkKaiming(options, where);
   const bound = kaimingUniformBound(t, options, where);
-  return fillUniform(t, -bound, bound, seedOf(options, where));
+  return fillUniform(t, -bound, bound, seedOf(options, where, KAIMING_KEYS));
 }
 
 /** He/Kaiming normal: N(0, (gain/√fan)²), gain from nonlinearity and a. */
@@ -256,7 +261,7 @@ export function kaimingNormal_(t: Tensor, options: KaimingOptions = {}): Tensor 
   const where = 'kaimingNormal_';
   target(t, where);
   checkKaiming(options, where);
-  return fillNormal(t, 0, kaimingNormalStd(t, options, where), seedOf(options, where));
+  return fillNormal(t, 0, kaimingNormalStd(t, options, where), seedOf(options, where, KAIMING_KEYS));
 }
 
 /**
@@ -285,6 +290,7 @@ export function scaledNormal_(t: Tensor, k: number, options?: SeedOption): Tenso
  * kaimingUniform_(a=√5), i.e. U(±1/√fanIn), and bias U(±1/√fanIn).
  */
 export function defaultLayerInit_(weight: Tensor, bias?: Tensor | null, options?: SeedOption): void {
+  checkOptions('defaultLayerInit_', options, ['seed']);
   const { fanIn } = computeFans(weight);
   const seed = options?.seed;
   kaimingUniform_(weight, { a: Math.sqrt(5), ...(seed !== undefined ? { seed } : {}) });

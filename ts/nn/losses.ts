@@ -24,6 +24,10 @@ import { tensor } from '../tensor/create.js';
 import { Shape, shapeStr, Tensor } from '../tensor/tensor.js';
 import { Module } from './module.js';
 import { temp } from './layers/util.js';
+import { checkNumberOption, checkOptions } from '../util/options.js';
+
+const CROSS_ENTROPY_KEYS = ['reduction', 'ignoreIndex', 'weight', 'labelSmoothing'];
+const CLASS_LOSS_KEYS = ['reduction', 'ignoreIndex', 'weight'];
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -140,6 +144,7 @@ function badTarget(loss: string, target: Tensor, r: number, c: number): Error {
  * against class probabilities (a float32 target of the input's shape).
  */
 export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}, name = 'CrossEntropyLoss'): Tensor {
+  checkOptions(name === 'CrossEntropyLoss' ? 'crossEntropy' : name, options, CROSS_ENTROPY_KEYS);
   const code = reductionCode(options.reduction, name);
   const ls = options.labelSmoothing ?? 0;
   if (!(ls >= 0 && ls <= 1)) throw new Error(`${name}: labelSmoothing must be in [0, 1], got ${ls}`);
@@ -178,6 +183,7 @@ function crossEntropyProb(input: Tensor, target: Tensor, options: CrossEntropyOp
 
 /** Negative log-likelihood of log-probabilities against class indices. */
 export function nllLoss(input: Tensor, target: Tensor, options: ClassLossOptions = {}, name = 'NLLLoss'): Tensor {
+  checkOptions(name === 'NLLLoss' ? 'nllLoss' : name, options, CLASS_LOSS_KEYS);
   const code = reductionCode(options.reduction, name);
   const ignore = options.ignoreIndex ?? -100;
   const [outer, c, inner] = classLayout(name, input, target);
@@ -233,15 +239,21 @@ function pointwise(name: PointwiseName, param: number, input: Tensor, target: Te
   });
 }
 
-export const mseLoss = (input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}) => pointwise('MSELoss', 0, input, target, options.reduction);
-export const l1Loss = (input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}) => pointwise('L1Loss', 0, input, target, options.reduction);
+export const mseLoss = (input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}) => (
+  checkOptions('mseLoss', options, ['reduction']), pointwise('MSELoss', 0, input, target, options.reduction)
+);
+export const l1Loss = (input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}) => (
+  checkOptions('l1Loss', options, ['reduction']), pointwise('L1Loss', 0, input, target, options.reduction)
+);
 export function smoothL1Loss(input: Tensor, target: Tensor, options: { reduction?: Reduction; beta?: number } = {}): Tensor {
+  checkOptions('smoothL1Loss', options, ['reduction', 'beta']);
   const beta = options.beta ?? 1;
   if (!(beta >= 0)) throw new Error(`SmoothL1Loss: beta must be non-negative, got ${beta}`);
   // beta = 0 is L1 exactly (PyTorch does the same).
   return beta === 0 ? pointwise('L1Loss', 0, input, target, options.reduction) : pointwise('SmoothL1Loss', beta, input, target, options.reduction);
 }
 export function huberLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction; delta?: number } = {}): Tensor {
+  checkOptions('huberLoss', options, ['reduction', 'delta']);
   const delta = options.delta ?? 1;
   if (!(delta > 0)) throw new Error(`HuberLoss: delta must be positive, got ${delta}`);
   return pointwise('HuberLoss', delta, input, target, options.reduction);
@@ -259,11 +271,14 @@ export interface BCEWithLogitsOptions extends BCEOptions {
 }
 
 /** Binary cross-entropy of probabilities in [0, 1] (logs clamped at -100, as PyTorch). */
-export const binaryCrossEntropy = (input: Tensor, target: Tensor, options: BCEOptions = {}) =>
-  pointwise('BCELoss', 0, input, target, options.reduction, { weight: options.weight });
+export const binaryCrossEntropy = (input: Tensor, target: Tensor, options: BCEOptions = {}) => (
+  checkOptions('binaryCrossEntropy', options, ['reduction', 'weight']), pointwise('BCELoss', 0, input, target, options.reduction, { weight: options.weight })
+);
 /** Binary cross-entropy of logits, in stable form. */
-export const binaryCrossEntropyWithLogits = (input: Tensor, target: Tensor, options: BCEWithLogitsOptions = {}) =>
-  pointwise('BCEWithLogitsLoss', 0, input, target, options.reduction, { weight: options.weight, posWeight: options.posWeight });
+export const binaryCrossEntropyWithLogits = (input: Tensor, target: Tensor, options: BCEWithLogitsOptions = {}) => (
+  checkOptions('binaryCrossEntropyWithLogits', options, ['reduction', 'weight', 'posWeight']),
+  pointwise('BCEWithLogitsLoss', 0, input, target, options.reduction, { weight: options.weight, posWeight: options.posWeight })
+);
 
 // ---- modules ----
 
@@ -280,12 +295,20 @@ function ownedWeight(loss: string, arg: string, w: WeightLike | null | undefined
 
 abstract class Loss extends Module {
   readonly reduction: Reduction;
-  constructor(options: { reduction?: Reduction; weight?: unknown; posWeight?: unknown }, accepts: { weight?: boolean; posWeight?: boolean } = {}) {
+  /** `own`: the loss's options besides reduction, weight and posWeight (checked by name). */
+  constructor(
+    options: { reduction?: Reduction; weight?: unknown; posWeight?: unknown },
+    accepts: { weight?: boolean; posWeight?: boolean } = {},
+    own: readonly string[] = [],
+  ) {
     super();
+    const name = this.constructor.name;
+    options ??= {};
+    if (options.weight != null && !accepts.weight) throw new Error(`${name}: has no weight option (PyTorch's has none either)`);
+    if (options.posWeight != null && !accepts.posWeight) throw new Error(`${name}: has no posWeight option (only BCEWithLogitsLoss does)`);
+    checkOptions(name, options, ['reduction', ...(accepts.weight ? ['weight'] : []), ...(accepts.posWeight ? ['posWeight'] : []), ...own]);
     this.reduction = options.reduction ?? 'mean';
-    reductionCode(this.reduction, this.constructor.name);
-    if (options.weight != null && !accepts.weight) throw new Error(`${this.constructor.name}: has no weight option (PyTorch's has none either)`);
-    if (options.posWeight != null && !accepts.posWeight) throw new Error(`${this.constructor.name}: has no posWeight option (only BCEWithLogitsLoss does)`);
+    reductionCode(this.reduction, name);
   }
   /** Registers `w` as the buffer `name` (PyTorch keeps loss weights in the state dict). */
   protected weightBuffer(name: string, arg: string, w: WeightLike | null | undefined): Tensor | null {
@@ -305,9 +328,9 @@ export class CrossEntropyLoss extends Loss {
   /** Per-class weight (the 'weight' buffer), or null. */
   readonly weight: Tensor | null;
   constructor(options: CrossEntropyOptions = {}) {
-    super(options, { weight: true });
-    this.labelSmoothing = options.labelSmoothing ?? 0;
-    this.ignoreIndex = options.ignoreIndex ?? -100;
+    super(options, { weight: true }, ['ignoreIndex', 'labelSmoothing']);
+    this.labelSmoothing = checkNumberOption('CrossEntropyLoss', 'labelSmoothing', options.labelSmoothing ?? 0, { min: 0, max: 1 });
+    this.ignoreIndex = checkNumberOption('CrossEntropyLoss', 'ignoreIndex', options.ignoreIndex ?? -100, { integer: true });
     this.weight = this.weightBuffer('weight', 'weight', options.weight);
   }
   forward(input: Tensor, target: Tensor): Tensor {
@@ -319,8 +342,8 @@ export class NLLLoss extends Loss {
   readonly ignoreIndex: number;
   readonly weight: Tensor | null;
   constructor(options: ClassLossOptions = {}) {
-    super(options, { weight: true });
-    this.ignoreIndex = options.ignoreIndex ?? -100;
+    super(options, { weight: true }, ['ignoreIndex']);
+    this.ignoreIndex = checkNumberOption('NLLLoss', 'ignoreIndex', options.ignoreIndex ?? -100, { integer: true });
     this.weight = this.weightBuffer('weight', 'weight', options.weight);
   }
   forward(input: Tensor, target: Tensor): Tensor {
@@ -349,8 +372,8 @@ export class L1Loss extends Loss {
 export class SmoothL1Loss extends Loss {
   readonly beta: number;
   constructor(options: { reduction?: Reduction; beta?: number } = {}) {
-    super(options);
-    this.beta = options.beta ?? 1;
+    super(options, {}, ['beta']);
+    this.beta = checkNumberOption('SmoothL1Loss', 'beta', options.beta ?? 1, { min: 0 });
   }
   forward(input: Tensor, target: Tensor): Tensor {
     return smoothL1Loss(input, target, { reduction: this.reduction, beta: this.beta });
@@ -360,8 +383,8 @@ export class SmoothL1Loss extends Loss {
 export class HuberLoss extends Loss {
   readonly delta: number;
   constructor(options: { reduction?: Reduction; delta?: number } = {}) {
-    super(options);
-    this.delta = options.delta ?? 1;
+    super(options, {}, ['delta']);
+    this.delta = checkNumberOption('HuberLoss', 'delta', options.delta ?? 1, { min: 0, minExclusive: true });
   }
   forward(input: Tensor, target: Tensor): Tensor {
     return huberLoss(input, target, { reduction: this.reduction, delta: this.delta });

@@ -16,9 +16,9 @@
  */
 import { wasm } from '../runtime/wasm.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checks, maxFlag, Optimizer, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
+import { checks, maxFlag, Optimizer, type OptimizerBaseOptions, type Hyper, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
 
-export interface AdadeltaOptions {
+export interface AdadeltaOptions extends OptimizerBaseOptions {
   /** Scale of the delta (default 1.0). */
   lr?: number;
   /** Decay of the running averages (default 0.9), in [0, 1]. */
@@ -29,7 +29,7 @@ export interface AdadeltaOptions {
   maximize?: boolean;
 }
 
-export class Adadelta extends Optimizer<Required<AdadeltaOptions>> {
+export class Adadelta extends Optimizer<Hyper<AdadeltaOptions>> {
   constructor(params: ParamsArg, options: AdadeltaOptions = {}) {
     super('Adadelta', params, { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false, ...options }, {
       lr: checks.lr,

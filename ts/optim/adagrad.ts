@@ -16,9 +16,9 @@
  */
 import { wasm } from '../runtime/wasm.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checks, maxFlag, Optimizer, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
+import { checks, maxFlag, Optimizer, type OptimizerBaseOptions, type Hyper, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
 
-export interface AdagradOptions {
+export interface AdagradOptions extends OptimizerBaseOptions {
   /** Learning rate (default 1e-2). */
   lr?: number;
   /** Decay of the rate per step (default 0). */
@@ -32,7 +32,7 @@ export interface AdagradOptions {
   maximize?: boolean;
 }
 
-export class Adagrad extends Optimizer<Required<AdagradOptions>> {
+export class Adagrad extends Optimizer<Hyper<AdagradOptions>> {
   constructor(params: ParamsArg, options: AdagradOptions = {}) {
     super('Adagrad', params, { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, ...options }, {
       lr: checks.lr,

@@ -20,9 +20,9 @@
  */
 import { wasm } from '../runtime/wasm.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checks, FLAG, maxFlag, Optimizer, type OptionCheck, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
+import { checks, FLAG, maxFlag, Optimizer, type OptimizerBaseOptions, type Hyper, type OptionCheck, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
 
-export interface AdamOptions {
+export interface AdamOptions extends OptimizerBaseOptions {
   /** Learning rate (default 1e-3). */
   lr?: number;
   /** Decay rates of the moment averages (default [0.9, 0.999]), each in [0, 1). */
@@ -37,7 +37,7 @@ export interface AdamOptions {
   maximize?: boolean;
 }
 
-export const adamChecks: Record<keyof Required<AdamOptions>, OptionCheck> = {
+export const adamChecks: Record<keyof Hyper<AdamOptions>, OptionCheck> = {
   lr: checks.lr,
   betas: checks.betas,
   eps: checks.nonNegative,
@@ -54,7 +54,7 @@ export function adamState(opt: { buf(st: ParamState, key: string, p: Tensor, val
   return [m, v, x];
 }
 
-export class Adam extends Optimizer<Required<AdamOptions>> {
+export class Adam extends Optimizer<Hyper<AdamOptions>> {
   constructor(params: ParamsArg, options: AdamOptions = {}) {
     super('Adam', params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...options }, adamChecks);
   }

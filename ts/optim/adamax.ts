@@ -16,9 +16,9 @@
  */
 import { wasm } from '../runtime/wasm.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checks, maxFlag, Optimizer, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
+import { checks, maxFlag, Optimizer, type OptimizerBaseOptions, type Hyper, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
 
-export interface AdamaxOptions {
+export interface AdamaxOptions extends OptimizerBaseOptions {
   /** Learning rate (default 2e-3). */
   lr?: number;
   betas?: [number, number];
@@ -27,7 +27,7 @@ export interface AdamaxOptions {
   maximize?: boolean;
 }
 
-export class Adamax extends Optimizer<Required<AdamaxOptions>> {
+export class Adamax extends Optimizer<Hyper<AdamaxOptions>> {
   constructor(params: ParamsArg, options: AdamaxOptions = {}) {
     super('Adamax', params, { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false, ...options }, {
       lr: checks.lr,

@@ -21,14 +21,14 @@
 import { wasm } from '../runtime/wasm.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { adamChecks, adamState, type AdamOptions } from './adam.js';
-import { FLAG, maxFlag, Optimizer, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
+import { FLAG, maxFlag, Optimizer, type Hyper, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
 
 export interface AdamWOptions extends AdamOptions {
   /** Decoupled weight decay λ (default 1e-2). */
   weightDecay?: number;
 }
 
-export class AdamW extends Optimizer<Required<AdamWOptions>> {
+export class AdamW extends Optimizer<Hyper<AdamWOptions>> {
   constructor(params: ParamsArg, options: AdamWOptions = {}) {
     super('AdamW', params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, ...options }, adamChecks);
   }

@@ -4,6 +4,7 @@
  */
 import { wasm } from '../runtime/wasm.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkBooleanOption, checkOptions } from '../util/options.js';
 
 export interface ClipGradNormOptions {
   /** Throw when the total norm is NaN or ±Inf (default false: scale anyway, as PyTorch). */
@@ -44,6 +45,8 @@ export function clipGradNorm_(params: Iterable<Tensor> | Tensor, maxNorm: number
   const where = 'clipGradNorm_';
   const p = normType === 'inf' ? Infinity : normType;
   if (typeof maxNorm !== 'number' || Number.isNaN(maxNorm) || maxNorm < 0) throw new Error(`${where}: maxNorm must be a number >= 0, got ${String(maxNorm)}`);
+  checkOptions(where, options, ['errorIfNonfinite']);
+  if (options?.errorIfNonfinite !== undefined) checkBooleanOption(where, 'errorIfNonfinite', options.errorIfNonfinite);
   if (typeof p !== 'number' || !(p > 0)) throw new Error(`${where}: normType must be > 0 (2, 1, Infinity ...), got ${String(normType)}`);
   const grads = gradsOf(params, where);
   if (grads.length === 0) return 0;

@@ -4,6 +4,8 @@
  */
 export { Optimizer } from './optimizer.js';
 export type { ParamGroup, ParamGroupSpec, ParamsArg, ParamState, OptimizerStateDict } from './optimizer.js';
+export type { OptimizerBaseOptions } from './optimizer.js';
+export { GROUP_EXTRA_KEYS } from './optimizer.js';
 export { SGD } from './sgd.js';
 export type { SGDOptions } from './sgd.js';
 export { Adagrad } from './adagrad.js';

@@ -23,9 +23,9 @@
  */
 import { wasm } from '../runtime/wasm.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checks, maxFlag, Optimizer, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
+import { checks, maxFlag, Optimizer, type OptimizerBaseOptions, type Hyper, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
 
-export interface NAdamOptions {
+export interface NAdamOptions extends OptimizerBaseOptions {
   /** Learning rate (default 2e-3). */
   lr?: number;
   betas?: [number, number];
@@ -36,7 +36,7 @@ export interface NAdamOptions {
   maximize?: boolean;
 }
 
-export class NAdam extends Optimizer<Required<NAdamOptions>> {
+export class NAdam extends Optimizer<Hyper<NAdamOptions>> {
   constructor(params: ParamsArg, options: NAdamOptions = {}) {
     super('NAdam', params, { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, maximize: false, ...options }, {
       lr: checks.lr,
@@ -57,10 +57,13 @@ export class NAdam extends Optimizer<Required<NAdamOptions>> {
     const psi = group.momentumDecay;
     const mu = b1 * (1 - 0.5 * 0.96 ** (t * psi));
     const muNext = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi));
-    const prod = ((st.mu_product as number | undefined) ?? 1) * mu;
+    // PyTorch 1.13 keeps Πₜ in a float32 tensor: every product is rounded to float32 (with μ
+    // rounded first), so the constants below are too; in double they drift ~1e-6 in 50 steps.
+    const f = Math.fround;
+    const prod = f(((st.mu_product as number | undefined) ?? 1) * f(mu));
     st.mu_product = prod;
     // As the PyTorch 1.13 build of the golden fixtures: Πₜ·μₜ·μₜ₊₁ (μₜ counted twice).
-    const prodNext = prod * mu * muNext;
+    const prodNext = f(f(prod * f(mu)) * f(muNext));
     const cGrad = (-group.lr * (1 - mu)) / (1 - prod);
     const cAvg = (-group.lr * muNext) / (1 - prodNext);
     wasm().tread_optim_nadam(p.ptr, g.ptr, m.ptr, v.ptr, p.size, b1, b2, group.eps, group.weightDecay, 1 - b2 ** t, cGrad, cAvg, maxFlag(group), 0);

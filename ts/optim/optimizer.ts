@@ -10,9 +10,14 @@
  * - **step()** updates every parameter whose `.grad` is set, with ONE fused in-place WASM
  *   kernel per parameter tensor (SIMD, split over threads for large tensors; no
  *   temporaries). Before anything is modified it checks every gradient for NaN/±Inf and
- *   throws an error naming the parameter: parameters and optimizer state stay untouched
- *   (`checkFinite = false` skips that pass). It ends the training step (`endStep()`), which
- *   frees the temporaries of the step before (see tensor/lifetime.ts).
+ *   throws an error naming the parameter: parameters and optimizer state stay untouched.
+ *   The constructor option `checkFinite: false` skips that pass and steps on, as PyTorch
+ *   does (a learning-rate sweep whose large rates diverge then runs to the end). It ends
+ *   the training step (`endStep()`), which frees the temporaries of the step before (see
+ *   tensor/lifetime.ts).
+ * - **Options** are checked at run time: an unknown key, in the options or in a parameter
+ *   group, is an error with a "did you mean" hint (PyTorch's `weight_decay` names
+ *   `weightDecay`). Groups may also carry the keys in `GROUP_EXTRA_KEYS`.
  * - **State** is made on a parameter's first step (owned, kept tensors with PyTorch's
  *   names: `exp_avg`, `momentum_buffer` ...), plus the step count `step`.
  * - **stateDict() / loadStateDict()** as PyTorch: `{ state: {index: {...}}, paramGroups:
@@ -21,6 +26,7 @@
  *   run resumed from a saved dict continues exactly as the uninterrupted one.
  */
 import { wasm } from '../runtime/wasm.js';
+import { checkBooleanOption, checkNumberOption, didYouMean } from '../util/options.js';
 import { endStep } from '../tensor/lifetime.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';
 import { SCHEDULER_GROUP_KEYS, translateGroupOptions, translateParamState } from './pytorch_state.js';
@@ -30,6 +36,25 @@ const TREAD_GROUP_KEYS = ['l1', 'l2', 'name', 'names'];
 
 /** Flag bits of the step kernels (crates/tread-core/src/optim/mod.rs). */
 export const FLAG = { maximize: 1, amsgrad: 2, nesterov: 4, centered: 8, first: 16 } as const;
+
+/** Options of every optimizer, besides its algorithm's hyper-parameters (not kept per group). */
+export interface OptimizerBaseOptions {
+  /**
+   * Check every gradient for NaN/±Inf before a step and throw, leaving parameters and state
+   * untouched (default true). `false` steps on as PyTorch does (the non-finite values then
+   * reach the parameters).
+   */
+  checkFinite?: boolean;
+}
+
+/** An optimizer's hyper-parameters as every group holds them (all set, no base options). */
+export type Hyper<T> = Required<Omit<T, keyof OptimizerBaseOptions>>;
+
+/**
+ * Keys a parameter group may carry besides the optimizer's options: L1/L2 penalties
+ * (optim/penalty.ts, fit), names (paramGroupsByPrefix), and what schedulers set.
+ */
+export const GROUP_EXTRA_KEYS: readonly string[] = ['params', 'l1', 'l2', 'name', 'names', 'initialLr', 'maxLr', 'minLr', 'maxMomentum', 'baseMomentum'];
 
 /** A parameter group as the optimizer holds it: the tensors and every option. */
 export interface ParamGroup {
@@ -72,12 +97,16 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number; [k: str
   paramGroups: ParamGroup[] = [];
   /** State per parameter (made on its first step). */
   readonly state = new Map<Tensor, ParamState>();
-  /** Check gradients for NaN/Inf before each step (one fast read of every gradient). */
+  /** Check gradients for NaN/Inf before each step (one fast read of every gradient); the constructor option. */
   checkFinite = true;
 
-  protected constructor(name: string, params: ParamsArg, defaults: O, checks: Record<keyof O & string, OptionCheck>) {
+  protected constructor(name: string, params: ParamsArg, defaults: O & OptimizerBaseOptions, checks: Record<keyof O & string, OptionCheck>) {
     this.name = name;
     this.checks = checks;
+    if (defaults === null || typeof defaults !== 'object' || Array.isArray(defaults)) throw new TypeError(`${name}: options must be an object`);
+    const { checkFinite, ...hyper } = defaults as Record<string, unknown>;
+    if (checkFinite !== undefined) this.checkFinite = checkBooleanOption(name, 'checkFinite', checkFinite);
+    defaults = hyper as O;
     for (const k of Object.keys(defaults)) {
       if (!(k in checks)) throw this.unknownOption(k, 'options');
     }
@@ -102,10 +131,8 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number; [k: str
   protected extraChecks(_o: Record<string, any>, _where: string): void {}
 
   private unknownOption(k: string, where: string): Error {
-    const known = Object.keys(this.checks);
-    const camel = k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
-    const hint = known.includes(camel) ? ` (did you mean '${camel}'? options are camelCase)` : '';
-    return new Error(`${this.name}: unknown option '${k}' in ${where}${hint}; known: ${known.join(', ')}`);
+    const known = where === 'options' ? [...Object.keys(this.checks), 'checkFinite'] : [...Object.keys(this.checks), ...GROUP_EXTRA_KEYS];
+    return new Error(`${this.name}: unknown option '${k}' in ${where}${didYouMean(k, known)}; known: ${known.join(', ')}`);
   }
 
   private validate(o: Record<string, unknown>, where: string): void {
@@ -144,15 +171,13 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number; [k: str
     const group: ParamGroup = { ...(this.defaults as any) };
     for (const [k, v] of Object.entries(spec)) {
       if (k === 'params') continue;
-      // Groups may carry extra keys (l1, l2, name ...), but a snake_case spelling of an
-      // option would be silently ignored: refuse it.
-      if (!(k in this.checks) && k.includes('_')) {
-        const camel = k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
-        if (camel in this.checks) throw this.unknownOption(k, where);
-      }
+      // Groups may carry the extra keys (l1, l2, name ...); anything else, a misspelled or
+      // snake_case option included, would be silently ignored: refuse it.
+      if (!(k in this.checks) && !GROUP_EXTRA_KEYS.includes(k)) throw this.unknownOption(k, where);
       group[k] = Array.isArray(v) ? [...v] : v;
     }
     group.params = params;
+    for (const k of ['l1', 'l2']) if (group[k] !== undefined) checkNumberOption(this.name, `${where}.${k}`, group[k], { min: 0 });
     this.validate(group, where);
     this.paramGroups.push(group);
   }
@@ -205,7 +230,8 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number; [k: str
             const v = g.f32[bad];
             throw new Error(
               `${this.name}: non-finite gradient (${v}) in parameter ${this.paramName(p, gi, pi)} at element ${bad}; ` +
-                `the step was not applied (parameters and optimizer state are unchanged)`,
+                `the step was not applied (parameters and optimizer state are unchanged); ` +
+                `to step on anyway, as PyTorch does, construct the optimizer with { checkFinite: false }`,
             );
           }
         }

@@ -17,6 +17,7 @@
  */
 import { wasm } from '../runtime/wasm.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkOptions } from '../util/options.js';
 
 function check(lambda: number, where: string): void {
   if (typeof lambda !== 'number' || !Number.isFinite(lambda) || lambda < 0) throw new Error(`${where}: lambda must be a finite number >= 0, got ${String(lambda)}`);
@@ -60,6 +61,9 @@ export function l1Penalty(params: Iterable<Tensor>, lambda: number): number {
 
 /** Applies l1/l2 per param group (a group's `l1` / `l2` override these); returns the total penalty. */
 export function applyPenalties(optimizer: { paramGroups: { params: Tensor[]; [k: string]: any }[] }, defaults: { l1?: number; l2?: number } = {}): number {
+  checkOptions('applyPenalties', defaults, ['l1', 'l2']);
+  defaults ??= {};
+  for (const k of ['l1', 'l2'] as const) if (defaults[k] !== undefined) check(defaults[k]!, `applyPenalties: ${k}`);
   let total = 0;
   for (const g of optimizer.paramGroups) {
     const l1 = typeof g.l1 === 'number' ? g.l1 : defaults.l1 ?? 0;

@@ -23,9 +23,9 @@
  */
 import { wasm } from '../runtime/wasm.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checks, maxFlag, Optimizer, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
+import { checks, maxFlag, Optimizer, type OptimizerBaseOptions, type Hyper, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
 
-export interface RAdamOptions {
+export interface RAdamOptions extends OptimizerBaseOptions {
   /** Learning rate (default 1e-3). */
   lr?: number;
   betas?: [number, number];
@@ -34,7 +34,7 @@ export interface RAdamOptions {
   maximize?: boolean;
 }
 
-export class RAdam extends Optimizer<Required<RAdamOptions>> {
+export class RAdam extends Optimizer<Hyper<RAdamOptions>> {
   constructor(params: ParamsArg, options: RAdamOptions = {}) {
     super('RAdam', params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false, ...options }, {
       lr: checks.lr,

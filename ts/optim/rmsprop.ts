@@ -19,9 +19,9 @@
  */
 import { wasm } from '../runtime/wasm.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checks, FLAG, maxFlag, Optimizer, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
+import { checks, FLAG, maxFlag, Optimizer, type OptimizerBaseOptions, type Hyper, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
 
-export interface RMSpropOptions {
+export interface RMSpropOptions extends OptimizerBaseOptions {
   /** Learning rate (default 1e-2). */
   lr?: number;
   /** Smoothing constant (default 0.99). */
@@ -35,7 +35,7 @@ export interface RMSpropOptions {
   maximize?: boolean;
 }
 
-export class RMSprop extends Optimizer<Required<RMSpropOptions>> {
+export class RMSprop extends Optimizer<Hyper<RMSpropOptions>> {
   constructor(params: ParamsArg, options: RMSpropOptions = {}) {
     super('RMSprop', params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...options }, {
       lr: checks.lr,

@@ -20,9 +20,9 @@
  */
 import { wasm } from '../runtime/wasm.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checks, FLAG, maxFlag, Optimizer, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
+import { checks, FLAG, maxFlag, Optimizer, type OptimizerBaseOptions, type Hyper, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
 
-export interface SGDOptions {
+export interface SGDOptions extends OptimizerBaseOptions {
   /** Learning rate (required). */
   lr: number;
   /** Momentum factor (default 0). */
@@ -37,7 +37,7 @@ export interface SGDOptions {
   maximize?: boolean;
 }
 
-export class SGD extends Optimizer<Required<SGDOptions>> {
+export class SGD extends Optimizer<Hyper<SGDOptions>> {
   constructor(params: ParamsArg, options: SGDOptions) {
     if (!options || options.lr === undefined) throw new Error('SGD: lr is required (e.g. new SGD(params, { lr: 0.01 }))');
     super('SGD', params, { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...options }, {

@@ -8,6 +8,7 @@
 import { hardwareThreads, hasSimd, isNode, whyNoThreads } from './features.js';
 import { defaultWasmUrls, type WasmName } from './wasm-files.js';
 import { WORKER_SOURCE } from './worker-source.js';
+import { checkOptions } from '../util/options.js';
 
 /** Every export is a plain C function over numbers (pointers are byte offsets). */
 export type WasmFn = (...args: number[]) => number;
@@ -85,6 +86,15 @@ export function getThreads(): number {
 
 /** Loads the core. Safe to call again: later calls return the first call's result. */
 export function init(options: InitOptions = {}): Promise<RuntimeInfo> {
+  try {
+    checkOptions('init', options, ['threads', 'wasmDir']);
+    if (options?.threads !== undefined && options.threads !== 'auto' && typeof options.threads !== 'number') {
+      throw new Error(`init: threads must be a positive integer or 'auto', got ${JSON.stringify(options.threads)}`);
+    }
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  options ??= {};
   if (pending === null) pending = doInit(options);
   return pending;
 }

@@ -4,10 +4,19 @@
  */
 import { DType } from './storage.js';
 import { checkShape, shapeSize, shapeStr, Shape, Tensor } from './tensor.js';
+import { checkBooleanOption, checkOneOf, checkOptions } from '../util/options.js';
 
 export interface TensorOptions {
   dtype?: DType;
   requiresGrad?: boolean;
+}
+
+/** Keys and values of tensor-creation options. */
+function checkTensorOptions(where: string, options: TensorOptions | undefined): TensorOptions {
+  checkOptions(where, options, ['dtype', 'requiresGrad']);
+  if (options?.dtype !== undefined) checkOneOf(where, 'dtype', options.dtype, ['float32', 'int32']);
+  if (options?.requiresGrad !== undefined) checkBooleanOption(where, 'requiresGrad', options.requiresGrad);
+  return options ?? {};
 }
 
 type Nested = number | Nested[];
@@ -27,7 +36,14 @@ function flatten(data: Nested, shape: number[], depth: number, out: number[]): v
  * A tensor from numbers: a nested array (shape inferred), or a flat array / typed array with
  * a shape (default: 1-D).
  */
-export function tensor(data: Nested | ArrayLike<number>, shape?: Shape, options: TensorOptions = {}): Tensor {
+export function tensor(data: Nested | ArrayLike<number>, shapeOrOptions?: Shape | TensorOptions, options: TensorOptions = {}): Tensor {
+  // tensor(data, { dtype }) as PyTorch's torch.tensor(data, dtype=...): options in the shape's place.
+  let shape: Shape | undefined = shapeOrOptions as Shape | undefined;
+  if (shapeOrOptions != null && !Array.isArray(shapeOrOptions) && typeof shapeOrOptions === 'object' && !ArrayBuffer.isView(shapeOrOptions)) {
+    options = shapeOrOptions as TensorOptions;
+    shape = undefined;
+  }
+  options = checkTensorOptions('tensor', options);
   let flat: ArrayLike<number>;
   let sh: number[];
   if (Array.isArray(data) && shape === undefined) {
@@ -52,6 +68,7 @@ export function tensor(data: Nested | ArrayLike<number>, shape?: Shape, options:
 }
 
 export function full(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
+  options = checkTensorOptions('full', options);
   const t = Tensor.empty(shape, options.dtype ?? 'float32');
   t.data.fill(value);
   if (options.requiresGrad) t.requiresGrad_(true);
@@ -68,6 +85,7 @@ export function ones(shape: Shape, options: TensorOptions = {}): Tensor {
 
 /** Uninitialised memory (fast); fill it before reading. */
 export function empty(shape: Shape, options: TensorOptions = {}): Tensor {
+  options = checkTensorOptions('empty', options);
   const t = Tensor.empty(shape, options.dtype ?? 'float32');
   if (options.requiresGrad) t.requiresGrad_(true);
   return t;
@@ -78,6 +96,8 @@ export function zerosLike(t: Tensor): Tensor {
 }
 
 export function arange(n: number, options: TensorOptions = {}): Tensor {
+  options = checkTensorOptions('arange', options);
+  if (options.requiresGrad) throw new Error('arange: requiresGrad is not supported (make it float32 and call requiresGrad_(true))');
   const t = Tensor.empty([n], options.dtype ?? 'float32');
   const d = t.data;
   for (let i = 0; i < n; i++) d[i] = i;

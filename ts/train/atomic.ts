@@ -27,6 +27,8 @@ async function nodeFs() {
 
 /** Writes `bytes` to `file` atomically (see above). Creates the folder if needed. */
 export async function atomicWriteFile(file: string, bytes: Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  // saveCheckpoint/saveWeights pass their whole options (checked there); only the hook is read here.
+  if (options !== undefined && options !== null && typeof options !== 'object') throw new TypeError(`atomicWriteFile: options must be an object, got ${typeof options}`);
   const { fs, path } = await nodeFs();
   const dir = path.dirname(path.resolve(file));
   await fs.mkdir(dir, { recursive: true });

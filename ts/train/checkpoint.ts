@@ -31,12 +31,12 @@ import { atomicWriteFile, readFileBytes, removeStaleTemps, type AtomicWriteOptio
 import { History } from './callbacks.js';
 import { parseSafetensors, serializeSafetensors, SafetensorsError, type SafeTensor, type SafeTensorInput, type SafetensorsFile } from './safetensors.js';
 import { deepCopyState, restoreState, snapshotState, type StateSnapshot } from './state.js';
-import { checkOptions } from '../util/options.js';
 import { CheckpointError } from './checkpoint_error.js';
 import { checkOptimizerState, checkSchedulerState, checkTrainingState } from './checkpoint_validate.js';
 import { parseStrictJsonText } from './strict_json.js';
 import type { FileLimits } from '../util/limits.js';
 import { entriesOf, type ModuleLike, type OptimizerLike, type SchedulerLike, type StateDictLike } from './types.js';
+import { checkBooleanOption, checkOptions } from '../util/options.js';
 
 export const OPTIMIZER_PREFIX = 'optimizer.';
 /** Names of the early-stopping best-weights copy: this prefix + the model's state-dict name. */
@@ -170,6 +170,7 @@ function bestWeightTensors(snap: StateSnapshot): [string, SafeTensorInput][] {
 
 /** The bytes of a checkpoint (see the file comment); saveCheckpoint writes them atomically. */
 export function encodeCheckpoint(opts: SaveCheckpointOptions): Uint8Array {
+  checkSaveOptions('saveCheckpoint', opts);
   const tensors = modelTensors(opts.model);
   const metadata: Record<string, string> = { format: 'pt', 'tread.kind': 'checkpoint', ...(opts.metadata ?? {}) };
   if (opts.optimizer) {
@@ -199,11 +200,27 @@ export async function saveCheckpoint(file: string, opts: SaveCheckpointOptions):
 
 /** Saves only the model's state dict (a plain PyTorch-compatible safetensors file), atomically. */
 export async function saveWeights(file: string, model: ModuleLike | StateDictLike, options: AtomicWriteOptions & { metadata?: Record<string, string> } = {}): Promise<void> {
+  checkOptions('saveWeights', options, ['metadata', 'beforeRename']);
+  options ??= {};
   const bytes = serializeSafetensors(modelTensors(model), { format: 'pt', 'tread.kind': 'weights', ...(options.metadata ?? {}) });
   await atomicWriteFile(file, bytes, options);
 }
 
+/** saveCheckpoint's options: known keys only, and a model to save. */
+function checkSaveOptions(owner: string, opts: SaveCheckpointOptions): void {
+  if (opts === undefined || opts === null) throw new TypeError(`${owner}: options are required ({ model, optimizer?, scheduler?, training?, ... })`);
+  checkOptions(owner, opts, ['model', 'optimizer', 'scheduler', 'training', 'bestWeights', 'metadata', 'beforeRename']);
+  if (!opts.model) throw new TypeError(`${owner}: a model is required`);
+}
+
 // ---- loading ----
+
+/** loadCheckpoint's options: checked before the file is read. */
+function checkLoadOptions(opts: LoadCheckpointOptions): void {
+  if (opts === undefined || opts === null) throw new TypeError('loadCheckpoint: options are required ({ model, optimizer?, scheduler?, strict? })');
+  checkOptions('loadCheckpoint', opts, ['model', 'optimizer', 'scheduler', 'strict', 'limits']);
+  if (opts.strict !== undefined) checkBooleanOption('loadCheckpoint', 'strict', opts.strict);
+}
 
 export interface LoadReport {
   /** Model tensors that the file did not have (left as they were). */
@@ -353,7 +370,7 @@ function readBestWeights(model: ModuleLike, tensors: Map<string, SafeTensor>, wh
 
 /** Applies a parsed checkpoint to model (+ optimizer, scheduler); all or nothing. */
 export function applyCheckpoint(file: SafetensorsFile, opts: LoadCheckpointOptions, what = 'checkpoint'): LoadedCheckpoint {
-  checkOptions('loadCheckpoint', opts, ['model', 'optimizer', 'scheduler', 'strict', 'limits']);
+  checkLoadOptions(opts);
   const { plan, report } = planModelLoad(opts.model, file.tensors, { strict: opts.strict, what });
   const bestWeights = readBestWeights(opts.model, file.tensors, what);
   let training: TrainingState = { epoch: 0, globalStep: 0 };
@@ -436,7 +453,7 @@ function fromSnapshot(v: any): any {
  * CheckpointError saying exactly what is wrong, and then nothing has changed.
  */
 export async function loadCheckpoint(file: string, opts: LoadCheckpointOptions): Promise<LoadedCheckpoint> {
-  checkOptions('loadCheckpoint', opts, ['model', 'optimizer', 'scheduler', 'strict', 'limits']);
+  checkLoadOptions(opts);
   const parsed = await readCheckpointFile(file, 'checkpoint', opts.limits ?? {});
   return applyCheckpoint(parsed, opts, `checkpoint '${file}'`);
 }
@@ -451,6 +468,7 @@ export async function loadWeights(
   options: { strict?: boolean; limits?: Partial<Pick<FileLimits, 'safetensorsHeaderBytes' | 'safetensorsTensors'>> } = {},
 ): Promise<LoadReport> {
   checkOptions('loadWeights', options, ['strict', 'limits']);
+  if (options?.strict !== undefined) checkBooleanOption('loadWeights', 'strict', options.strict);
   const parsed = await readCheckpointFile(file, 'weights file', options.limits ?? {});
   const { plan, report } = planModelLoad(model, parsed.tensors, { strict: options.strict, what: `weights file '${file}'` });
   applyPlan(plan);
@@ -459,6 +477,8 @@ export async function loadWeights(
 
 /** Loads an in-memory state (name -> tensor, or a parsed file's tensors) into a model; validated, all or nothing. */
 export function loadStateInto(model: ModuleLike, state: StateDictLike | Map<string, SafeTensor>, options: { strict?: boolean } = {}): LoadReport {
+  checkOptions('loadStateInto', options, ['strict']);
+  if (options?.strict !== undefined) checkBooleanOption('loadStateInto', 'strict', options.strict);
   const tensors = new Map<string, SafeTensor>();
   for (const [n, t] of entriesOf(state as any)) {
     const v = t as unknown as Tensor | SafeTensor;

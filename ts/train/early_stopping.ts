@@ -14,6 +14,7 @@
  */
 import type { Callback, TrainContext } from './callbacks.js';
 import { restoreState, snapshotState, type StateSnapshot } from './state.js';
+import { checkBooleanOption, checkNumberOption, checkOneOf, checkOptions } from '../util/options.js';
 
 export interface EarlyStoppingOptions {
   /** Key of the epoch logs to watch (default 'val_loss'). */
@@ -59,6 +60,14 @@ export class EarlyStopping implements Callback {
   private bestState: StateSnapshot | null = null;
 
   constructor(options: EarlyStoppingOptions = {}) {
+    checkOptions('EarlyStopping', options, ['monitor', 'mode', 'patience', 'minDelta', 'restoreBestWeights', 'baseline', 'startFromEpoch', 'verbose']);
+    options ??= {};
+    if (options.monitor !== undefined && typeof options.monitor !== 'string') throw new TypeError(`EarlyStopping: monitor must be a metric name such as 'val_loss', got ${typeof options.monitor}`);
+    if (options.mode !== undefined) checkOneOf('EarlyStopping', 'mode', options.mode, ['auto', 'min', 'max']);
+    if (options.minDelta !== undefined) checkNumberOption('EarlyStopping', 'minDelta', options.minDelta);
+    if (options.baseline != null) checkNumberOption('EarlyStopping', 'baseline', options.baseline);
+    if (options.startFromEpoch !== undefined) checkNumberOption('EarlyStopping', 'startFromEpoch', options.startFromEpoch, { integer: true, min: 0 });
+    for (const k of ['restoreBestWeights', 'verbose'] as const) if (options[k] !== undefined) checkBooleanOption('EarlyStopping', k, options[k]);
     this.monitor = options.monitor ?? 'val_loss';
     const mode = options.mode ?? 'auto';
     this.mode = mode === 'auto' ? (/acc/i.test(this.monitor) ? 'max' : 'min') : mode;

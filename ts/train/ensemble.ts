@@ -44,6 +44,8 @@ import type { History, Callback } from './callbacks.js';
 import { fit, type BatchSource, type FitOptions, type FitResult, type LossFn } from './fit.js';
 import type { Metric } from './metrics.js';
 import type { OptimizerLike, SchedulerLike } from './types.js';
+import { checkBooleanOption, checkNumberOption, checkOptions } from '../util/options.js';
+import { FIT_KEYS } from './fit_options.js';
 
 export type EnsembleCombine = 'probs' | 'mean' | 'vote';
 
@@ -64,6 +66,10 @@ export class Ensemble extends Module {
 
   constructor(members: Module[], options: EnsembleOptions = {}) {
     super();
+    checkOptions('Ensemble', options, ['combine', 'logProbs', 'dim']);
+    options ??= {};
+    if (options.logProbs !== undefined) checkBooleanOption('Ensemble', 'logProbs', options.logProbs);
+    if (options.dim !== undefined) checkNumberOption('Ensemble', 'dim', options.dim, { integer: true });
     if (!Array.isArray(members) || members.length === 0) throw new Error('Ensemble: members must be a non-empty array of modules');
     members.forEach((m, i) => {
       if (!(m instanceof Module)) throw new Error(`Ensemble: member ${i} is not an nn.Module (got ${m === null ? 'null' : typeof m})`);
@@ -213,6 +219,13 @@ export interface TrainEnsembleOptions {
   onMemberEnd?: (index: number, result: FitResult) => void | Promise<void>;
 }
 
+const TRAIN_ENSEMBLE_KEYS = [
+  'members', 'makeModel', 'makeOptimizer', 'makeScheduler', 'data', 'val', 'batchSize', 'epochs', 'lossFn', 'metrics',
+  'seed', 'bootstrap', 'callbacks', 'fitOptions', 'ensemble', 'onMemberEnd',
+];
+/** fit() options trainEnsemble sets itself (per member): not allowed in fitOptions. */
+const FIT_OWNED: readonly string[] = ['train', 'val', 'optimizer', 'scheduler', 'lossFn', 'epochs', 'metrics', 'callbacks'];
+
 export interface TrainEnsembleResult {
   ensemble: Ensemble;
   /** Each member's fit() result, in member order. */
@@ -246,6 +259,13 @@ function isDataset(v: unknown): v is Dataset {
  * once per member).
  */
 export async function trainEnsemble(options: TrainEnsembleOptions): Promise<TrainEnsembleResult> {
+  if (options === undefined || options === null) throw new TypeError('trainEnsemble: options are required ({ members, makeModel, makeOptimizer, data, epochs, lossFn, ... })');
+  checkOptions('trainEnsemble', options, TRAIN_ENSEMBLE_KEYS);
+  if (options.bootstrap !== undefined) checkBooleanOption('trainEnsemble', 'bootstrap', options.bootstrap);
+  if (options.batchSize !== undefined) checkNumberOption('trainEnsemble', 'batchSize', options.batchSize, { integer: true, min: 1 });
+  if (options.seed !== undefined) checkNumberOption('trainEnsemble', 'seed', options.seed, { integer: true, min: 0 });
+  if (options.fitOptions !== undefined) checkOptions('trainEnsemble: fitOptions', options.fitOptions, FIT_KEYS.filter((k) => !FIT_OWNED.includes(k)));
+  if (options.ensemble !== undefined) checkOptions('trainEnsemble: ensemble', options.ensemble, ['combine', 'logProbs', 'dim']);
   const k = options.members;
   if (!Number.isInteger(k) || k < 1) throw new Error(`trainEnsemble: members must be a positive integer, got ${k}`);
   if (typeof options.makeModel !== 'function') throw new Error('trainEnsemble: makeModel must be a function (index) => Module');

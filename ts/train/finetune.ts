@@ -216,6 +216,7 @@ export function paramGroupsByPrefix(
  * what was missing and unexpected. Nothing changes if validation fails.
  */
 export async function loadPretrained(model: ModuleLike, file: string, options: { strict?: boolean } = {}): Promise<LoadReport> {
+  checkOptions('loadPretrained', options, ['strict']);
   return loadWeights(file, model, options);
 }
 

@@ -34,6 +34,8 @@ import { firstNonFinite } from './state.js';
 import { heldEpoch, type HeldEpoch } from './best_epoch.js';
 import { entriesOf, type ModuleLike, type OptimizerLike, type SchedulerLike } from './types.js';
 import { noGrad } from '../autograd/engine.js';
+import { checkFitOptions } from './fit_options.js';
+import { checkOptions } from '../util/options.js';
 
 /** A batch: [inputs, targets] (extra fields are ignored). */
 export type Batch = readonly Tensor[];
@@ -182,6 +184,7 @@ export async function evaluate(
   data: BatchSource,
   options: { lossFn?: LossFn; metrics?: (string | Metric)[]; prefix?: string } = {},
 ): Promise<EpochLogs> {
+  checkOptions('evaluate', options, ['lossFn', 'metrics', 'prefix']);
   const metrics = resolveMetrics(options.metrics);
   const prefix = options.prefix ?? '';
   const lossMean = new MeanValue();
@@ -253,6 +256,7 @@ export function locateNonFinite(model: ModuleLike, x: Tensor | null, what: 'loss
 
 export async function fit(model: ModuleLike, options: FitOptions): Promise<FitResult> {
   const t0 = performance.now();
+  checkFitOptions(options, model);
   const { optimizer, lossFn } = options;
   if (!optimizer) throw new Error('fit: an optimizer is required');
   if (!lossFn) throw new Error('fit: a lossFn is required');

@@ -8,6 +8,7 @@
  * `target` holds 0/1 (int32 or float32), a logit > 0 counting as class 1.
  */
 import type { Tensor } from '../tensor/tensor.js';
+import { didYouMean } from '../util/options.js';
 
 export interface Metric {
   /** Key in the logs and history, e.g. 'accuracy' (validation logs prefix it with 'val_'). */
@@ -145,13 +146,19 @@ export class MeanAbsoluteError implements Metric {
 }
 
 /** Builds metrics from short names: 'accuracy' | 'acc', 'top5' (any k), 'mae', or Metric objects. */
+/** The metric names fit() knows (besides 'topK' for any k). */
+const METRIC_NAMES = ['accuracy', 'acc', 'top5', 'mae'];
+
 export function resolveMetrics(specs: (string | Metric)[] = []): Metric[] {
   return specs.map((s) => {
-    if (typeof s !== 'string') return s;
+    if (typeof s !== 'string') {
+      if (!s || typeof (s as Metric).update !== 'function') throw new TypeError(`fit: a metric must be a name or a Metric object (name, reset, update, compute), got ${typeof s}`);
+      return s;
+    }
     if (s === 'accuracy' || s === 'acc') return new Accuracy();
     const m = /^top-?(\d+)(_?acc(uracy)?)?$/.exec(s);
     if (m) return new TopKAccuracy(Number(m[1]));
     if (s === 'mae') return new MeanAbsoluteError();
-    throw new Error(`unknown metric '${s}': use 'accuracy', 'top5' (any k), 'mae' or a Metric object`);
+    throw new Error(`fit: unknown metric '${s}'${didYouMean(s, METRIC_NAMES)}: use 'accuracy', 'top5' (any k), 'mae' or a Metric object`);
   });
 }

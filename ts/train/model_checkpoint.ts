@@ -21,6 +21,7 @@ import { loadCheckpoint, saveCheckpoint, type LoadReport } from './checkpoint.js
 import type { EarlyStopping, EarlyStoppingState } from './early_stopping.js';
 import type { ModuleLike, OptimizerLike, SchedulerLike } from './types.js';
 import { captureModuleRng, defaultRng, restoreModuleRng, type RngStateSource } from './rng.js';
+import { checkBooleanOption, checkNumberOption, checkOneOf, checkOptions } from '../util/options.js';
 
 export interface ModelCheckpointOptions {
   /** Where to write (a .safetensors path); `{epoch}` in it is replaced by the epoch number. */
@@ -52,6 +53,12 @@ export class ModelCheckpoint implements Callback {
   readonly runsAfter: readonly Callback[];
 
   constructor(options: ModelCheckpointOptions) {
+    if (options === undefined || options === null) throw new TypeError("ModelCheckpoint: options are required ({ file: 'ckpt-{epoch}.safetensors', ... })");
+    checkOptions('ModelCheckpoint', options, ['file', 'every', 'saveBestOnly', 'monitor', 'mode', 'rng', 'earlyStopping', 'extra', 'beforeRename']);
+    if (typeof options.file !== 'string' || options.file === '') throw new TypeError(`ModelCheckpoint: file must be a path, got ${typeof options.file}`);
+    if (options.every !== undefined) checkNumberOption('ModelCheckpoint', 'every', options.every, { integer: true, min: 1 });
+    if (options.saveBestOnly !== undefined) checkBooleanOption('ModelCheckpoint', 'saveBestOnly', options.saveBestOnly);
+    if (options.mode !== undefined) checkOneOf('ModelCheckpoint', 'mode', options.mode, ['auto', 'min', 'max']);
     this.options = options;
     this.runsAfter = options.earlyStopping ? [options.earlyStopping] : [];
     const monitor = options.monitor ?? 'val_loss';
@@ -115,6 +122,8 @@ export async function resumeFrom(
   file: string,
   opts: { model: ModuleLike; optimizer: OptimizerLike; scheduler?: SchedulerLike | null; rng?: RngStateSource | null; earlyStopping?: EarlyStopping | null },
 ): Promise<ResumeState> {
+  if (opts === undefined || opts === null) throw new TypeError('resumeFrom: options are required ({ model, optimizer, scheduler?, rng?, earlyStopping? })');
+  checkOptions('resumeFrom', opts, ['model', 'optimizer', 'scheduler', 'rng', 'earlyStopping']);
   const loaded = await loadCheckpoint(file, { model: opts.model, optimizer: opts.optimizer, scheduler: opts.scheduler ?? null });
   const t = loaded.training;
   const rng = opts.rng === undefined ? defaultRng() : opts.rng;

@@ -21,6 +21,7 @@ import { Tensor } from '../tensor/tensor.js';
 import type { Callback, EpochLogs, History, TrainContext } from './callbacks.js';
 import { forwardLayers, probeWithHooks, sequentialLayers } from './layers.js';
 import { entriesOf, type ModuleLike } from './types.js';
+import { checkNumberOption, checkOptions } from '../util/options.js';
 
 export interface MonitorOptions {
   /** Batches sampled per epoch for gradient and update statistics (default 10). */
@@ -58,6 +59,12 @@ export class Monitor implements Callback {
   private params: [string, Tensor][] = [];
 
   constructor(options: MonitorOptions = {}) {
+    checkOptions('Monitor', options, ['samplesPerEpoch', 'probeSize', 'vanishing', 'exploding', 'updateRatio', 'deadRelu']);
+    options ??= {};
+    if (options.samplesPerEpoch !== undefined) checkNumberOption('Monitor', 'samplesPerEpoch', options.samplesPerEpoch, { integer: true, min: 1 });
+    if (options.probeSize !== undefined) checkNumberOption('Monitor', 'probeSize', options.probeSize, { integer: true, min: 0 });
+    for (const k of ['vanishing', 'exploding'] as const) if (options[k] !== undefined) checkNumberOption('Monitor', k, options[k], { min: 0 });
+    if (options.deadRelu !== undefined) checkNumberOption('Monitor', 'deadRelu', options.deadRelu, { min: 0, max: 1 });
     this.options = {
       samplesPerEpoch: options.samplesPerEpoch ?? 10,
       probeSize: options.probeSize ?? 256,
@@ -217,6 +224,8 @@ export interface Diagnosis {
  * variance -> more data (augmentation), regularization (weight decay, dropout), early stopping.
  */
 export function diagnose(history: History, options: DiagnoseOptions = {}): Diagnosis {
+  checkOptions('diagnose', options, ['desiredError', 'gap', 'metric']);
+  options ??= {};
   const lines: string[] = [];
   const last = history.last;
   if (!last) return { highBias: false, highVariance: false, lines: ['no epochs completed: nothing to diagnose'] };

@@ -10,6 +10,7 @@
  */
 import type { History } from './callbacks.js';
 import { atomicWriteFile } from './atomic.js';
+import { checkOptions } from '../util/options.js';
 
 export interface ReportOptions {
   title?: string;
@@ -48,6 +49,8 @@ function fmtTick(v: number): string {
  * Non-finite (and, on a log scale, non-positive) points break the line.
  */
 export function lineChart(title: string, series: Series[], options: { logY?: boolean; width?: number; height?: number; yLabel?: string } = {}): string {
+  checkOptions('lineChart', options, ['logY', 'width', 'height', 'yLabel']);
+  options ??= {};
   const W = options.width ?? 560;
   const H = options.height ?? 300;
   const m = { l: 62, r: 12, t: 28, b: 40 };
@@ -136,6 +139,8 @@ function pick(history: History, test: (k: string) => boolean): Series[] {
 
 /** The whole HTML document. */
 export function renderReport(opts: ReportOptions): string {
+  if (opts === undefined || opts === null) throw new TypeError('renderReport: options are required ({ history, title?, ... })');
+  checkOptions('renderReport', opts, ['title', 'history', 'summary', 'warnings', 'diagnosis', 'config']);
   const h = opts.history;
   const title = opts.title ?? 'tread training report';
   const charts: string[] = [];

@@ -23,6 +23,7 @@
 import { hash32, Rng } from '../data/random.js';
 import { fit, type FitOptions, type FitResult } from './fit.js';
 import type { ModuleLike } from './types.js';
+import { checkBooleanOption, checkNumberOption, checkOneOf, checkOptions } from '../util/options.js';
 
 // ---------------------------------------------------------------------------------------
 // Search spaces
@@ -179,6 +180,8 @@ export function sampleSpace<S extends SearchSpace>(space: S, rng: Rng): ParamsOf
  * continuous ranges on `steps` points (a number for all, or per name).
  */
 export function gridPoints<S extends SearchSpace>(space: S, steps?: number | Record<string, number>): ParamsOf<S>[] {
+  // Per-name steps: a misspelled name would silently get the default.
+  if (steps !== undefined && typeof steps === 'object') checkOptions('gridSearch: steps', steps, Object.keys(space));
   checkSpace(space, 'gridSearch');
   let points: Record<string, unknown>[] = [{}];
   for (const [k, v] of Object.entries(space)) {
@@ -242,6 +245,17 @@ export interface SearchOptions<P> {
   onTrialEnd?: (trial: Trial<P>) => void | Promise<void>;
   /** Print one line per trial. */
   verbose?: boolean;
+}
+
+const SEARCH_KEYS = ['mode', 'seed', 'onTrialEnd', 'verbose'];
+
+/** Keys and values of a search's options (plain JS users have no compiler). */
+function checkSearchOptions(owner: string, options: unknown, own: readonly string[]): void {
+  checkOptions(owner, options, [...SEARCH_KEYS, ...own]);
+  const o = (options ?? {}) as Record<string, unknown>;
+  if (o.seed !== undefined) checkNumberOption(owner, 'seed', o.seed, { integer: true, min: 0 });
+  if (o.verbose !== undefined) checkBooleanOption(owner, 'verbose', o.verbose);
+  if (o.onTrialEnd !== undefined && typeof o.onTrialEnd !== 'function') throw new TypeError(`${owner}: onTrialEnd must be a function`);
 }
 
 function trialSeed(seed: number, index: number): number {
@@ -314,6 +328,8 @@ export interface GridSearchOptions<P> extends SearchOptions<P> {
 export async function gridSearch<S extends SearchSpace>(space: S, objective: Objective<ParamsOf<S>>, options: GridSearchOptions<ParamsOf<S>> = {}): Promise<SearchResult<ParamsOf<S>>> {
   const t0 = performance.now();
   checkObjective(objective, 'gridSearch');
+  checkSearchOptions('gridSearch', options, ['steps']);
+  options ??= {};
   const mode = resolveMode(options.mode, objective as Objective<unknown>, 'gridSearch');
   const seed = options.seed ?? 0;
   const points = gridPoints(space, options.steps);
@@ -330,6 +346,7 @@ export async function randomSearch<S extends SearchSpace>(space: S, objective: O
   const t0 = performance.now();
   checkSpace(space, 'randomSearch');
   checkObjective(objective, 'randomSearch');
+  checkSearchOptions('randomSearch', options, ['trials']);
   const n = options?.trials;
   if (!Number.isInteger(n) || n < 1) throw new Error(`randomSearch: trials must be a positive integer, got ${n}`);
   const mode = resolveMode(options.mode, objective as Objective<unknown>, 'randomSearch');
@@ -370,6 +387,7 @@ export async function successiveHalving<S extends SearchSpace>(space: S, objecti
   const t0 = performance.now();
   checkSpace(space, 'successiveHalving');
   checkObjective(objective, 'successiveHalving');
+  checkSearchOptions('successiveHalving', options, ['trials', 'minBudget', 'maxBudget', 'eta']);
   const n = options?.trials;
   if (!Number.isInteger(n) || n < 1) throw new Error(`successiveHalving: trials must be a positive integer, got ${n}`);
   const eta = options.eta ?? 3;
@@ -431,6 +449,10 @@ export interface FitObjectiveOptions {
  * the searches use when they are given none.
  */
 export function fitObjective<P>(setup: (params: P, trial: TrialInfo) => FitTrialSetup | Promise<FitTrialSetup>, options: FitObjectiveOptions = {}): Objective<P> {
+  checkOptions('fitObjective', options, ['monitor', 'reduce', 'mode']);
+  options ??= {};
+  if (options.reduce !== undefined) checkOneOf('fitObjective', 'reduce', options.reduce, ['best', 'last']);
+  if (options.mode !== undefined) checkOneOf('fitObjective', 'mode', options.mode, ['min', 'max']);
   const monitor = options.monitor ?? 'val_loss';
   const reduce = options.reduce ?? 'best';
   const mode = options.mode ?? (/acc/.test(monitor) ? 'max' : 'min');
@@ -479,6 +501,9 @@ function formatTrialLine<P>(t: Trial<P>): string {
 
 /** The trials as a text table, best first (`top` rows at most). */
 export function formatTrials<P>(result: SearchResult<P>, options: { top?: number; scoreName?: string } = {}): string {
+  checkOptions('formatTrials', options, ['top', 'scoreName']);
+  options ??= {};
+  if (options.top !== undefined) checkNumberOption('formatTrials', 'top', options.top, { integer: true, min: 0 });
   const rows = result.trials.slice(0, options.top ?? result.trials.length);
   const names = [...new Set(rows.flatMap((t) => Object.keys(t.params as Record<string, unknown>)))];
   const withBudget = rows.some((t) => t.budget !== undefined);

@@ -5,7 +5,7 @@
  * the copies combined as an Ensemble.
  *
  *   const snapshots = new SnapshotEnsemble({ makeModel: () => buildNet(), every: 10 });
- *   const scheduler = new optim.lrScheduler.CosineAnnealingWarmRestarts(opt, { T0: 10 });
+ *   const scheduler = new optim.lrScheduler.CosineAnnealingWarmRestarts(opt, { t0: 10 });
  *   await fit(model, { ..., scheduler, epochs: 50, callbacks: [snapshots] });
  *   const ensemble = snapshots.ensemble({ logProbs: true });   // 5 members
  *
@@ -17,6 +17,7 @@
 import type { Module } from '../nn/module.js';
 import type { Callback, TrainContext } from './callbacks.js';
 import { Ensemble, type EnsembleOptions } from './ensemble.js';
+import { checkOptions } from '../util/options.js';
 
 export interface SnapshotEnsembleOptions {
   /** Builds an empty model of the trained model's architecture (its weights are overwritten). */
@@ -39,6 +40,7 @@ export class SnapshotEnsemble implements Callback {
   private readonly keep: number;
 
   constructor(options: SnapshotEnsembleOptions) {
+    checkOptions('SnapshotEnsemble', options, ['makeModel', 'every', 'epochs', 'keep']);
     if (typeof options?.makeModel !== 'function') throw new Error('SnapshotEnsemble: makeModel must be a function () => Module');
     if ((options.every === undefined) === (options.epochs === undefined)) throw new Error('SnapshotEnsemble: give exactly one of every or epochs');
     if (options.every !== undefined && (!Number.isInteger(options.every) || options.every < 1)) throw new Error(`SnapshotEnsemble: every must be a positive integer, got ${options.every}`);

@@ -2,8 +2,11 @@
 //! offsets of f32 arrays of `n` elements; an optional state buffer is 0 when absent.
 //! Every step takes `use_ref`: 1 runs the plain scalar reference instead of the fused
 //! SIMD/threaded kernel (tests compare the two through wasm). Flags: see `optim::*` consts.
+//! Hyper-parameters whose complement the kernel needs (betas, α, ρ, dampening, AdamW's
+//! lr·λ) arrive as f64, JavaScript's own numbers, so `1 - β` is computed in double and
+//! rounded once, as PyTorch does (`optim::one_minus`).
 
-use tread_core::optim::{adadelta, adagrad, adam, adamax, adamw, nadam, radam, reduce, rmsprop, sgd};
+use tread_core::optim::{adadelta, adagrad, adam, adamax, adamw, nadam, one_minus, radam, reduce, rmsprop, sgd};
 
 unsafe fn r<'a>(p: usize, n: usize) -> &'a [f32] {
     if n == 0 { &[] } else { std::slice::from_raw_parts(p as *const f32, n) }
@@ -21,8 +24,8 @@ unsafe fn opt<'a>(p: usize, n: usize) -> Option<&'a mut [f32]> {
 /// Pointers must address `n` f32 each (or be 0 where optional).
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
-pub unsafe extern "C" fn tread_optim_sgd(p: usize, g: usize, buf: usize, n: usize, lr: f32, momentum: f32, dampening: f32, weight_decay: f32, flags: u32, use_ref: u32) {
-    let h = sgd::SgdHp { lr, momentum, dampening, weight_decay, flags };
+pub unsafe extern "C" fn tread_optim_sgd(p: usize, g: usize, buf: usize, n: usize, lr: f32, momentum: f32, dampening: f64, weight_decay: f32, flags: u32, use_ref: u32) {
+    let h = sgd::SgdHp { lr, momentum, dampening: dampening as f32, one_minus_dampening: one_minus(dampening), weight_decay, flags };
     if use_ref != 0 {
         sgd::step_ref(w(p, n), r(g, n), opt(buf, n), &h)
     } else {
@@ -37,9 +40,10 @@ pub unsafe extern "C" fn tread_optim_sgd(p: usize, g: usize, buf: usize, n: usiz
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn tread_optim_adam(
-    p: usize, g: usize, m: usize, v: usize, vmax: usize, n: usize, beta1: f32, beta2: f32, eps: f32, weight_decay: f32, step_size: f32, bc2_sqrt: f32, flags: u32, use_ref: u32,
+    p: usize, g: usize, m: usize, v: usize, vmax: usize, n: usize, beta1: f64, beta2: f64, eps: f32, weight_decay: f32, step_size: f32, bc2_sqrt: f32, flags: u32, use_ref: u32,
 ) {
-    let h = adam::AdamHp { beta1, beta2, eps, weight_decay, decay: 1.0, step_size, bc2_sqrt, flags };
+    let (one_minus_beta1, one_minus_beta2) = (one_minus(beta1), one_minus(beta2));
+    let h = adam::AdamHp { beta1: beta1 as f32, beta2: beta2 as f32, one_minus_beta1, one_minus_beta2, eps, weight_decay, decay: 1.0, step_size, bc2_sqrt, flags };
     if use_ref != 0 {
         adam::step_ref(w(p, n), r(g, n), w(m, n), w(v, n), opt(vmax, n), &h)
     } else {
@@ -54,7 +58,7 @@ pub unsafe extern "C" fn tread_optim_adam(
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn tread_optim_adamw(
-    p: usize, g: usize, m: usize, v: usize, vmax: usize, n: usize, lr: f32, weight_decay: f32, beta1: f32, beta2: f32, eps: f32, step_size: f32, bc2_sqrt: f32, flags: u32, use_ref: u32,
+    p: usize, g: usize, m: usize, v: usize, vmax: usize, n: usize, lr: f64, weight_decay: f64, beta1: f64, beta2: f64, eps: f32, step_size: f32, bc2_sqrt: f32, flags: u32, use_ref: u32,
 ) {
     let h = adamw::hp(lr, weight_decay, beta1, beta2, eps, step_size, bc2_sqrt, flags);
     if use_ref != 0 {
@@ -86,9 +90,9 @@ pub unsafe extern "C" fn tread_optim_adagrad(p: usize, g: usize, sum: usize, n: 
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn tread_optim_rmsprop(
-    p: usize, g: usize, square_avg: usize, grad_avg: usize, buf: usize, n: usize, lr: f32, alpha: f32, eps: f32, weight_decay: f32, momentum: f32, flags: u32, use_ref: u32,
+    p: usize, g: usize, square_avg: usize, grad_avg: usize, buf: usize, n: usize, lr: f32, alpha: f64, eps: f32, weight_decay: f32, momentum: f32, flags: u32, use_ref: u32,
 ) {
-    let h = rmsprop::RmspropHp { lr, alpha, eps, weight_decay, momentum, flags };
+    let h = rmsprop::RmspropHp { lr, alpha: alpha as f32, one_minus_alpha: one_minus(alpha), eps, weight_decay, momentum, flags };
     if use_ref != 0 {
         rmsprop::step_ref(w(p, n), r(g, n), w(square_avg, n), opt(grad_avg, n), opt(buf, n), &h)
     } else {
@@ -102,8 +106,8 @@ pub unsafe extern "C" fn tread_optim_rmsprop(
 /// Pointers must address `n` f32 each.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
-pub unsafe extern "C" fn tread_optim_adadelta(p: usize, g: usize, square_avg: usize, acc_delta: usize, n: usize, lr: f32, rho: f32, eps: f32, weight_decay: f32, flags: u32, use_ref: u32) {
-    let h = adadelta::AdadeltaHp { lr, rho, eps, weight_decay, flags };
+pub unsafe extern "C" fn tread_optim_adadelta(p: usize, g: usize, square_avg: usize, acc_delta: usize, n: usize, lr: f32, rho: f64, eps: f32, weight_decay: f32, flags: u32, use_ref: u32) {
+    let h = adadelta::AdadeltaHp { lr, rho: rho as f32, one_minus_rho: one_minus(rho), eps, weight_decay, flags };
     if use_ref != 0 {
         adadelta::step_ref(w(p, n), r(g, n), w(square_avg, n), w(acc_delta, n), &h)
     } else {
@@ -117,8 +121,8 @@ pub unsafe extern "C" fn tread_optim_adadelta(p: usize, g: usize, square_avg: us
 /// Pointers must address `n` f32 each.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
-pub unsafe extern "C" fn tread_optim_adamax(p: usize, g: usize, exp_avg: usize, exp_inf: usize, n: usize, beta1: f32, beta2: f32, eps: f32, weight_decay: f32, clr: f32, flags: u32, use_ref: u32) {
-    let h = adamax::AdamaxHp { beta1, beta2, eps, weight_decay, clr, flags };
+pub unsafe extern "C" fn tread_optim_adamax(p: usize, g: usize, exp_avg: usize, exp_inf: usize, n: usize, beta1: f64, beta2: f32, eps: f32, weight_decay: f32, clr: f32, flags: u32, use_ref: u32) {
+    let h = adamax::AdamaxHp { beta1: beta1 as f32, beta2, one_minus_beta1: one_minus(beta1), eps, weight_decay, clr, flags };
     if use_ref != 0 {
         adamax::step_ref(w(p, n), r(g, n), w(exp_avg, n), w(exp_inf, n), &h)
     } else {
@@ -133,9 +137,10 @@ pub unsafe extern "C" fn tread_optim_adamax(p: usize, g: usize, exp_avg: usize, 
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn tread_optim_nadam(
-    p: usize, g: usize, exp_avg: usize, exp_avg_sq: usize, n: usize, beta1: f32, beta2: f32, eps: f32, weight_decay: f32, bc2: f32, c_grad: f32, c_avg: f32, flags: u32, use_ref: u32,
+    p: usize, g: usize, exp_avg: usize, exp_avg_sq: usize, n: usize, beta1: f64, beta2: f64, eps: f32, weight_decay: f32, bc2: f32, c_grad: f32, c_avg: f32, flags: u32, use_ref: u32,
 ) {
-    let h = nadam::NadamHp { beta1, beta2, eps, weight_decay, bc2, c_grad, c_avg, flags };
+    let (one_minus_beta1, one_minus_beta2) = (one_minus(beta1), one_minus(beta2));
+    let h = nadam::NadamHp { beta1: beta1 as f32, beta2: beta2 as f32, one_minus_beta1, one_minus_beta2, eps, weight_decay, bc2, c_grad, c_avg, flags };
     if use_ref != 0 {
         nadam::step_ref(w(p, n), r(g, n), w(exp_avg, n), w(exp_avg_sq, n), &h)
     } else {
@@ -150,9 +155,10 @@ pub unsafe extern "C" fn tread_optim_nadam(
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn tread_optim_radam(
-    p: usize, g: usize, exp_avg: usize, exp_avg_sq: usize, n: usize, lr: f32, beta1: f32, beta2: f32, eps: f32, weight_decay: f32, bc1: f32, bc2_sqrt: f32, rect: f32, flags: u32, use_ref: u32,
+    p: usize, g: usize, exp_avg: usize, exp_avg_sq: usize, n: usize, lr: f32, beta1: f64, beta2: f64, eps: f32, weight_decay: f32, bc1: f32, bc2_sqrt: f32, rect: f32, flags: u32, use_ref: u32,
 ) {
-    let h = radam::RadamHp { lr, beta1, beta2, eps, weight_decay, bc1, bc2_sqrt, rect, flags };
+    let (one_minus_beta1, one_minus_beta2) = (one_minus(beta1), one_minus(beta2));
+    let h = radam::RadamHp { lr, beta1: beta1 as f32, beta2: beta2 as f32, one_minus_beta1, one_minus_beta2, eps, weight_decay, bc1, bc2_sqrt, rect, flags };
     if use_ref != 0 {
         radam::step_ref(w(p, n), r(g, n), w(exp_avg, n), w(exp_avg_sq, n), &h)
     } else {

@@ -6,6 +6,20 @@ import * as F from '../../ops/activation.js';
 import { add, mul } from '../../ops/arith.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
+import { checkNumberOption, checkOneOf, checkOptions } from '../../util/options.js';
+
+/**
+ * A layer's hyper-parameter given positionally, as PyTorch's (`new LeakyReLU(0.2)`), or in an
+ * options object (`new LeakyReLU({ negativeSlope: 0.2 })`, keys checked by name): the value
+ * of `key`, or `fallback` when absent.
+ */
+function arg<T>(layer: string, key: string, v: unknown, fallback: T, known: readonly string[] = [key]): T {
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    checkOptions(layer, v, known);
+    return ((v as Record<string, unknown>)[key] ?? fallback) as T;
+  }
+  return (v ?? fallback) as T;
+}
 
 export class ReLU extends Module {
   forward(x: Tensor): Tensor {
@@ -14,8 +28,11 @@ export class ReLU extends Module {
 }
 
 export class LeakyReLU extends Module {
-  constructor(readonly negativeSlope = 0.01) {
+  readonly negativeSlope: number;
+  constructor(negativeSlope: number | { negativeSlope?: number; inplace?: boolean } = 0.01) {
     super();
+    this.negativeSlope = checkNumberOption('LeakyReLU', 'negativeSlope', arg('LeakyReLU', 'negativeSlope', negativeSlope, 0.01, ['negativeSlope', 'inplace']));
+    if (!Number.isFinite(this.negativeSlope)) throw new Error(`LeakyReLU: negativeSlope must be finite, got ${this.negativeSlope}`);
   }
   override extraRepr(): string {
     return `negative_slope=${this.negativeSlope}`;
@@ -26,8 +43,10 @@ export class LeakyReLU extends Module {
 }
 
 export class ELU extends Module {
-  constructor(readonly alpha = 1.0) {
+  readonly alpha: number;
+  constructor(alpha: number | { alpha?: number; inplace?: boolean } = 1.0) {
     super();
+    this.alpha = checkNumberOption('ELU', 'alpha', arg('ELU', 'alpha', alpha, 1.0, ['alpha', 'inplace']));
   }
   override extraRepr(): string {
     return `alpha=${this.alpha}`;
@@ -39,9 +58,10 @@ export class ELU extends Module {
 
 export class GELU extends Module {
   /** 'none': the exact erf form (one wasm kernel); 'tanh': PyTorch's tanh approximation. */
-  constructor(readonly approximate: 'none' | 'tanh' = 'none') {
+  readonly approximate: 'none' | 'tanh';
+  constructor(approximate: 'none' | 'tanh' | { approximate?: 'none' | 'tanh' } = 'none') {
     super();
-    if (approximate !== 'none' && approximate !== 'tanh') throw new Error(`GELU: approximate must be 'none' or 'tanh', got '${approximate}'`);
+    this.approximate = checkOneOf('GELU', 'approximate', arg('GELU', 'approximate', approximate, 'none'), ['none', 'tanh'] as const);
   }
   override extraRepr(): string {
     return this.approximate === 'none' ? '' : `approximate='${this.approximate}'`;
@@ -75,11 +95,14 @@ export class Tanh extends Module {
 }
 
 export class Softplus extends Module {
-  constructor(
-    readonly beta = 1,
-    readonly threshold = 20,
-  ) {
+  readonly beta: number;
+  readonly threshold: number;
+  constructor(beta: number | { beta?: number; threshold?: number } = 1, threshold = 20) {
     super();
+    const o = beta !== null && typeof beta === 'object' ? beta : { beta, threshold };
+    checkOptions('Softplus', o, ['beta', 'threshold']);
+    this.beta = checkNumberOption('Softplus', 'beta', o.beta ?? 1);
+    this.threshold = checkNumberOption('Softplus', 'threshold', o.threshold ?? 20);
   }
   override extraRepr(): string {
     return `beta=${this.beta}, threshold=${this.threshold}`;
@@ -90,8 +113,10 @@ export class Softplus extends Module {
 }
 
 export class Softmax extends Module {
-  constructor(readonly dim = -1) {
+  readonly dim: number;
+  constructor(dim: number | { dim?: number } = -1) {
     super();
+    this.dim = checkNumberOption('Softmax', 'dim', arg('Softmax', 'dim', dim, -1), { integer: true });
   }
   override extraRepr(): string {
     return `dim=${this.dim}`;
@@ -102,8 +127,10 @@ export class Softmax extends Module {
 }
 
 export class LogSoftmax extends Module {
-  constructor(readonly dim = -1) {
+  readonly dim: number;
+  constructor(dim: number | { dim?: number } = -1) {
     super();
+    this.dim = checkNumberOption('LogSoftmax', 'dim', arg('LogSoftmax', 'dim', dim, -1), { integer: true });
   }
   override extraRepr(): string {
     return `dim=${this.dim}`;

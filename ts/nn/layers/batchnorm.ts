@@ -10,6 +10,7 @@ import { wasm } from '../../runtime/wasm.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { Module, Parameter } from '../module.js';
 import { checkFloat, gradTarget, ReusableBuffer, shapeStr, temp } from './util.js';
+import { checkBooleanOption, checkNumberOption, checkOptions } from '../../util/options.js';
 
 export interface BatchNormOptions {
   eps?: number;
@@ -36,7 +37,11 @@ abstract class BatchNormBase extends Module {
   ) {
     super();
     if (!Number.isInteger(numFeatures) || numFeatures < 1) throw new Error(`${this.constructor.name}: numFeatures must be a positive integer, got ${numFeatures}`);
-    this.eps = options.eps ?? 1e-5;
+    checkOptions(this.constructor.name, options, ['eps', 'momentum', 'affine', 'trackRunningStats']);
+    options ??= {};
+    this.eps = checkNumberOption(this.constructor.name, 'eps', options.eps ?? 1e-5, { min: 0, minExclusive: true });
+    if (options.momentum != null) checkNumberOption(this.constructor.name, 'momentum', options.momentum, { min: 0, max: 1 });
+    for (const k of ['affine', 'trackRunningStats'] as const) if (options[k] !== undefined) checkBooleanOption(this.constructor.name, k, options[k]);
     this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
     this.affine = options.affine ?? true;
     this.trackRunningStats = options.trackRunningStats ?? true;

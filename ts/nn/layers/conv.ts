@@ -17,6 +17,7 @@ import { wasm } from '../../runtime/wasm.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { Module, Parameter } from '../module.js';
 import { checkFloat, defaultInit, gradTarget, pair, ReusableBuffer, shapeStr, temp } from './util.js';
+import { checkBooleanOption, checkOptions } from '../../util/options.js';
 
 export type IntOrPair = number | readonly [number, number];
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
@@ -59,6 +60,9 @@ export class Conv2d extends Module {
   ) {
     super();
     const name = `Conv2d(${inChannels}, ${outChannels})`;
+    checkOptions('Conv2d', options, ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode']);
+    options ??= {};
+    if (options.bias !== undefined) checkBooleanOption('Conv2d', 'bias', options.bias);
     for (const [k, v] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new Error(`Conv2d: ${k} must be a positive integer, got ${v}`);
     }

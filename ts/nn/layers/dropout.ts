@@ -11,6 +11,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 import { nextDropoutSeed } from '../random.js';
 import { checkFloat, ReusableBuffer, temp } from './util.js';
+import { checkBooleanOption, checkNumberOption, checkOptions } from '../../util/options.js';
 
 
 export interface DropoutOptions {
@@ -26,11 +27,20 @@ export class Dropout extends Module {
   calls = 0;
   private readonly mask = new ReusableBuffer('float32');
 
-  constructor(
-    readonly p = 0.5,
-    options: DropoutOptions = {},
-  ) {
+  readonly p: number;
+
+  /** Dropout(p, { seed }) as PyTorch's Dropout(p), or Dropout({ p, seed }). */
+  constructor(p: number | (DropoutOptions & { p?: number }) = 0.5, options: DropoutOptions = {}) {
     super();
+    if (p !== null && typeof p === 'object') {
+      checkOptions('Dropout', p, ['p', 'seed', 'inplace']);
+      options = p;
+      p = p.p ?? 0.5;
+    } else checkOptions('Dropout', options, ['seed', 'inplace']);
+    this.p = p;
+    options ??= {};
+    if (options.seed !== undefined) checkNumberOption('Dropout', 'seed', options.seed, { integer: true });
+    if (options.inplace !== undefined) checkBooleanOption('Dropout', 'inplace', options.inplace);
     if (!(p >= 0 && p <= 1)) throw new Error(`Dropout: p must be between 0 and 1, got ${p}`);
     this.seed = options.seed !== undefined ? options.seed >>> 0 : nextDropoutSeed();
   }

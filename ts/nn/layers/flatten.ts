@@ -3,13 +3,24 @@ import { record } from '../../autograd/engine.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 import { shapeStr } from './util.js';
+import { checkNumberOption, checkOptions } from '../../util/options.js';
 
 export class Flatten extends Module {
-  constructor(
-    readonly startDim = 1,
-    readonly endDim = -1,
-  ) {
+  readonly startDim: number;
+  readonly endDim: number;
+  /** Flatten(startDim, endDim) as PyTorch's, or Flatten({ startDim, endDim }). */
+  constructor(startDim: number | { startDim?: number; endDim?: number } = 1, endDim = -1) {
     super();
+    if (startDim !== null && typeof startDim === 'object') {
+      checkOptions('Flatten', startDim, ['startDim', 'endDim']);
+      this.startDim = startDim.startDim ?? 1;
+      this.endDim = startDim.endDim ?? -1;
+    } else {
+      this.startDim = startDim;
+      this.endDim = endDim;
+    }
+    checkNumberOption('Flatten', 'startDim', this.startDim, { integer: true });
+    checkNumberOption('Flatten', 'endDim', this.endDim, { integer: true });
   }
 
   override extraRepr(): string {

@@ -8,6 +8,7 @@ import { wasm } from '../../runtime/wasm.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { Module, Parameter } from '../module.js';
 import { checkFloat, defaultInit, gradTarget, shapeStr, temp } from './util.js';
+import { checkBooleanOption, checkOptions } from '../../util/options.js';
 
 export interface LinearOptions {
   /** Learn an additive bias (default true). */
@@ -28,7 +29,8 @@ export class Linear extends Module {
       if (!Number.isInteger(v) || v < 0) throw new Error(`Linear: ${k} must be a non-negative integer, got ${v}`);
     }
     this.weight = new Parameter([outFeatures, inFeatures]);
-    this.bias = options.bias === false ? null : new Parameter([outFeatures]);
+    checkOptions('Linear', options, ['bias']);
+    this.bias = checkBooleanOption('Linear', 'bias', options?.bias ?? true) ? new Parameter([outFeatures]) : null;
     this.resetParameters();
   }
 

@@ -14,6 +14,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 import type { IntOrPair } from './conv.js';
 import { checkFloat, pair, ReusableBuffer, shapeStr, temp } from './util.js';
+import { checkOptions } from '../../util/options.js';
 
 export interface PoolOptions {
   /** Default: the kernel size. */
@@ -34,6 +35,8 @@ abstract class Pool2d extends Module {
   readonly ceilMode: boolean;
 
   constructor(kind: string, kernelSize: IntOrPair, options: PoolOptions) {
+    checkOptions(kind, options, kind === 'AvgPool2d' ? ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride'] : ['stride', 'padding', 'dilation', 'ceilMode']);
+    options ??= {};
     super();
     this.kernelSize = pair(kernelSize, 'kernelSize', kind, 1);
     this.stride = options.stride == null ? this.kernelSize : pair(options.stride, 'stride', kind, 1);

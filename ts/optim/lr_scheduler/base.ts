@@ -10,6 +10,8 @@
  * batch for OneCycleLR / CyclicLR) after `optimizer.step()`.
  */
 
+import { checkOptions } from '../../util/options.js';
+
 /** The part of a param group that schedulers use. */
 export interface SchedulerParamGroup {
   lr: number;
@@ -33,13 +35,12 @@ import { fromPyTorchState, isPyTorchSchedulerState } from './pytorch_state.js';
 
 // ---- option checking ----
 
-/** Throws when `options` holds a key the scheduler does not know. */
+/**
+ * Throws when `options` holds a key the scheduler does not know, with a "did you mean" hint
+ * that names the camelCase option for PyTorch's spelling (`step_size` -> `stepSize`, `T_0` -> `t0`).
+ */
 export function checkKeys(name: string, options: object | undefined, allowed: readonly string[]): void {
-  if (options === undefined || options === null) return;
-  if (typeof options !== 'object') throw new TypeError(`${name}: options must be an object, got ${typeof options}`);
-  for (const k of Object.keys(options)) {
-    if (!allowed.includes(k)) throw new Error(`${name}: unknown option '${k}' (known: ${allowed.join(', ')})`);
-  }
+  checkOptions(name, options, allowed);
 }
 
 export function checkNumber(name: string, option: string, v: unknown, { min, max, minExclusive, maxExclusive }: { min?: number; max?: number; minExclusive?: boolean; maxExclusive?: boolean } = {}): number {

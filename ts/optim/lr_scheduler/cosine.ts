@@ -41,8 +41,8 @@ export class CosineAnnealingLR extends LRScheduler {
 }
 
 export interface CosineAnnealingWarmRestartsOptions {
-  /** Epochs until the first restart. */
-  T0: number;
+  /** Epochs until the first restart (PyTorch's `T_0`; tread's rule: PyTorch's names in camelCase). */
+  t0: number;
   /** Each period is tMult times the previous one (integer >= 1); default 1. */
   tMult?: number;
   /** Lowest rate; default 0. */
@@ -51,7 +51,7 @@ export interface CosineAnnealingWarmRestartsOptions {
 }
 
 export class CosineAnnealingWarmRestarts extends LRScheduler {
-  T0: number;
+  t0: number;
   tMult: number;
   etaMin: number;
   /** Length of the current period. */
@@ -60,12 +60,12 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
   tCur: number;
   constructor(optimizer: SchedulerOptimizer, options: CosineAnnealingWarmRestartsOptions) {
     const name = 'CosineAnnealingWarmRestarts';
-    checkKeys(name, options, ['T0', 'tMult', 'etaMin', 'lastEpoch']);
+    checkKeys(name, options, ['t0', 'tMult', 'etaMin', 'lastEpoch']);
     super(optimizer, options?.lastEpoch ?? -1, name);
-    this.T0 = checkInt(name, 'T0', options?.T0, 1);
+    this.t0 = checkInt(name, 't0', options?.t0, 1);
     this.tMult = checkInt(name, 'tMult', options.tMult ?? 1, 1);
     this.etaMin = checkNumber(name, 'etaMin', options.etaMin ?? 0);
-    this.tI = this.T0;
+    this.tI = this.t0;
     this.tCur = this.lastEpoch;
     this.stateKeys = ['tI', 'tCur'];
     this.initialStep();
@@ -87,15 +87,15 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
       }
     } else {
       if (!(epoch >= 0)) throw new Error(`CosineAnnealingWarmRestarts: expected a non-negative epoch, got ${epoch}`);
-      if (epoch >= this.T0) {
-        if (this.tMult === 1) this.tCur = epoch % this.T0;
+      if (epoch >= this.t0) {
+        if (this.tMult === 1) this.tCur = epoch % this.t0;
         else {
-          const n = Math.floor(Math.log((epoch / this.T0) * (this.tMult - 1) + 1) / Math.log(this.tMult));
-          this.tCur = epoch - (this.T0 * (this.tMult ** n - 1)) / (this.tMult - 1);
-          this.tI = this.T0 * this.tMult ** n;
+          const n = Math.floor(Math.log((epoch / this.t0) * (this.tMult - 1) + 1) / Math.log(this.tMult));
+          this.tCur = epoch - (this.t0 * (this.tMult ** n - 1)) / (this.tMult - 1);
+          this.tI = this.t0 * this.tMult ** n;
         }
       } else {
-        this.tI = this.T0;
+        this.tI = this.t0;
         this.tCur = epoch;
       }
     }

@@ -14,6 +14,8 @@ use super::{grad_in, grad_ref, lanes, par_chunks, Lane, Simd, MAXIMIZE, P};
 pub struct AdadeltaHp {
     pub lr: f32,
     pub rho: f32,
+    /// 1 - ρ, computed in double (see `one_minus`)
+    pub one_minus_rho: f32,
     pub eps: f32,
     pub weight_decay: f32,
     pub flags: u32,
@@ -23,7 +25,7 @@ pub struct AdadeltaHp {
 unsafe fn at<V: Lane>(pp: P, gp: P, vp: P, up: P, i: usize, h: &AdadeltaHp) {
     let p = V::load(pp.f().add(i));
     let g = grad_in(V::load(gp.f().add(i)), p, h.flags & MAXIMIZE != 0, h.weight_decay);
-    let (rho, omr, eps) = (V::splat(h.rho), V::splat(1.0 - h.rho), V::splat(h.eps));
+    let (rho, omr, eps) = (V::splat(h.rho), V::splat(h.one_minus_rho), V::splat(h.eps));
     let v = V::load(vp.f().add(i)).mul(rho).add(omr.mul(g).mul(g));
     v.store(vp.f().add(i));
     let std = v.add(eps).sqrt();
@@ -46,23 +48,24 @@ pub fn step(p: &mut [f32], g: &[f32], square_avg: &mut [f32], acc_delta: &mut [f
 pub fn step_ref(p: &mut [f32], g: &[f32], square_avg: &mut [f32], acc_delta: &mut [f32], h: &AdadeltaHp) {
     for i in 0..p.len() {
         let gi = grad_ref(g[i], p[i], h.flags & MAXIMIZE != 0, h.weight_decay);
-        square_avg[i] = square_avg[i] * h.rho + (1.0 - h.rho) * gi * gi;
+        square_avg[i] = square_avg[i] * h.rho + h.one_minus_rho * gi * gi;
         let std = (square_avg[i] + h.eps).sqrt();
         let delta = (acc_delta[i] + h.eps).sqrt() / std * gi;
-        acc_delta[i] = acc_delta[i] * h.rho + (1.0 - h.rho) * delta * delta;
+        acc_delta[i] = acc_delta[i] * h.rho + h.one_minus_rho * delta * delta;
         p[i] += -h.lr * delta;
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::one_minus;
     use super::super::testutil::*;
     use super::*;
 
     #[test]
     fn simd_matches_reference() {
         for &n in &LENS {
-            let h = AdadeltaHp { lr: 1.0, rho: 0.9, eps: 1e-6, weight_decay: 0.01, flags: 0 };
+            let h = AdadeltaHp { lr: 1.0, rho: 0.9, one_minus_rho: one_minus(0.9), eps: 1e-6, weight_decay: 0.01, flags: 0 };
             let (mut p1, g, mut v1, mut u1) = (data(n, 1), data(n, 2), pos(n, 3), pos(n, 4));
             let (mut p2, mut v2, mut u2) = (p1.clone(), v1.clone(), u1.clone());
             step(&mut p1, &g, &mut v1, &mut u1, &h);

@@ -15,6 +15,10 @@ use super::{grad_in, grad_ref, lanes, par_chunks, Lane, Simd, AMSGRAD, MAXIMIZE,
 pub struct AdamHp {
     pub beta1: f32,
     pub beta2: f32,
+    /// 1 - β1, computed in double (see `one_minus`)
+    pub one_minus_beta1: f32,
+    /// 1 - β2, computed in double
+    pub one_minus_beta2: f32,
     pub eps: f32,
     /// L2 weight decay added to the gradient (Adam); 0 for AdamW.
     pub weight_decay: f32,
@@ -35,8 +39,8 @@ unsafe fn at<V: Lane>(pp: P, gp: P, mp: P, vp: P, xp: P, i: usize, h: &AdamHp) {
         p = p.mul(V::splat(h.decay));
     }
     let g = grad_in(V::load(gp.f().add(i)), p, h.flags & MAXIMIZE != 0, h.weight_decay);
-    let m = V::load(mp.f().add(i)).mul(V::splat(h.beta1)).add(V::splat(1.0 - h.beta1).mul(g));
-    let v = V::load(vp.f().add(i)).mul(V::splat(h.beta2)).add(V::splat(1.0 - h.beta2).mul(g).mul(g));
+    let m = V::load(mp.f().add(i)).mul(V::splat(h.beta1)).add(V::splat(h.one_minus_beta1).mul(g));
+    let v = V::load(vp.f().add(i)).mul(V::splat(h.beta2)).add(V::splat(h.one_minus_beta2).mul(g).mul(g));
     m.store(mp.f().add(i));
     v.store(vp.f().add(i));
     let vv = if h.flags & AMSGRAD != 0 {
@@ -70,8 +74,8 @@ pub fn step_ref(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], mut vmax
             pi *= h.decay;
         }
         let gi = grad_ref(g[i], pi, h.flags & MAXIMIZE != 0, h.weight_decay);
-        m[i] = m[i] * h.beta1 + (1.0 - h.beta1) * gi;
-        v[i] = v[i] * h.beta2 + (1.0 - h.beta2) * gi * gi;
+        m[i] = m[i] * h.beta1 + h.one_minus_beta1 * gi;
+        v[i] = v[i] * h.beta2 + h.one_minus_beta2 * gi * gi;
         let mut vv = v[i];
         if h.flags & AMSGRAD != 0 {
             let x = vmax.as_deref_mut().unwrap();
@@ -85,6 +89,7 @@ pub fn step_ref(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], mut vmax
 
 #[cfg(test)]
 mod tests {
+    use super::super::one_minus;
     use super::super::testutil::*;
     use super::*;
 
@@ -93,7 +98,7 @@ mod tests {
         for &n in &LENS {
             for flags in [0, MAXIMIZE, AMSGRAD] {
                 for (wd, decay) in [(0.0, 1.0), (0.01, 1.0), (0.0, 0.999)] {
-                    let h = AdamHp { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: wd, decay, step_size: 0.01 / 0.19, bc2_sqrt: 0.0019f32.sqrt(), flags };
+                    let h = AdamHp { beta1: 0.9, beta2: 0.999, one_minus_beta1: one_minus(0.9), one_minus_beta2: one_minus(0.999), eps: 1e-8, weight_decay: wd, decay, step_size: 0.01 / 0.19, bc2_sqrt: 0.0019f32.sqrt(), flags };
                     let (mut p1, g, mut m1, mut v1, mut x1) = (data(n, 1), data(n, 2), data(n, 3), pos(n, 4), pos(n, 5));
                     let (mut p2, mut m2, mut v2, mut x2) = (p1.clone(), m1.clone(), v1.clone(), x1.clone());
                     step(&mut p1, &g, &mut m1, &mut v1, Some(&mut x1), &h);

@@ -7,10 +7,24 @@
 //! The kernel is Adam's with `decay = 1 - lr·λ` and `weight_decay = 0`.
 
 use super::adam::{self, AdamHp};
+use super::one_minus;
 
-/// AdamW's constants: Adam's, with the decoupled factor `1 - lr·λ`.
-pub fn hp(lr: f32, weight_decay: f32, beta1: f32, beta2: f32, eps: f32, step_size: f32, bc2_sqrt: f32, flags: u32) -> AdamHp {
-    AdamHp { beta1, beta2, eps, weight_decay: 0.0, decay: 1.0 - lr * weight_decay, step_size, bc2_sqrt, flags }
+/// AdamW's constants: Adam's, with the decoupled factor `1 - lr·λ`. The scalars come as
+/// doubles: `1 - lr·λ` and `1 - β` are computed in f64 and rounded once (as PyTorch).
+#[allow(clippy::too_many_arguments)]
+pub fn hp(lr: f64, weight_decay: f64, beta1: f64, beta2: f64, eps: f32, step_size: f32, bc2_sqrt: f32, flags: u32) -> AdamHp {
+    AdamHp {
+        beta1: beta1 as f32,
+        beta2: beta2 as f32,
+        one_minus_beta1: one_minus(beta1),
+        one_minus_beta2: one_minus(beta2),
+        eps,
+        weight_decay: 0.0,
+        decay: one_minus(lr * weight_decay),
+        step_size,
+        bc2_sqrt,
+        flags,
+    }
 }
 
 /// The fused step (Adam's kernel with decoupled decay).

@@ -15,6 +15,10 @@ use super::{grad_in, grad_ref, lanes, par_chunks, Lane, Simd, MAXIMIZE, P};
 pub struct NadamHp {
     pub beta1: f32,
     pub beta2: f32,
+    /// 1 - β1, computed in double (see `one_minus`)
+    pub one_minus_beta1: f32,
+    /// 1 - β2, computed in double
+    pub one_minus_beta2: f32,
     pub eps: f32,
     pub weight_decay: f32,
     /// 1 - β2ᵗ
@@ -30,8 +34,8 @@ pub struct NadamHp {
 unsafe fn at<V: Lane>(pp: P, gp: P, mp: P, vp: P, i: usize, h: &NadamHp) {
     let p = V::load(pp.f().add(i));
     let g = grad_in(V::load(gp.f().add(i)), p, h.flags & MAXIMIZE != 0, h.weight_decay);
-    let m = V::load(mp.f().add(i)).mul(V::splat(h.beta1)).add(V::splat(1.0 - h.beta1).mul(g));
-    let v = V::load(vp.f().add(i)).mul(V::splat(h.beta2)).add(V::splat(1.0 - h.beta2).mul(g).mul(g));
+    let m = V::load(mp.f().add(i)).mul(V::splat(h.beta1)).add(V::splat(h.one_minus_beta1).mul(g));
+    let v = V::load(vp.f().add(i)).mul(V::splat(h.beta2)).add(V::splat(h.one_minus_beta2).mul(g).mul(g));
     m.store(mp.f().add(i));
     v.store(vp.f().add(i));
     let d = v.div(V::splat(h.bc2)).sqrt().add(V::splat(h.eps));
@@ -52,8 +56,8 @@ pub fn step(p: &mut [f32], g: &[f32], exp_avg: &mut [f32], exp_avg_sq: &mut [f32
 pub fn step_ref(p: &mut [f32], g: &[f32], exp_avg: &mut [f32], exp_avg_sq: &mut [f32], h: &NadamHp) {
     for i in 0..p.len() {
         let gi = grad_ref(g[i], p[i], h.flags & MAXIMIZE != 0, h.weight_decay);
-        exp_avg[i] = exp_avg[i] * h.beta1 + (1.0 - h.beta1) * gi;
-        exp_avg_sq[i] = exp_avg_sq[i] * h.beta2 + (1.0 - h.beta2) * gi * gi;
+        exp_avg[i] = exp_avg[i] * h.beta1 + h.one_minus_beta1 * gi;
+        exp_avg_sq[i] = exp_avg_sq[i] * h.beta2 + h.one_minus_beta2 * gi * gi;
         let d = (exp_avg_sq[i] / h.bc2).sqrt() + h.eps;
         let pi = p[i] + h.c_grad * gi / d;
         p[i] = pi + h.c_avg * exp_avg[i] / d;
@@ -62,13 +66,14 @@ pub fn step_ref(p: &mut [f32], g: &[f32], exp_avg: &mut [f32], exp_avg_sq: &mut 
 
 #[cfg(test)]
 mod tests {
+    use super::super::one_minus;
     use super::super::testutil::*;
     use super::*;
 
     #[test]
     fn simd_matches_reference() {
         for &n in &LENS {
-            let h = NadamHp { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01, bc2: 0.002, c_grad: -0.01, c_avg: -0.05, flags: MAXIMIZE };
+            let h = NadamHp { beta1: 0.9, beta2: 0.999, one_minus_beta1: one_minus(0.9), one_minus_beta2: one_minus(0.999), eps: 1e-8, weight_decay: 0.01, bc2: 0.002, c_grad: -0.01, c_avg: -0.05, flags: MAXIMIZE };
             let (mut p1, g, mut m1, mut v1) = (data(n, 1), data(n, 2), data(n, 3), pos(n, 4));
             let (mut p2, mut m2, mut v2) = (p1.clone(), m1.clone(), v1.clone());
             step(&mut p1, &g, &mut m1, &mut v1, &h);

@@ -13,6 +13,8 @@ use super::{grad_in, grad_ref, lanes, par_chunks, Lane, Simd, CENTERED, MAXIMIZE
 pub struct RmspropHp {
     pub lr: f32,
     pub alpha: f32,
+    /// 1 - α, computed in double (see `one_minus`)
+    pub one_minus_alpha: f32,
     pub eps: f32,
     pub weight_decay: f32,
     pub momentum: f32,
@@ -24,7 +26,7 @@ pub struct RmspropHp {
 unsafe fn at<V: Lane>(pp: P, gp: P, vp: P, ap: P, bp: P, i: usize, h: &RmspropHp) {
     let p = V::load(pp.f().add(i));
     let g = grad_in(V::load(gp.f().add(i)), p, h.flags & MAXIMIZE != 0, h.weight_decay);
-    let oma = V::splat(1.0 - h.alpha);
+    let oma = V::splat(h.one_minus_alpha);
     let v = V::load(vp.f().add(i)).mul(V::splat(h.alpha)).add(oma.mul(g).mul(g));
     v.store(vp.f().add(i));
     let avg = if h.flags & CENTERED != 0 {
@@ -60,10 +62,10 @@ pub fn step(p: &mut [f32], g: &[f32], square_avg: &mut [f32], grad_avg: Option<&
 pub fn step_ref(p: &mut [f32], g: &[f32], square_avg: &mut [f32], mut grad_avg: Option<&mut [f32]>, mut buf: Option<&mut [f32]>, h: &RmspropHp) {
     for i in 0..p.len() {
         let gi = grad_ref(g[i], p[i], h.flags & MAXIMIZE != 0, h.weight_decay);
-        square_avg[i] = square_avg[i] * h.alpha + (1.0 - h.alpha) * gi * gi;
+        square_avg[i] = square_avg[i] * h.alpha + h.one_minus_alpha * gi * gi;
         let mut avg = if h.flags & CENTERED != 0 {
             let a = grad_avg.as_deref_mut().unwrap();
-            a[i] = a[i] * h.alpha + (1.0 - h.alpha) * gi;
+            a[i] = a[i] * h.alpha + h.one_minus_alpha * gi;
             (square_avg[i] + -1.0 * a[i] * a[i]).sqrt()
         } else {
             square_avg[i].sqrt()
@@ -81,6 +83,7 @@ pub fn step_ref(p: &mut [f32], g: &[f32], square_avg: &mut [f32], mut grad_avg: 
 
 #[cfg(test)]
 mod tests {
+    use super::super::one_minus;
     use super::super::testutil::*;
     use super::*;
 
@@ -88,7 +91,7 @@ mod tests {
     fn simd_matches_reference() {
         for &n in &LENS {
             for (flags, mom, wd) in [(0, 0.0, 0.0), (CENTERED, 0.5, 0.0), (MAXIMIZE, 0.9, 0.01)] {
-                let h = RmspropHp { lr: 0.01, alpha: 0.9, eps: 1e-8, weight_decay: wd, momentum: mom, flags };
+                let h = RmspropHp { lr: 0.01, alpha: 0.9, one_minus_alpha: one_minus(0.9), eps: 1e-8, weight_decay: wd, momentum: mom, flags };
                 let (mut p1, g, mut v1, mut a1, mut b1) = (data(n, 1), data(n, 2), pos(n, 3), data(n, 4).iter().map(|x| x * 0.01).collect::<Vec<_>>(), data(n, 5));
                 let (mut p2, mut v2, mut a2, mut b2) = (p1.clone(), v1.clone(), a1.clone(), b1.clone());
                 step(&mut p1, &g, &mut v1, Some(&mut a1), Some(&mut b1), &h);

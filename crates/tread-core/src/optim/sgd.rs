@@ -15,6 +15,8 @@ pub struct SgdHp {
     pub lr: f32,
     pub momentum: f32,
     pub dampening: f32,
+    /// 1 - τ, computed in double (see `one_minus`)
+    pub one_minus_dampening: f32,
     pub weight_decay: f32,
     /// MAXIMIZE | NESTEROV | FIRST (the momentum buffer is initialised with g)
     pub flags: u32,
@@ -28,7 +30,7 @@ unsafe fn at<V: Lane>(pp: P, gp: P, bp: P, i: usize, h: &SgdHp) {
         let b = if h.flags & FIRST != 0 {
             d
         } else {
-            V::load(bp.f().add(i)).mul(V::splat(h.momentum)).add(V::splat(1.0 - h.dampening).mul(d))
+            V::load(bp.f().add(i)).mul(V::splat(h.momentum)).add(V::splat(h.one_minus_dampening).mul(d))
         };
         b.store(bp.f().add(i));
         d = if h.flags & NESTEROV != 0 { d.add(V::splat(h.momentum).mul(b)) } else { b };
@@ -54,7 +56,7 @@ pub fn step_ref(p: &mut [f32], g: &[f32], mut buf: Option<&mut [f32]>, h: &SgdHp
         let mut d = grad_ref(g[i], p[i], h.flags & MAXIMIZE != 0, h.weight_decay);
         if h.momentum != 0.0 {
             let b = buf.as_deref_mut().unwrap();
-            b[i] = if h.flags & FIRST != 0 { d } else { b[i] * h.momentum + (1.0 - h.dampening) * d };
+            b[i] = if h.flags & FIRST != 0 { d } else { b[i] * h.momentum + h.one_minus_dampening * d };
             d = if h.flags & NESTEROV != 0 { d + h.momentum * b[i] } else { b[i] };
         }
         p[i] += -h.lr * d;
@@ -63,6 +65,7 @@ pub fn step_ref(p: &mut [f32], g: &[f32], mut buf: Option<&mut [f32]>, h: &SgdHp
 
 #[cfg(test)]
 mod tests {
+    use super::super::one_minus;
     use super::super::testutil::*;
     use super::*;
 
@@ -71,7 +74,7 @@ mod tests {
         for &n in &LENS {
             for flags in [0, FIRST, NESTEROV, MAXIMIZE | NESTEROV | FIRST] {
                 for (mom, wd) in [(0.0, 0.0), (0.9, 0.0), (0.8, 0.01)] {
-                    let h = SgdHp { lr: 0.05, momentum: mom, dampening: 0.1, weight_decay: wd, flags };
+                    let h = SgdHp { lr: 0.05, momentum: mom, dampening: 0.1, one_minus_dampening: one_minus(0.1), weight_decay: wd, flags };
                     let (mut p1, g, mut b1) = (data(n, 1), data(n, 2), data(n, 3));
                     let (mut p2, mut b2) = (p1.clone(), b1.clone());
                     step(&mut p1, &g, Some(&mut b1), &h);
