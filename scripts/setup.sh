@@ -4,13 +4,15 @@
 #   - Debian's rustc-web 1.96 + rust-src (wasm32 std is rebuilt with -Zbuild-std),
 #     lld-22 (wasm-ld) and Debian's rayon sources (no crates.io here);
 #   - chromium for the browser test;
+#   - python3-torch (PyTorch 1.13) for the tests of the hand-off to PyTorch (tread export)
+#     and the PyTorch baseline of the benchmarks;
 #   - a cargo "directory" source made of symlinks to the vendored crates (build/vendor);
 #   - npm packages (npm ci), and Node 24 in build/node24 for the package test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for p in rustc-web cargo-web rust-web-src lld-22 librust-rayon-dev chromium dataset-fashion-mnist; do
+for p in rustc-web cargo-web rust-web-src lld-22 librust-rayon-dev chromium dataset-fashion-mnist python3-torch; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
