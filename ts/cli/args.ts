@@ -33,7 +33,7 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
   { group: 'Training', flag: 'lr', type: 'number', default: 0, help: 'learning rate (peak for onecycle; default 3e-3 adam/adamw, 1e-3 rmsprop, 0.05 sgd)' },
   { group: 'Training', flag: 'momentum', type: 'number', default: 0.9, help: 'SGD momentum (nesterov)' },
   { group: 'Training', flag: 'weight-decay', type: 'number', default: 0, help: 'weight decay (decoupled for adamw)' },
-  { group: 'Training', flag: 'schedule', type: 'string', default: 'onecycle', choices: ['none', 'onecycle', 'cosine', 'step', 'plateau'], help: 'learning-rate schedule: OneCycleLR per batch, CosineAnnealingLR / StepLR (x0.3 every third of the run) per epoch, or ReduceLROnPlateau on val_loss' },
+  { group: 'Training', flag: 'schedule', type: 'string', default: 'onecycle', choices: ['none', 'onecycle', 'cosine', 'step', 'plateau'], help: 'learning-rate schedule: OneCycleLR per batch (a constant rate for runs under 8 steps), CosineAnnealingLR / StepLR (x0.3 every third of the run) per epoch, or ReduceLROnPlateau on val_loss' },
   { group: 'Training', flag: 'clip-grad-norm', type: 'number', default: 0, help: 'clip the total gradient norm to this (0: off)' },
   { group: 'Training', flag: 'early-stopping', type: 'int', default: 0, help: 'stop after N epochs without val_loss improvement and restore the best weights (0: off)' },
   { group: 'Training', flag: 'seed', type: 'int', default: 1, help: 'random seed (initialization, shuffling, dropout, augmentation)' },
