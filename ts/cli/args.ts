@@ -39,6 +39,7 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
   { group: 'Training', flag: 'seed', type: 'int', default: 1, help: 'random seed (initialization, shuffling, dropout, augmentation)' },
   { group: 'Runtime', flag: 'threads', type: 'string', default: 'auto', help: "kernel threads: a number or 'auto' (all cores, at most 8)" },
   { group: 'Output', flag: 'out', type: 'string', default: './tread-out', help: 'output folder: checkpoint.safetensors (last epoch, resumable), model.safetensors (final weights), report.html, history.json' },
+  { group: 'Output', flag: 'overwrite', type: 'boolean', default: false, help: 'replace the files of an earlier run in --out (checkpoint.safetensors, model.safetensors, history.json, report.html; without it such a folder is refused); other files there are never touched' },
   { group: 'Output', flag: 'resume', type: 'boolean', default: false, help: 'continue from <out>/checkpoint.safetensors (same options; --epochs is the total)' },
   { group: 'Output', flag: 'monitor', type: 'boolean', default: true, help: 'per-layer gradient/update/activation statistics and warnings (--no-monitor to disable)' },
   { group: 'Output', flag: 'progress', type: 'boolean', default: true, help: 'progress bar (--no-progress for epoch lines only)' },
