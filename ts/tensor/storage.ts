@@ -5,6 +5,7 @@
  * temporaries, or by the garbage collector (FinalizationRegistry) as a backstop. Once freed,
  * every tensor on it throws a clear error instead of reading whatever reuses the memory.
  */
+import { runtimeUsable } from '../runtime/trap.js';
 import { wasm } from '../runtime/wasm.js';
 
 export type DType = 'float32' | 'int32';
@@ -19,11 +20,30 @@ interface Held {
 }
 
 const collected = new FinalizationRegistry<Held>((h) => {
-  if (!h.cell.freed) {
+  // After a trap the core refuses every call; a finalizer must not throw (it would crash Node).
+  if (!h.cell.freed && runtimeUsable()) {
     h.cell.freed = true;
     wasm().tread_free(h.ptr, h.bytes);
   }
 });
+
+/**
+ * The most one storage may hold: wasm32 addresses 4 GiB in all, and one allocation is at most
+ * isize::MAX = 2 GiB - 1 (rounded down to the 16-byte alignment).
+ */
+export const MAX_STORAGE_BYTES = 2 ** 31 - 16;
+
+/**
+ * Checks a size in JS-number arithmetic before it crosses the ABI, where it would be cut to 32
+ * bits (2^32 + 16 bytes would become a 16-byte block that a kernel then writes far past).
+ * `what` says what is being allocated, e.g. "a float32 tensor of shape [65536, 65536]".
+ */
+export function checkStorageBytes(bytes: number, what: string): void {
+  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new Error(`${what}: invalid size of ${bytes} bytes`);
+  if (bytes > MAX_STORAGE_BYTES) {
+    throw new Error(`${what} needs ${bytes} bytes (${(bytes / 2 ** 30).toFixed(2)} GiB); one buffer in wasm memory holds at most ${MAX_STORAGE_BYTES} bytes (2 GiB), and all of them together 4 GiB`);
+  }
+}
 
 let liveBytes = 0;
 let liveCount = 0;
@@ -40,7 +60,9 @@ export class Storage {
   kept = false;
 
   constructor(bytes: number, temporary: boolean) {
-    const ptr = wasm().tread_alloc(bytes);
+    checkStorageBytes(bytes, 'tread: a storage');
+    // Pointers cross the ABI as i32: read them unsigned, or memory above 2 GiB looks negative.
+    const ptr = wasm().tread_alloc(bytes) >>> 0;
     if (ptr === 0) throw new Error(`tread: out of wasm memory allocating ${bytes} bytes (live: ${liveBytes} bytes in ${liveCount} buffers)`);
     this.ptr = ptr;
     this.bytes = bytes;
@@ -59,7 +81,8 @@ export class Storage {
     this.cell.freed = true;
     this.freeReason = reason;
     collected.unregister(this);
-    wasm().tread_free(this.ptr, this.bytes);
+    // After a trap the memory is garbage anyway, and the core refuses calls: nothing to give back.
+    if (runtimeUsable()) wasm().tread_free(this.ptr, this.bytes);
     liveBytes -= this.bytes;
     liveCount--;
   }
