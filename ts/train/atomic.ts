@@ -81,11 +81,14 @@ export async function checkWritableTarget(file: string): Promise<void> {
 export async function atomicWriteFile(file: string, bytes: Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   const { fs, path } = await nodeFs();
   const dir = path.dirname(path.resolve(file));
+  let tmp = '';
   const fail = (e: unknown): never => {
     if (e instanceof OutputFileError) throw e;
     const code = (e as NodeJS.ErrnoException)?.code;
     if (typeof code !== 'string') throw e;
-    throw new OutputFileError(file, code, `tread: could not write ${file}: ${WHY[code] ?? (e as Error).message} (${code}); the previous file, if any, is unchanged`, e);
+    // Name the target, not the temporary file the system call saw.
+    const why = WHY[code] ?? (tmp ? (e as Error).message.split(tmp).join('its temporary file') : (e as Error).message);
+    throw new OutputFileError(file, code, `tread: could not write ${file}: ${why} (${code}); the previous file, if any, is unchanged`, e);
   };
   try {
     await fs.mkdir(dir, { recursive: true });
@@ -93,7 +96,7 @@ export async function atomicWriteFile(file: string, bytes: Uint8Array, options: 
   } catch (e) {
     fail(e);
   }
-  const tmp = path.join(dir, tempName(path.basename(file)));
+  tmp = path.join(dir, tempName(path.basename(file)));
   let handle: Awaited<ReturnType<typeof fs.open>> | null = null;
   let created = false;
   try {
