@@ -193,4 +193,26 @@ describe('atomicWriteFile and removeStaleTemps', () => {
     expect(ro).toMatchObject({ code: 'EROFS', file: `${mnt}/model.bin`, kept: 'last good', entries: ['model.bin'] });
     expect(ro.message).toMatch(/could not write .*tinyfs\/model\.bin: the file system is read-only \(EROFS\)/);
   });
+
+  it.runIf(canUnshare)('tread train on a full disk: one line naming the output file, exit 1, no temp left', async () => {
+    const mnt = join(base, 'tinyfs-cli');
+    mkdirSync(mnt);
+    const tsx = join(import.meta.dirname, '..', 'node_modules', '.bin', 'tsx');
+    const main = join(import.meta.dirname, '..', 'ts', 'cli', 'main.ts');
+    const args = ['train', ...QUICK, '--epochs', '1', '--out', `${mnt}/run`].map((a) => `'${a}'`).join(' ');
+    // 32 KiB: the folder fits, the first checkpoint (about 60 KB) does not.
+    const sh = `mount -t tmpfs -o size=32k tmpfs '${mnt}' && TREAD_THREADS=1 '${tsx}' '${main}' ${args}; echo "exit=$?"; ls -A '${mnt}/run'`;
+    const child = spawn('unshare', ['-r', '-m', 'sh', '-c', sh]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    await new Promise((r) => child.on('close', r));
+    if (/unshare: .*(Operation not permitted|not supported)/.test(stderr)) {
+      console.warn(`skipped the full-disk check: ${stderr.trim()}`);
+      return;
+    }
+    expect(stdout).toMatch(/exit=1\n$/);
+    expectOneLine(stderr, /^tread train: could not write .*tinyfs-cli\/run\/checkpoint\.safetensors: no space left on the device \(ENOSPC\); the previous file, if any, is unchanged$/m);
+  });
 });
