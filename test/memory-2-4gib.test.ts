@@ -5,7 +5,8 @@
  * then wrote far past. Here: more than 2 GiB of tensors are allocated (left untouched, so they
  * take address space rather than RAM) and a training step runs on tensors that live above
  * 2 GiB, checked against the same step computed by hand in doubles; and sizes that would wrap
- * are refused with the shape and bytes, before anything is allocated.
+ * are refused with the shape and bytes, before anything is allocated (a tensor, and the im2col
+ * buffer whose size the core computes).
  *
  * One such test in the suite: the machine is shared. The threaded build's memory may grow to 4 GiB.
  */
@@ -34,6 +35,14 @@ describe('wasm memory past 2 GiB', () => {
     expect(() => tread.empty([65536, 65536])).toThrow(/shape \[65536, 65536\] needs 17179869184 bytes/);
     expect(() => tread.zeros([2 ** 29 + 1])).toThrow(/needs 2147483652 bytes/);
     expect(() => tread.ones([2 ** 40, 2 ** 20])).toThrow(/needs 4\.61\d*e\+18 bytes|invalid size/);
+    // A size the core computes: Conv2d's im2col buffer, 2 x 17^2 x 2800^2 = 2^32 + 236,552,704
+    // floats, which 32-bit arithmetic wraps to a 946 MB buffer that the forward would overrun.
+    const conv = new nn.Conv2d(2, 1, 17, { padding: 8 });
+    const image = Tensor.empty([1, 2, 2800, 2800]); // 63 MB, never written
+    expect(() => conv.forward(image)).toThrow(
+      /^Conv2d: input \[1, 2, 2800, 2800\] with a 17x17 kernel \(output 2800x2800\) needs an im2col buffer of 4531520000 floats \(18126080000 bytes\); one buffer in wasm memory holds at most 2147483632 bytes/,
+    );
+    image.dispose();
     expect(Array.from(before.data)).toEqual([1, 2, 3]);
     expect(Array.from(tread.add(before, before).data)).toEqual([2, 4, 6]);
   });
