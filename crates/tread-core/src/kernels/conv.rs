@@ -520,9 +520,13 @@ mod checked_len_tests {
 
     #[test]
     fn saved_len_that_would_wrap_on_32_bits_is_none() {
-        let s = ConvShape::plain(1, 1, 3900, 3900, 1, 17, 17, 1, 1, 8, 8);
-        assert_eq!(s.checked_saved_len(), Some(289 * 3900 * 3900));
+        // im2col path (two channels, one group): 2 * 17^2 * 2800^2 = 2^32 + 236,552,704 floats.
+        let s = ConvShape::plain(1, 2, 2800, 2800, 1, 17, 17, 1, 1, 8, 8);
+        assert_eq!(s.checked_saved_len(), Some(2 * 289 * 2800 * 2800));
         assert_eq!(s.checked_saved_len(), Some(s.saved_len()));
+        // The depthwise path keeps a copy of x, which always fits.
+        let dw = ConvShape::plain(1, 1, 3900, 3900, 1, 17, 17, 1, 1, 8, 8);
+        assert_eq!(dw.checked_saved_len(), Some(3900 * 3900));
         let huge = ConvShape::plain(usize::MAX / 2, 3, 8, 8, 4, 3, 3, 1, 1, 1, 1);
         assert_eq!(huge.checked_saved_len(), None);
     }
