@@ -152,6 +152,21 @@ describe('schedulers', () => {
     expect(() => new S.OneCycleLR(o(), { maxLr: 1, totalSteps: 10, pctStart: 1.5 })).toThrow(/OneCycleLR: pctStart/);
     expect(() => new S.OneCycleLR(o(), { maxLr: 1, totalSteps: 10, annealStrategy: 'exp' as any })).toThrow(/OneCycleLR: annealStrategy/);
     expect(() => new S.OneCycleLR({ paramGroups: [{ lr: 1 }] }, { maxLr: 1, totalSteps: 10 })).toThrow(/OneCycleLR: cycleMomentum/);
+    // A phase of zero length anneals by 0/0 (PyTorch: ZeroDivisionError); refused before the optimizer is touched.
+    const zero = o();
+    expect(() => new S.OneCycleLR(zero, { maxLr: 1, totalSteps: 4, pctStart: 0.25 })).toThrow(/OneCycleLR: phase 1 of 2 has zero length \(pctStart 0.25 x totalSteps 4/);
+    expect(zero.paramGroups[0]).toEqual({ lr: 0.1, momentum: 0.9 });
+    expect(() => new S.OneCycleLR(o(), { maxLr: 1, epochs: 1, stepsPerEpoch: 5, pctStart: 0.2, threePhase: true })).toThrow(/OneCycleLR: phase 1 of 3 has zero length/);
+    expect(() => new S.OneCycleLR(o(), { maxLr: 1, totalSteps: 10, pctStart: 1 })).toThrow(/OneCycleLR: phase 2 of 2 has zero length/);
+    // Next to them, short cycles whose phases all have a length keep finite rates to the end.
+    for (const [totalSteps, pctStart] of [[1, 0.25], [2, 0.25], [3, 0.25], [5, 0.25], [4, 0.3]]) {
+      const opt = o();
+      const s = new S.OneCycleLR(opt, { maxLr: 1, totalSteps, pctStart });
+      for (let i = 0; i < totalSteps; i++) {
+        expect(Number.isFinite(opt.paramGroups[0].lr), `totalSteps ${totalSteps} step ${i}`).toBe(true);
+        s.step();
+      }
+    }
     expect(() => new S.CyclicLR(o(), { baseLr: 0.1, maxLr: 1, mode: 'sawtooth' as any })).toThrow(/CyclicLR: mode/);
     expect(() => new S.CyclicLR(o(), { baseLr: [0.1, 0.2], maxLr: 1 })).toThrow(/CyclicLR: expected 1 values for baseLr/);
     expect(() => new S.ReduceLROnPlateau(o(), { factor: 1 })).toThrow(/ReduceLROnPlateau: factor/);

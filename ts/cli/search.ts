@@ -9,9 +9,9 @@
  * search of 8 trials takes about half a minute here.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { init, runtimeInfo } from '../runtime/wasm.js';
+import { atomicWriteFile } from '../train/atomic.js';
 import { fitObjective, formatTrials, gridSearch, logUniform, randomSearch, successiveHalving, type SearchParam, type SearchResult, type Trial } from '../train/search.js';
 import { ArgError, camel, parseTrainArgs, TRAIN_OPTIONS, type TrainArgs } from './args.js';
 import { formatDuration } from './progress.js';
@@ -190,9 +190,9 @@ export async function searchCommand(argv: string[], log: (s: string) => void = (
   log('');
   log(formatTrials(result, { scoreName: search.objective }));
   const out = resolve(String(base.out));
-  await mkdir(out, { recursive: true });
   const file = join(out, 'search.json');
-  await writeFile(file, JSON.stringify({ search, run: base, mode: result.mode, trials: result.trials }, null, 2));
+  // Atomic and never through a planted link, as tread train's outputs.
+  await atomicWriteFile(file, new TextEncoder().encode(JSON.stringify({ search, run: base, mode: result.mode, trials: result.trials }, null, 2)));
   log('');
   if (!result.best) {
     log(`every trial failed (${formatDuration((performance.now() - t0) / 1000)}); see ${file}`);

@@ -131,6 +131,9 @@ function augmentation(args: TrainArgs): BatchTransform[] {
   }
 }
 
+/** Fewest optimizer steps for which `--schedule onecycle` runs a one-cycle plan (else a constant rate). */
+export const MIN_ONECYCLE_STEPS = 8;
+
 export async function buildRun(args: TrainArgs): Promise<Run> {
   const seed = Number(args.seed);
   manualSeed(seed); // initialization and Dropout
@@ -197,6 +200,12 @@ export async function buildRun(args: TrainArgs): Promise<Run> {
   let scheduleText = 'constant';
   switch (args.schedule) {
     case 'onecycle':
+      // A cycle needs a warm-up of at least two steps (0.25 x 8): shorter runs would warm up
+      // over zero steps (0/0, PyTorch raises too) or spend every step at the floor rate.
+      if (epochs * steps < MIN_ONECYCLE_STEPS) {
+        scheduleText = `constant lr ${lr} (onecycle needs at least ${MIN_ONECYCLE_STEPS} steps; this run has ${epochs * steps})`;
+        break;
+      }
       scheduler = new OneCycleLR(optimizer as any, { maxLr: lr, epochs, stepsPerEpoch: steps, pctStart: 0.25 }) as unknown as SchedulerLike;
       scheduleText = `OneCycleLR (peak ${lr}, per batch)`;
       break;

@@ -5,9 +5,9 @@
  * HTML report to the output folder, and ends with a summary.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { init, runtimeInfo } from '../runtime/wasm.js';
+import { atomicWriteFile, OutputFileError } from '../train/atomic.js';
 import type { Callback, TrainContext } from '../train/callbacks.js';
 import { fromJSONSafe, readCheckpointFile, saveWeights } from '../train/checkpoint.js';
 import { EarlyStopping } from '../train/early_stopping.js';
@@ -16,6 +16,7 @@ import { ModelCheckpoint, resumeFrom, type ResumeState } from '../train/model_ch
 import { diagnose, Monitor } from '../train/monitor.js';
 import { writeReport } from '../train/report.js';
 import { ArgError, parseTrainArgs, trainHelp, type TrainArgs } from './args.js';
+import { OutputFolderError, prepareOutputFolder } from './output-folder.js';
 import { formatDuration, ProgressBar } from './progress.js';
 import { buildRun, resolveDefaults } from './setup.js';
 
@@ -66,7 +67,20 @@ async function checkResumable(file: string, args: TrainArgs): Promise<string | n
   return null;
 }
 
+/** `tread train`: a problem with the output folder or an output file is one line on stderr, no stack. */
 export async function trainCommand(argv: string[]): Promise<number> {
+  try {
+    return await runTrainCommand(argv);
+  } catch (e) {
+    if (e instanceof OutputFolderError || e instanceof OutputFileError) {
+      process.stderr.write(`tread train: ${e.message.replace(/^tread: /, '')}\n`);
+      return e instanceof OutputFolderError ? 2 : 1;
+    }
+    throw e;
+  }
+}
+
+async function runTrainCommand(argv: string[]): Promise<number> {
   let parsed: { args: TrainArgs; help: boolean };
   try {
     parsed = parseTrainArgs(argv, (f) => readFileSync(f, 'utf8'));
@@ -89,10 +103,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const t0 = performance.now();
+  const out = resolve(String(args.out));
+  await prepareOutputFolder(out, { overwrite: Boolean(args.overwrite), resume: Boolean(args.resume) });
   await init({ threads });
   const info = runtimeInfo();
-  const out = resolve(String(args.out));
-  await mkdir(out, { recursive: true });
   const ckptFile = join(out, 'checkpoint.safetensors');
 
   const run = await buildRun(args);
@@ -141,7 +155,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const seconds = (performance.now() - t0) / 1000;
   const dx = diagnose(result.history, { desiredError: run.desiredError });
   const history = result.history.toJSON();
-  await writeFile(join(out, 'history.json'), JSON.stringify({ args, history, warnings: result.warnings, nonFinite: result.nonFinite }, null, 2));
+  await atomicWriteFile(join(out, 'history.json'), new TextEncoder().encode(JSON.stringify({ args, history, warnings: result.warnings, nonFinite: result.nonFinite }, null, 2)));
   const summary: Record<string, string | number> = {
     data: run.description.data,
     model: run.description.model,

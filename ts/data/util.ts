@@ -2,7 +2,7 @@
  * Small helpers of tread.data over the wasm exports: scratch buffers, byte storage, errors.
  */
 import { memoryBuffer, wasm } from '../runtime/wasm.js';
-import { Storage } from '../tensor/storage.js';
+import { checkStorageBytes, Storage } from '../tensor/storage.js';
 
 /** A malformed data file: names the file, where (line or byte offset) and what was expected. */
 export class DataFormatError extends Error {
@@ -27,7 +27,8 @@ export class DataFormatError extends Error {
 /** Runs `fn` with `bytes` of scratch wasm memory (16-byte aligned), freed afterwards. */
 export function withScratch<T>(bytes: number, fn: (ptr: number) => T): T {
   const w = wasm();
-  const ptr = w.tread_alloc(Math.max(bytes, 1));
+  checkStorageBytes(bytes, 'tread.data: scratch');
+  const ptr = w.tread_alloc(Math.max(bytes, 1)) >>> 0; // unsigned: memory above 2 GiB
   if (ptr === 0) throw new Error(`tread.data: out of wasm memory allocating ${bytes} bytes of scratch`);
   try {
     return fn(ptr);

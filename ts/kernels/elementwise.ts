@@ -49,7 +49,7 @@ export function writeDims(...arrays: readonly (readonly number[])[]): number[] {
   const exp = wasm();
   // One scratch area per wasm instance.
   if (scratchPtr === 0 || scratchMemory !== exp) {
-    scratchPtr = exp.tread_alloc(4 * MAX_DIMS * 4);
+    scratchPtr = exp.tread_alloc(4 * MAX_DIMS * 4) >>> 0; // unsigned: memory above 2 GiB
     if (scratchPtr === 0) throw new Error('tread: out of wasm memory (scratch)');
     scratchMemory = exp;
   }

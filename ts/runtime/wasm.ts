@@ -7,6 +7,7 @@
  */
 import { hardwareThreads, hasSimd, isNode, whyNoThreads } from './features.js';
 import { defaultWasmUrls, type WasmName } from './wasm-files.js';
+import { assertUsable, guardExports } from './trap.js';
 import { WORKER_SOURCE } from './worker-source.js';
 import { checkOptions } from '../util/options.js';
 
@@ -48,15 +49,17 @@ let info: RuntimeInfo | null = null;
 let pending: Promise<RuntimeInfo> | null = null;
 const workers: { terminate(): unknown }[] = [];
 
-/** The wasm exports; throws a clear error before `init()`. */
+/** The wasm exports; throws a clear error before `init()` and after a trap (trap.ts). */
 export function wasm(): WasmExports {
   if (exportsRef === null) throw new Error('tread is not initialised: call `await tread.init()` first');
+  assertUsable();
   return exportsRef;
 }
 
 /** The current buffer of wasm memory (a new object after memory grows). */
 export function memoryBuffer(): ArrayBufferLike {
   if (memoryRef === null) throw new Error('tread is not initialised: call `await tread.init()` first');
+  assertUsable();
   return memoryRef.buffer;
 }
 
@@ -172,7 +175,7 @@ async function doInit(options: InitOptions): Promise<RuntimeInfo> {
   if (threads === 1) {
     const bytes = await loadBytes('tread-simd', options.wasmDir);
     const { instance } = await WebAssembly.instantiate(new Uint8Array(bytes), { tread: { spawn_worker: noSpawn } });
-    exportsRef = instance.exports as unknown as WasmExports;
+    exportsRef = guardExports(instance.exports) as unknown as WasmExports;
     memoryRef = instance.exports.memory as WebAssembly.Memory;
     info = { variant: 'tread-simd', poolThreads: 1, threads: 1, note };
     return { ...info };
@@ -190,15 +193,16 @@ async function doInit(options: InitOptions): Promise<RuntimeInfo> {
       spawn_worker: (builder: number) => pool[next++].post({ type: 'run', builder }),
     },
   });
-  const exp = instance.exports as unknown as WasmExports;
+  const exp = guardExports(instance.exports) as unknown as WasmExports;
   exportsRef = exp;
   memoryRef = memory;
   const tlsSize = (exp.__tls_size as unknown as WebAssembly.Global).value as number;
   const tlsAlign = (exp.__tls_align as unknown as WebAssembly.Global).value as number;
   await Promise.all(
     pool.map((w) => {
-      const stack = exp.tread_alloc(WORKER_STACK);
-      const tlsRaw = exp.tread_alloc(tlsSize + tlsAlign);
+      // Pointers cross the ABI as i32: read them unsigned (memory above 2 GiB).
+      const stack = exp.tread_alloc(WORKER_STACK) >>> 0;
+      const tlsRaw = exp.tread_alloc(tlsSize + tlsAlign) >>> 0;
       if (stack === 0 || tlsRaw === 0) throw new Error('tread: out of memory while starting workers');
       const tls = Math.ceil(tlsRaw / tlsAlign) * tlsAlign;
       return w.start({ type: 'init', module, memory, stackTop: stack + WORKER_STACK, tls });

@@ -11,6 +11,7 @@
  * in (at another address). That is what keeps a loop that makes tensors from data every
  * step flat without dispose() (lifetime.ts says when it happens).
  */
+import { runtimeUsable } from '../runtime/trap.js';
 import { memoryBuffer, wasm } from '../runtime/wasm.js';
 
 export type DType = 'float32' | 'int32';
@@ -22,6 +23,24 @@ export type FreeReason = 'disposed' | 'step' | 'scope';
 interface Held {
   ptr: number;
   bytes: number;
+}
+
+/**
+ * The most one storage may hold: wasm32 addresses 4 GiB in all, and one allocation is at most
+ * isize::MAX = 2 GiB - 1 (rounded down to the 16-byte alignment).
+ */
+export const MAX_STORAGE_BYTES = 2 ** 31 - 16;
+
+/**
+ * Checks a size in JS-number arithmetic before it crosses the ABI, where it would be cut to 32
+ * bits (2^32 + 16 bytes would become a 16-byte block that a kernel then writes far past).
+ * `what` says what is being allocated, e.g. "a float32 tensor of shape [65536, 65536]".
+ */
+export function checkStorageBytes(bytes: number, what: string): void {
+  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new Error(`${what}: invalid size of ${bytes} bytes`);
+  if (bytes > MAX_STORAGE_BYTES) {
+    throw new Error(`${what} needs ${bytes} bytes (${(bytes / 2 ** 30).toFixed(2)} GiB); one buffer in wasm memory holds at most ${MAX_STORAGE_BYTES} bytes (2 GiB), and all of them together 4 GiB`);
+  }
 }
 
 let liveBytes = 0;
@@ -36,8 +55,9 @@ export function setUnspillHook(fn: (s: Storage) => void): void {
 
 const collected = new FinalizationRegistry<Held>((h) => {
   // The storage became unreachable without dispose(): give its block back. (Freed and
-  // spilled storages are unregistered first, so this runs at most once per block.)
-  wasm().tread_free(h.ptr, h.bytes);
+  // spilled storages are unregistered first, so this runs at most once per block.) After a
+  // trap the core refuses every call, and a finalizer must not throw (it would crash Node).
+  if (runtimeUsable()) wasm().tread_free(h.ptr, h.bytes);
   liveBytes -= h.bytes;
   liveCount--;
 });
@@ -115,7 +135,9 @@ export class Storage {
 }
 
 function allocate(bytes: number): number {
-  const ptr = wasm().tread_alloc(bytes);
+  checkStorageBytes(bytes, 'tread: a storage');
+  // Pointers cross the ABI as i32: read them unsigned, or memory above 2 GiB looks negative.
+  const ptr = wasm().tread_alloc(bytes) >>> 0;
   if (ptr === 0) throw new Error(`tread: out of wasm memory allocating ${bytes} bytes (live: ${liveBytes} bytes in ${liveCount} buffers)`);
   liveBytes += bytes;
   liveCount++;
@@ -123,7 +145,8 @@ function allocate(bytes: number): number {
 }
 
 function release(ptr: number, bytes: number): void {
-  wasm().tread_free(ptr, bytes);
+  // After a trap the core refuses every call (runtime/trap.ts): the block is lost with it.
+  if (runtimeUsable()) wasm().tread_free(ptr, bytes);
   liveBytes -= bytes;
   liveCount--;
 }

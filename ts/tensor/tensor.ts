@@ -8,7 +8,7 @@
  */
 import { memoryBuffer } from '../runtime/wasm.js';
 import { trackOwned, trackTemporary } from './lifetime.js';
-import { DType, Storage } from './storage.js';
+import { checkStorageBytes, DType, Storage } from './storage.js';
 
 export type Shape = readonly number[];
 
@@ -95,7 +95,9 @@ export class Tensor {
    */
   static empty(shape: Shape, dtype: DType = 'float32', temporary = false): Tensor {
     checkShape(shape, 'empty');
-    const storage = new Storage(shapeSize(shape) * 4, temporary);
+    const bytes = shapeSize(shape) * 4;
+    checkStorageBytes(bytes, `tread: a ${dtype} tensor of shape ${shapeStr(shape)}`);
+    const storage = new Storage(bytes, temporary);
     if (temporary) trackTemporary(storage);
     else trackOwned(storage);
     return new Tensor(shape, dtype, storage);

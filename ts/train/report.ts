@@ -31,10 +31,17 @@ export interface Series {
   values: number[];
 }
 
+/**
+ * The report needs no script, no fetch and no frame: its own inline style sheet and SVG only.
+ * A report is a file people mail around, so even a value that escaped escaping could not run.
+ */
+export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+/** Escapes text for HTML content and quoted attributes; any value (a History may hold strings or objects) becomes its String(). */
+export function escapeHtml(value: unknown): string {
+  return String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 function fmtTick(v: number): string {
@@ -115,7 +122,7 @@ export function lineChart(title: string, series: Series[], options: { logY?: boo
     if (d) parts.push(`<path d="${d.trim()}" fill="none" stroke="${color}" stroke-width="2"${dash}/>`);
     s.values.forEach((raw, i) => {
       const v = tr(raw);
-      if (Number.isFinite(v)) parts.push(`<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="2.5" fill="${color}"><title>${escapeHtml(s.name)} epoch ${i + 1}: ${raw}</title></circle>`);
+      if (Number.isFinite(v)) parts.push(`<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="2.5" fill="${color}"><title>${escapeHtml(s.name)} epoch ${i + 1}: ${escapeHtml(raw)}</title></circle>`);
     });
     const col = si % 3;
     const row = Math.floor(si / 3);
@@ -164,7 +171,7 @@ export function renderReport(opts: ReportOptions): string {
   const keys = h.keys().filter((k) => !k.includes('/'));
   const table = epochs.length
     ? `<table><thead><tr>${keys.map((k) => `<th>${escapeHtml(k)}</th>`).join('')}</tr></thead><tbody>${epochs
-        .map((e) => `<tr${isBest(e) ? ' class="best"' : ''}>${keys.map((k) => `<td>${k in e ? (k === 'epoch' ? String(e[k] + 1) + (isBest(e) ? ' ★' : '') : fmtCell(e[k])) : ''}</td>`).join('')}</tr>`)
+        .map((e) => `<tr${isBest(e) ? ' class="best"' : ''}>${keys.map((k) => `<td>${k in e ? escapeHtml(k === 'epoch' ? fmtEpoch(e[k]) + (isBest(e) ? ' ★' : '') : fmtCell(e[k])) : ''}</td>`).join('')}</tr>`)
         .join('')}</tbody></table>${bestNote}`
     : '<p>No epochs were completed.</p>';
   const summary = opts.summary
@@ -176,7 +183,9 @@ export function renderReport(opts: ReportOptions): string {
     items && items.length ? `<h2>${t}</h2><ul class="${cls}">${items.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>` : '';
   const config = opts.config !== undefined ? `<h2>Configuration</h2><pre>${escapeHtml(JSON.stringify(opts.config, null, 2))}</pre>` : '';
   return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">
+<title>${escapeHtml(title)}</title>
 <style>
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#222;max-width:1200px}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px}
@@ -199,8 +208,13 @@ ${config}
 `;
 }
 
-function fmtCell(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
+/** History rows count epochs from 0; the table from 1. A value that is not a number is shown as it is (escaped by the caller). */
+function fmtEpoch(v: unknown): string {
+  return typeof v === 'number' ? String(v + 1) : String(v);
+}
+
+function fmtCell(v: unknown): string {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return String(v);
   if (Number.isInteger(v)) return String(v);
   const a = Math.abs(v);
   return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(3) : v.toFixed(4);

@@ -5,14 +5,21 @@ use std::alloc::{alloc, dealloc, Layout};
 /// Storage is aligned to 16 bytes so SIMD loads of a tensor's start are aligned.
 const ALIGN: usize = 16;
 
-/// Allocates `bytes` (rounded up to a multiple of 16); returns 0 when out of memory.
+/// Allocates `bytes` (rounded up to a multiple of 16); returns 0 when out of memory or when the
+/// size cannot be allocated at all (rounding would overflow, or it exceeds `isize::MAX`, which on
+/// wasm32 is 2 GiB - 1: Layout refuses it). Never a smaller block than asked for.
 #[no_mangle]
 pub extern "C" fn tread_alloc(bytes: usize) -> usize {
-    let size = bytes.max(1).div_ceil(ALIGN) * ALIGN;
-    match Layout::from_size_align(size, ALIGN) {
-        Ok(layout) => unsafe { alloc(layout) as usize },
-        Err(_) => 0,
+    match storage_layout(bytes) {
+        Some(layout) => unsafe { alloc(layout) as usize },
+        None => 0,
     }
+}
+
+/// The layout of a storage of `bytes`, in checked arithmetic (a size that wraps is refused).
+fn storage_layout(bytes: usize) -> Option<Layout> {
+    let size = bytes.max(1).checked_next_multiple_of(ALIGN)?;
+    Layout::from_size_align(size, ALIGN).ok()
 }
 
 /// Frees what `tread_alloc(bytes)` returned.
@@ -24,8 +31,10 @@ pub unsafe extern "C" fn tread_free(ptr: usize, bytes: usize) {
     if ptr == 0 {
         return;
     }
-    let size = bytes.max(1).div_ceil(ALIGN) * ALIGN;
-    dealloc(ptr as *mut u8, Layout::from_size_align_unchecked(size, ALIGN));
+    // Only sizes that tread_alloc accepted reach here (it returned a non-zero pointer).
+    if let Some(layout) = storage_layout(bytes) {
+        dealloc(ptr as *mut u8, layout);
+    }
 }
 
 /// How many threads kernels may use; the TS runtime keeps it at most the pool size.
@@ -68,4 +77,20 @@ pub extern "C" fn tread_probe_threads(tasks: usize) -> usize {
     });
     let n = seen.lock().unwrap().len();
     n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_that_would_wrap_are_refused() {
+        // Rounding usize::MAX up to 16 overflows: refused, not wrapped to a tiny block.
+        assert!(storage_layout(usize::MAX).is_none());
+        assert!(storage_layout(usize::MAX - 7).is_none());
+        assert!(storage_layout(isize::MAX as usize).is_none());
+        assert_eq!(storage_layout(0).unwrap().size(), 16);
+        assert_eq!(storage_layout(17).unwrap().size(), 32);
+        assert_eq!(tread_alloc(usize::MAX), 0);
+    }
 }

@@ -74,14 +74,15 @@ pub extern "C" fn tread_window_out_size(len: usize, k: usize, stride: usize, dil
 }
 
 /// Floats of the buffer `tread_conv2d_forward_ex` fills for the backward (im2col columns, or
-/// a copy of the input on the depthwise path).
+/// a copy of the input on the depthwise path); `usize::MAX` (-1 as an i32) when that count does
+/// not fit 32 bits: the caller must refuse the geometry, not allocate a wrapped size.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub extern "C" fn tread_conv2d_saved_len_ex(
     n: usize, c: usize, h: usize, w: usize, oc: usize, kh: usize, kw: usize, sh: usize, sw: usize,
     pt: usize, pb: usize, pl: usize, pr: usize, dh: usize, dw: usize, groups: usize, mode: u32,
 ) -> usize {
-    conv_shape_ex(n, c, h, w, oc, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, groups, mode).saved_len()
+    conv_shape_ex(n, c, h, w, oc, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, groups, mode).checked_saved_len().unwrap_or(usize::MAX)
 }
 
 /// Forward with every option (`conv_shape_ex`); weights `[oc, c/groups, kh, kw]`; `cols`:

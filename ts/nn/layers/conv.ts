@@ -14,6 +14,7 @@
  */
 import { isGradEnabled, record } from '../../autograd/engine.js';
 import { wasm } from '../../runtime/wasm.js';
+import { MAX_STORAGE_BYTES } from '../../tensor/storage.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { Module, Parameter } from '../module.js';
 import { checkFloat, defaultInit, gradTarget, pair, ReusableBuffer, shapeStr, temp } from './util.js';
@@ -162,7 +163,7 @@ export class Conv2d extends Module {
     const recording = isGradEnabled() && inputs.some((t) => t.requiresGrad);
     const mode = PADDING_MODES.indexOf(this.paddingMode);
     const geo = [n, c, h, w, oc, kh, kw, ...this.stride, ...this.pads, ...this.dilation, this.groups, mode] as const;
-    const cols = this.cols.acquire([wasm().tread_conv2d_saved_len_ex(...geo)], recording);
+    const cols = this.cols.acquire([savedLen(geo, input.shape, oh, ow)], recording);
     const y = temp(unbatched ? [oc, oh, ow] : [n, oc, oh, ow]);
     wasm().tread_conv2d_forward_ex(...geo, x.ptr, weight.ptr, bias ? bias.ptr : 0, y.ptr, cols.ptr);
     if (!recording) {
@@ -186,4 +187,23 @@ export class Conv2d extends Module {
   releaseBuffers(): void {
     this.cols.dispose();
   }
+}
+
+/**
+ * Floats of the buffer the forward keeps for the backward (im2col columns: N·C·KH·KW·OH·OW).
+ * The core counts them in 32 bits and answers 2^32 - 1 when the count does not fit; a count
+ * that fits may still be more than one buffer holds. Both are refused here, before allocating.
+ */
+function savedLen(geo: readonly number[], inputShape: readonly number[], oh: number, ow: number): number {
+  const len = wasm().tread_conv2d_saved_len_ex(...geo) >>> 0;
+  const [n, c, , , , kh, kw] = geo;
+  // 2^32 - 1 only on the im2col path (a depthwise copy of x always fits): count it in JS numbers.
+  const floats = len === 0xffffffff ? n * c * kh * kw * oh * ow : len;
+  if (floats * 4 > MAX_STORAGE_BYTES) {
+    throw new Error(
+      `Conv2d: input ${shapeStr(inputShape)} with a ${kh}x${kw} kernel (output ${oh}x${ow}) needs an im2col buffer of ${floats} floats (${floats * 4} bytes); ` +
+        `one buffer in wasm memory holds at most ${MAX_STORAGE_BYTES} bytes (2 GiB): use a smaller batch or input`,
+    );
+  }
+  return floats;
 }

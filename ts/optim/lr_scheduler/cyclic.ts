@@ -53,6 +53,37 @@ interface Phase {
 const annealCos = (start: number, end: number, pct: number) => end + ((start - end) / 2) * (Math.cos(Math.PI * pct) + 1);
 const annealLinear = (start: number, end: number, pct: number) => (end - start) * pct + start;
 
+/** The cycle's phases: each anneals from its start to its end over (previous endStep, endStep]. */
+function planPhases(pct: number, totalSteps: number, threePhase: boolean): Phase[] {
+  return threePhase
+    ? [
+        { endStep: pct * totalSteps - 1, startLr: 'initialLr', endLr: 'maxLr', startMomentum: 'maxMomentum', endMomentum: 'baseMomentum' },
+        { endStep: 2 * pct * totalSteps - 2, startLr: 'maxLr', endLr: 'initialLr', startMomentum: 'baseMomentum', endMomentum: 'maxMomentum' },
+        { endStep: totalSteps - 1, startLr: 'initialLr', endLr: 'minLr', startMomentum: 'maxMomentum', endMomentum: 'maxMomentum' },
+      ]
+    : [
+        { endStep: pct * totalSteps - 1, startLr: 'initialLr', endLr: 'maxLr', startMomentum: 'maxMomentum', endMomentum: 'baseMomentum' },
+        { endStep: totalSteps - 1, startLr: 'maxLr', endLr: 'minLr', startMomentum: 'baseMomentum', endMomentum: 'maxMomentum' },
+      ];
+}
+
+/**
+ * A phase that ends where it starts would anneal by 0/0 (NaN learning rate); PyTorch raises a
+ * ZeroDivisionError there. Refused up front, before the optimizer is touched.
+ */
+function checkPhaseLengths(phases: Phase[], pct: number, totalSteps: number): void {
+  let start = 0;
+  phases.forEach((p, i) => {
+    if (p.endStep - start === 0) {
+      throw new Error(
+        `OneCycleLR: phase ${i + 1} of ${phases.length} has zero length (pctStart ${pct} x totalSteps ${totalSteps}: it would start and end at step ${start}, ` +
+          'and its learning rate would be 0/0 = NaN; PyTorch raises ZeroDivisionError here). Use another pctStart or more steps.',
+      );
+    }
+    start = p.endStep;
+  });
+}
+
 export class OneCycleLR extends LRScheduler {
   totalSteps: number;
   phases: Phase[];
@@ -73,6 +104,8 @@ export class OneCycleLR extends LRScheduler {
       totalSteps = checkInt(name, 'epochs', options.epochs, 1) * checkInt(name, 'stepsPerEpoch', options.stepsPerEpoch, 1);
     } else throw new Error(`${name}: give either totalSteps or (epochs and stepsPerEpoch)`);
     const pct = checkNumber(name, 'pctStart', options.pctStart ?? 0.3, { min: 0, max: 1 });
+    const phases = planPhases(pct, totalSteps, options.threePhase ?? false);
+    checkPhaseLengths(phases, pct, totalSteps);
     const strategy = options.annealStrategy ?? 'cos';
     if (strategy !== 'cos' && strategy !== 'linear') throw new Error(`${name}: annealStrategy must be 'cos' or 'linear', got '${String(strategy)}'`);
     const divFactor = checkNumber(name, 'divFactor', options.divFactor ?? 25, { min: 0, minExclusive: true });
@@ -102,16 +135,7 @@ export class OneCycleLR extends LRScheduler {
       maxMomentum: maxMs[i],
       baseMomentum: baseMs[i],
     }));
-    this.phases = options.threePhase
-      ? [
-          { endStep: pct * totalSteps - 1, startLr: 'initialLr', endLr: 'maxLr', startMomentum: 'maxMomentum', endMomentum: 'baseMomentum' },
-          { endStep: 2 * pct * totalSteps - 2, startLr: 'maxLr', endLr: 'initialLr', startMomentum: 'baseMomentum', endMomentum: 'maxMomentum' },
-          { endStep: totalSteps - 1, startLr: 'initialLr', endLr: 'minLr', startMomentum: 'maxMomentum', endMomentum: 'maxMomentum' },
-        ]
-      : [
-          { endStep: pct * totalSteps - 1, startLr: 'initialLr', endLr: 'maxLr', startMomentum: 'maxMomentum', endMomentum: 'baseMomentum' },
-          { endStep: totalSteps - 1, startLr: 'maxLr', endLr: 'minLr', startMomentum: 'baseMomentum', endMomentum: 'maxMomentum' },
-        ];
+    this.phases = phases;
     this.stateKeys = ['totalSteps', 'phases', 'annealStrategy', 'cycleMomentum', 'groupValues'];
     this.initialStep();
   }

@@ -112,6 +112,16 @@ impl ConvShape {
             self.cols_len()
         }
     }
+    /// [`Self::saved_len`] in checked arithmetic: `None` when it does not fit a `usize` (on
+    /// wasm32, 2^32 elements), where the plain product would wrap to a too-small buffer.
+    pub fn checked_saved_len(&self) -> Option<usize> {
+        let prod = |xs: &[usize]| xs.iter().try_fold(1usize, |acc, &x| acc.checked_mul(x));
+        if depthwise::applies(self) {
+            prod(&[self.n, self.c, self.h, self.w])
+        } else {
+            prod(&[self.n, self.c, self.kh, self.kw, self.oh(), self.ow()])
+        }
+    }
     pub fn x_len(&self) -> usize {
         self.n * self.c * self.h * self.w
     }
@@ -501,5 +511,23 @@ mod tests {
     fn rejects_reflect_padding_as_wide_as_the_input() {
         let s = ConvShape { mode: PadMode::Reflect, ..ConvShape::plain(1, 1, 3, 5, 1, 3, 3, 1, 1, 3, 1) };
         conv2d_forward_ref(&s, &[0.0; 15], &[0.0; 9], None, &mut [0.0; 35]);
+    }
+}
+
+#[cfg(test)]
+mod checked_len_tests {
+    use super::*;
+
+    #[test]
+    fn saved_len_that_would_wrap_on_32_bits_is_none() {
+        // im2col path (two channels, one group): 2 * 17^2 * 2800^2 = 2^32 + 236,552,704 floats.
+        let s = ConvShape::plain(1, 2, 2800, 2800, 1, 17, 17, 1, 1, 8, 8);
+        assert_eq!(s.checked_saved_len(), Some(2 * 289 * 2800 * 2800));
+        assert_eq!(s.checked_saved_len(), Some(s.saved_len()));
+        // The depthwise path keeps a copy of x, which always fits.
+        let dw = ConvShape::plain(1, 1, 3900, 3900, 1, 17, 17, 1, 1, 8, 8);
+        assert_eq!(dw.checked_saved_len(), Some(3900 * 3900));
+        let huge = ConvShape::plain(usize::MAX / 2, 3, 8, 8, 4, 3, 3, 1, 1, 1, 1);
+        assert_eq!(huge.checked_saved_len(), None);
     }
 }
