@@ -2,6 +2,7 @@
  * Making tensors from data. Each copies the data once, into wasm memory; the result is
  * owned by the caller (see lifetime.ts).
  */
+import { checkBooleanOption, checkOneOf, checkOptions } from '../util/options.js';
 import { DType } from './storage.js';
 import { checkShape, shapeSize, shapeStr, Shape, Tensor } from './tensor.js';
 
@@ -19,15 +20,39 @@ function flatten(data: Nested, shape: number[], depth: number, out: number[]): v
     for (const x of data) flatten(x, shape, depth + 1, out);
   } else {
     if (depth !== shape.length) throw new Error(`tensor: ragged nested array at depth ${depth}`);
+    if (typeof data !== 'number' && typeof data !== 'boolean') throw new Error(`tensor: expected numbers, got ${data === null ? 'null' : typeof data} at depth ${depth}`);
     out.push(data);
   }
 }
 
+const TENSOR_OPTIONS = ['dtype', 'requiresGrad'];
+const DTYPES: readonly DType[] = ['float32', 'int32'];
+
+/** Checks a TensorOptions object of `owner` (keys and dtype) at run time. */
+export function checkTensorOptions(owner: string, options: unknown): TensorOptions {
+  checkOptions(owner, options, TENSOR_OPTIONS);
+  const o = (options ?? {}) as TensorOptions;
+  if (o.dtype !== undefined) checkOneOf(owner, 'dtype', o.dtype, DTYPES);
+  if (o.requiresGrad !== undefined) checkBooleanOption(owner, 'requiresGrad', o.requiresGrad);
+  return o;
+}
+
 /**
  * A tensor from numbers: a nested array (shape inferred), or a flat array / typed array with
- * a shape (default: 1-D).
+ * a shape (default: 1-D). The options may come second, as PyTorch users write it:
+ * `tensor([[1, 2], [3, 4]], { dtype: 'int32' })`, or third after a shape:
+ * `tensor(flat, [2, 2], { requiresGrad: true })`.
  */
-export function tensor(data: Nested | ArrayLike<number>, shape?: Shape, options: TensorOptions = {}): Tensor {
+export function tensor(data: Nested | ArrayLike<number>, shape?: Shape | TensorOptions, options?: TensorOptions): Tensor {
+  if (shape !== undefined && shape !== null && typeof shape === 'object' && !Array.isArray(shape)) {
+    if (options !== undefined) throw new Error('tensor: options given twice (use tensor(data, options) or tensor(data, shape, options))');
+    options = shape as TensorOptions;
+    shape = undefined;
+  }
+  return tensorOf(data, shape as Shape | undefined, checkTensorOptions('tensor', options));
+}
+
+function tensorOf(data: Nested | ArrayLike<number>, shape: Shape | undefined, options: TensorOptions): Tensor {
   let flat: ArrayLike<number>;
   let sh: number[];
   if (Array.isArray(data) && shape === undefined) {
