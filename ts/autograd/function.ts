@@ -41,21 +41,22 @@ export class FunctionCtx {
 
 type GradResult = Tensor | null | undefined | (Tensor | null | undefined)[];
 
+/** What a subclass defines (not declared on Function itself, so no `override` is needed). */
+interface Definition {
+  name: string;
+  forward?: (ctx: FunctionCtx, ...args: any[]) => unknown;
+  backward?: (ctx: FunctionCtx, grad: Tensor) => GradResult;
+}
+
 /** Subclass it with static `forward` and `backward`; call `YourFunction.apply(...args)`. */
 export class Function {
-  static forward(_ctx: FunctionCtx, ..._args: any[]): Tensor {
-    throw new Error(`${this.name}: a subclass of autograd.Function must define static forward(ctx, ...inputs)`);
-  }
-
-  static backward(_ctx: FunctionCtx, _grad: Tensor): GradResult {
-    throw new Error(`${this.name}: a subclass of autograd.Function must define static backward(ctx, grad) to be differentiated`);
-  }
-
   /** Runs forward and, when an input requires grad, links the result to backward. */
   static apply(...args: any[]): Tensor {
-    const name = this.name || 'Function';
+    const def = this as unknown as Definition;
+    const name = def.name || 'Function';
+    if (typeof def.forward !== 'function') throw new Error(`${name}: a subclass of autograd.Function must define static forward(ctx, ...inputs)`);
     const ctx = new FunctionCtx(args.map((a) => a instanceof Tensor && a.requiresGrad && isGradEnabled()));
-    const result = noGrad(() => this.forward(ctx, ...args));
+    const result = noGrad(() => def.forward!(ctx, ...args));
     if (!(result instanceof Tensor)) throw new Error(`${name}.forward must return a Tensor, got ${result === null ? 'null' : typeof result}`);
     // A new tensor object over the result's storage: forward may return an input (or a
     // tensor it keeps), whose own gradFn must not be overwritten.
@@ -64,7 +65,8 @@ export class Function {
     const positions = args.map((a, i) => (a instanceof Tensor ? i : -1)).filter((i) => i >= 0);
     const inputs = positions.map((i) => args[i] as Tensor);
     return record(y, name, inputs, (g) => {
-      let grads = noGrad(() => this.backward(ctx, g));
+      if (typeof def.backward !== 'function') throw new Error(`${name}: a subclass of autograd.Function must define static backward(ctx, grad) to be differentiated`);
+      let grads = noGrad(() => def.backward!(ctx, g));
       if (!Array.isArray(grads)) grads = [grads];
       if (grads.length !== args.length) {
         throw new Error(`${name}.backward returned ${grads.length} gradient(s) for ${args.length} argument(s) of forward (return null for those without one)`);
