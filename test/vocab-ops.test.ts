@@ -190,3 +190,16 @@ describe('indexing arguments', () => {
     expect(i.gather(1, tread.tensor([[1], [0]], { dtype: 'int32' })).tolist()).toEqual([[2], [3]]);
   });
 });
+
+describe('casts', () => {
+  it('float() counts a mask; int() truncates toward zero as PyTorch and refuses NaN', () => {
+    const x = tread.tensor([[-1.5, 0.25], [2.75, -0.5]], { requiresGrad: true });
+    expect(x.gt(0).float().mean().item()).toBe(0.5);
+    expect(x.int().tolist()).toEqual([[-1, 0], [2, 0]]); // torch.tensor([[-1.5, .25], [2.75, -.5]]).int()
+    expect(x.int().dtype).toBe('int32');
+    x.float().mul(x).sum().backward(); // float -> float keeps the graph
+    expect([...x.grad!.data]).toEqual([-3, 0.5, 5.5, -1]);
+    expect(() => tread.tensor([1, NaN]).int()).toThrow(/int: element 1 is NaN, which has no int32 value/);
+    expect(() => tread.tensor([3e9]).int()).toThrow(/int: element 0 is 3000000000/);
+  });
+});

@@ -14,6 +14,7 @@ import * as ord from './order.js';
 import * as st from './stats.js';
 import * as cmp from './compare.js';
 import * as ix from './indexing.js';
+import * as cast from './cast.js';
 
 declare module '../tensor/tensor.js' {
   interface Tensor {
@@ -79,6 +80,10 @@ declare module '../tensor/tensor.js' {
     gather(dim: number, index: Tensor): Tensor;
     /** The transpose of a matrix; other ranks reversed (PyTorch 1.13). A copy. */
     readonly T: Tensor;
+    /** A float32 copy (PyTorch's x.float()): e.g. a comparison's mask, to count or average. */
+    float(): Tensor;
+    /** An int32 copy (PyTorch's x.int()): floats truncated toward zero. */
+    int(): Tensor;
   }
 }
 
@@ -148,3 +153,5 @@ P.slice = function (spec) { return ix.slice(this, spec); };
 P.indexSelect = function (d, i) { return ix.indexSelect(this, d, i); };
 P.gather = function (d, i) { return ix.gather(this, d, i); };
 Object.defineProperty(P, 'T', { get(this: Tensor) { return ix.T(this); }, configurable: true });
+P.float = function () { return cast.toFloat(this); };
+P.int = function () { return cast.toInt(this); };
