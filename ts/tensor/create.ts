@@ -2,13 +2,21 @@
  * Making tensors from data. Each copies the data once, into wasm memory; the result is
  * owned by the caller (see lifetime.ts).
  */
-import { checkBooleanOption, checkOneOf, checkOptions } from '../util/options.js';
 import { DType } from './storage.js';
 import { checkShape, shapeSize, shapeStr, Shape, Tensor } from './tensor.js';
+import { checkBooleanOption, checkOneOf, checkOptions } from '../util/options.js';
 
 export interface TensorOptions {
   dtype?: DType;
   requiresGrad?: boolean;
+}
+
+/** Keys and values of tensor-creation options. */
+function checkTensorOptions(where: string, options: TensorOptions | undefined): TensorOptions {
+  checkOptions(where, options, ['dtype', 'requiresGrad']);
+  if (options?.dtype !== undefined) checkOneOf(where, 'dtype', options.dtype, ['float32', 'int32']);
+  if (options?.requiresGrad !== undefined) checkBooleanOption(where, 'requiresGrad', options.requiresGrad);
+  return options ?? {};
 }
 
 type Nested = number | Nested[];
@@ -20,39 +28,22 @@ function flatten(data: Nested, shape: number[], depth: number, out: number[]): v
     for (const x of data) flatten(x, shape, depth + 1, out);
   } else {
     if (depth !== shape.length) throw new Error(`tensor: ragged nested array at depth ${depth}`);
-    if (typeof data !== 'number' && typeof data !== 'boolean') throw new Error(`tensor: expected numbers, got ${data === null ? 'null' : typeof data} at depth ${depth}`);
     out.push(data);
   }
 }
 
-const TENSOR_OPTIONS = ['dtype', 'requiresGrad'];
-const DTYPES: readonly DType[] = ['float32', 'int32'];
-
-/** Checks a TensorOptions object of `owner` (keys and dtype) at run time. */
-export function checkTensorOptions(owner: string, options: unknown): TensorOptions {
-  checkOptions(owner, options, TENSOR_OPTIONS);
-  const o = (options ?? {}) as TensorOptions;
-  if (o.dtype !== undefined) checkOneOf(owner, 'dtype', o.dtype, DTYPES);
-  if (o.requiresGrad !== undefined) checkBooleanOption(owner, 'requiresGrad', o.requiresGrad);
-  return o;
-}
-
 /**
  * A tensor from numbers: a nested array (shape inferred), or a flat array / typed array with
- * a shape (default: 1-D). The options may come second, as PyTorch users write it:
- * `tensor([[1, 2], [3, 4]], { dtype: 'int32' })`, or third after a shape:
- * `tensor(flat, [2, 2], { requiresGrad: true })`.
+ * a shape (default: 1-D).
  */
-export function tensor(data: Nested | ArrayLike<number>, shape?: Shape | TensorOptions, options?: TensorOptions): Tensor {
-  if (shape !== undefined && shape !== null && typeof shape === 'object' && !Array.isArray(shape)) {
-    if (options !== undefined) throw new Error('tensor: options given twice (use tensor(data, options) or tensor(data, shape, options))');
-    options = shape as TensorOptions;
+export function tensor(data: Nested | ArrayLike<number>, shapeOrOptions?: Shape | TensorOptions, options: TensorOptions = {}): Tensor {
+  // tensor(data, { dtype }) as PyTorch's torch.tensor(data, dtype=...): options in the shape's place.
+  let shape: Shape | undefined = shapeOrOptions as Shape | undefined;
+  if (shapeOrOptions != null && !Array.isArray(shapeOrOptions) && typeof shapeOrOptions === 'object' && !ArrayBuffer.isView(shapeOrOptions)) {
+    options = shapeOrOptions as TensorOptions;
     shape = undefined;
   }
-  return tensorOf(data, shape as Shape | undefined, checkTensorOptions('tensor', options));
-}
-
-function tensorOf(data: Nested | ArrayLike<number>, shape: Shape | undefined, options: TensorOptions): Tensor {
+  options = checkTensorOptions('tensor', options);
   let flat: ArrayLike<number>;
   let sh: number[];
   if (Array.isArray(data) && shape === undefined) {
@@ -77,6 +68,7 @@ function tensorOf(data: Nested | ArrayLike<number>, shape: Shape | undefined, op
 }
 
 export function full(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
+  options = checkTensorOptions('full', options);
   const t = Tensor.empty(shape, options.dtype ?? 'float32');
   t.data.fill(value);
   if (options.requiresGrad) t.requiresGrad_(true);
@@ -93,6 +85,7 @@ export function ones(shape: Shape, options: TensorOptions = {}): Tensor {
 
 /** Uninitialised memory (fast); fill it before reading. */
 export function empty(shape: Shape, options: TensorOptions = {}): Tensor {
+  options = checkTensorOptions('empty', options);
   const t = Tensor.empty(shape, options.dtype ?? 'float32');
   if (options.requiresGrad) t.requiresGrad_(true);
   return t;
@@ -103,6 +96,8 @@ export function zerosLike(t: Tensor): Tensor {
 }
 
 export function arange(n: number, options: TensorOptions = {}): Tensor {
+  options = checkTensorOptions('arange', options);
+  if (options.requiresGrad) throw new Error('arange: requiresGrad is not supported (make it float32 and call requiresGrad_(true))');
   const t = Tensor.empty([n], options.dtype ?? 'float32');
   const d = t.data;
   for (let i = 0; i < n; i++) d[i] = i;
