@@ -4,7 +4,7 @@
  *
  * tread has no bool dtype: a comparison gives an **int32 tensor of 0 and 1** (PyTorch gives
  * torch.bool with False/True at the same places). It works as a mask: `where(mask, a, b)`;
- * `where(mask, 1, 0)` makes it float32 (to count or average it). Comparisons have no
+ * `mask.float()` makes it float32 (to count or average it). Comparisons have no
  * gradient (as in PyTorch). NaN compares
  * unequal to everything, `ne` included (true), as IEEE and PyTorch.
  */
