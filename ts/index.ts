@@ -39,6 +39,7 @@ export * as data from './data/index.js';
 export * from './ops/index.js';
 import './ops/methods.js';
 export { noGrad, enableGrad } from './autograd/engine.js';
+export * as autograd from './autograd/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as landscape from './landscape/index.js';

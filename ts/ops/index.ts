@@ -13,3 +13,8 @@ export type { SortOptions, TopkOptions, Sorted } from './order.js';
 export { matmul, mm } from './matmul.js';
 export { relu, leakyRelu, elu, gelu, silu, sigmoid, tanh, softplus, softmax, logSoftmax } from './activation.js';
 export { detach } from '../autograd/engine.js';
+export { rand, randn, randint } from './random.js';
+export type { RandomOptions } from './random.js';
+export { eq, ne, gt, ge, lt, le, where } from './compare.js';
+export { narrow, select, slice, indexSelect, gather } from './indexing.js';
+export type { SliceEntry } from './indexing.js';

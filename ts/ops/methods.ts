@@ -12,6 +12,9 @@ import * as red from './reduce.js';
 import * as sh from './shape.js';
 import * as ord from './order.js';
 import * as st from './stats.js';
+import * as cmp from './compare.js';
+import * as ix from './indexing.js';
+import * as cast from './cast.js';
 
 declare module '../tensor/tensor.js' {
   interface Tensor {
@@ -62,6 +65,25 @@ declare module '../tensor/tensor.js' {
     cumsum(dim: number): Tensor;
     sort(options?: ord.SortOptions): ord.Sorted;
     topk(k: number, options?: ord.TopkOptions): ord.Sorted;
+    eq(other: Tensor | number): Tensor;
+    ne(other: Tensor | number): Tensor;
+    gt(other: Tensor | number): Tensor;
+    ge(other: Tensor | number): Tensor;
+    lt(other: Tensor | number): Tensor;
+    le(other: Tensor | number): Tensor;
+    /** PyTorch's `x.where(condition, y)`: x where condition holds, else y. */
+    where(condition: Tensor, other: Tensor | number): Tensor;
+    narrow(dim: number, start: number, length: number): Tensor;
+    select(dim: number, index: number): Tensor;
+    slice(spec: readonly ix.SliceEntry[]): Tensor;
+    indexSelect(dim: number, index: Tensor): Tensor;
+    gather(dim: number, index: Tensor): Tensor;
+    /** The transpose of a matrix; other ranks reversed (PyTorch 1.13). A copy. */
+    readonly T: Tensor;
+    /** A float32 copy (PyTorch's x.float()): e.g. a comparison's mask, to count or average. */
+    float(): Tensor;
+    /** An int32 copy (PyTorch's x.int()): floats truncated toward zero. */
+    int(): Tensor;
   }
 }
 
@@ -118,3 +140,18 @@ P.norm = function (o) { return st.norm(this, o); };
 P.cumsum = function (d) { return ord.cumsum(this, d); };
 P.sort = function (o) { return ord.sort(this, o); };
 P.topk = function (k, o) { return ord.topk(this, k, o); };
+P.eq = function (o) { return cmp.eq(this, o); };
+P.ne = function (o) { return cmp.ne(this, o); };
+P.gt = function (o) { return cmp.gt(this, o); };
+P.ge = function (o) { return cmp.ge(this, o); };
+P.lt = function (o) { return cmp.lt(this, o); };
+P.le = function (o) { return cmp.le(this, o); };
+P.where = function (c, o) { return cmp.where(c, this, o); };
+P.narrow = function (d, s, n) { return ix.narrow(this, d, s, n); };
+P.select = function (d, i) { return ix.select(this, d, i); };
+P.slice = function (spec) { return ix.slice(this, spec); };
+P.indexSelect = function (d, i) { return ix.indexSelect(this, d, i); };
+P.gather = function (d, i) { return ix.gather(this, d, i); };
+Object.defineProperty(P, 'T', { get(this: Tensor) { return ix.T(this); }, configurable: true });
+P.float = function () { return cast.toFloat(this); };
+P.int = function () { return cast.toInt(this); };

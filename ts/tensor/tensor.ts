@@ -8,6 +8,7 @@
  */
 import { memoryBuffer } from '../runtime/wasm.js';
 import { trackOwned, trackTemporary } from './lifetime.js';
+import { formatTensor } from './format.js';
 import { checkStorageBytes, DType, Storage } from './storage.js';
 
 export type Shape = readonly number[];
@@ -273,11 +274,15 @@ export class Tensor {
     return t;
   }
 
+  /** As PyTorch prints it: `tensor([[1., 2.], [3., 4.]], requires_grad=True)` (see format.ts). */
   toString(): string {
     if (this.storage.freed) return `Tensor(${shapeStr(this.shape)}, ${this.dtype}, freed)`;
-    const d = this.data;
-    const head = Array.from(d.subarray(0, Math.min(8, d.length)), (v) => (this.dtype === 'int32' ? String(v) : v.toPrecision(4)));
-    return `Tensor(${shapeStr(this.shape)}, ${this.dtype}, [${head.join(', ')}${d.length > 8 ? ', ...' : ''}])`;
+    return formatTensor(this);
+  }
+
+  /** console.log(t) and util.inspect(t) in Node print the values, as PyTorch's print(t). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
   }
 }
 
