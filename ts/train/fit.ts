@@ -33,6 +33,8 @@ import { parseSafetensors } from './safetensors.js';
 import { firstNonFinite } from './state.js';
 import { entriesOf, type ModuleLike, type OptimizerLike, type SchedulerLike } from './types.js';
 import { noGrad } from '../autograd/engine.js';
+import { startDiagnosis, type BatchLog, type DiagnosisOptions } from './diagnosis/fit_diagnosis.js';
+import type { Finding } from './diagnosis/finding.js';
 
 /** A batch: [inputs, targets] (extra fields are ignored). */
 export type Batch = readonly Tensor[];
@@ -82,6 +84,8 @@ export interface FitOptions {
   onWarning?: (message: string) => void;
   /** Print one line per epoch (default false). */
   verbose?: boolean;
+  /** The run's diagnosis (findings, primary cause; on by default): options, or false to skip it. */
+  diagnosis?: DiagnosisOptions | boolean;
 }
 
 export interface NonFiniteReport {
@@ -109,6 +113,12 @@ export interface FitResult {
   nonFinite: NonFiniteReport | null;
   /** Wall time in seconds. */
   seconds: number;
+  /** What the diagnosis found (plain JSON), primary cause first; [] when `diagnosis: false`. */
+  findings: Finding[];
+  /** The one finding the diagnosis names as the cause of a failing run, or null. */
+  primaryCause: Finding | null;
+  /** Loss and learning rate of every batch (empty when `diagnosis: false`). */
+  batches: BatchLog;
 }
 
 function callLoss(lossFn: LossFn, out: Tensor, y: Tensor): Tensor {
@@ -253,7 +263,8 @@ export async function fit(model: ModuleLike, options: FitOptions): Promise<FitRe
   const scheduler = options.scheduler ?? null;
   const interval = options.schedulerInterval ?? defaultSchedulerInterval(scheduler);
   const plateau = isPlateauScheduler(scheduler);
-  const callbacks = orderCallbacks(options.callbacks ?? []);
+  const diagnosis = startDiagnosis(options.diagnosis);
+  const callbacks = orderCallbacks([...(diagnosis ? [diagnosis.callback] : []), ...(options.callbacks ?? [])]);
   const metrics = resolveMetrics(options.metrics);
   const checkFinite = options.checkFinite ?? true;
   const l1 = options.l1 ?? 0;
@@ -395,6 +406,8 @@ export async function fit(model: ModuleLike, options: FitOptions): Promise<FitRe
   }
   // onTrainEnd sees the last epoch that ran (or the one that failed).
   const reached = nonFinite ? (nonFinite as NonFiniteReport).restoredEpoch + 1 : completed;
+  const dx = diagnosis?.finish({ model, train: options.train, lossFn, history, nonFinite });
+  for (const line of dx?.lines ?? []) ctx.warn(line);
   await runHook(callbacks, 'onTrainEnd', ctx);
   return {
     history,
@@ -404,6 +417,9 @@ export async function fit(model: ModuleLike, options: FitOptions): Promise<FitRe
     warnings,
     nonFinite,
     seconds: (performance.now() - t0) / 1000,
+    findings: dx?.findings ?? [],
+    primaryCause: dx?.primaryCause ?? null,
+    batches: dx?.batches ?? { loss: [], lr: [], epoch: [] },
   };
 }
 
