@@ -205,6 +205,8 @@ export interface DiagnoseOptions {
   gap?: number;
   /** Accuracy key (default 'accuracy'). */
   metric?: string;
+  /** What the val_* split is (default 'validation'; say 'test' when it is the test set). */
+  heldOutName?: string;
 }
 
 export interface Diagnosis {
@@ -226,6 +228,7 @@ export function diagnose(history: History, options: DiagnoseOptions = {}): Diagn
   const metric = options.metric ?? 'accuracy';
   const desired = options.desiredError ?? 0.05;
   const gapMax = options.gap ?? 0.02;
+  const held = options.heldOutName ?? 'validation';
   let highBias = false;
   let highVariance = false;
   const trainLoss = history.series('loss');
@@ -234,13 +237,14 @@ export function diagnose(history: History, options: DiagnoseOptions = {}): Diagn
   if (metric in last) {
     const trainErr = 1 - last[metric];
     const valErr = `val_${metric}` in last ? 1 - last[`val_${metric}`] : NaN;
-    lines.push(`training error ${(trainErr * 100).toFixed(2)}%${Number.isFinite(valErr) ? `, validation error ${(valErr * 100).toFixed(2)}%` : ''} (desired: ≤ ${(desired * 100).toFixed(1)}%)`);
+    const target = options.desiredError === undefined ? 'the default target; pass desiredError' : 'the error you said you would accept (desiredError)';
+    lines.push(`training error ${(trainErr * 100).toFixed(2)}% (running mean over the last epoch)${Number.isFinite(valErr) ? `, ${held} error ${(valErr * 100).toFixed(2)}%` : ''} (desired: ≤ ${(desired * 100).toFixed(1)}%, ${target})`);
     if (trainErr > desired) highBias = true;
     if (Number.isFinite(valErr) && valErr - trainErr > Math.max(gapMax, 0.5 * trainErr)) highVariance = true;
   } else if (hasVal) {
     const tl = last.loss;
     const vl = last.val_loss;
-    lines.push(`training loss ${tl.toFixed(4)}, validation loss ${vl.toFixed(4)}`);
+    lines.push(`training loss ${tl.toFixed(4)}, ${held} loss ${vl.toFixed(4)}`);
     if (vl > 1.2 * tl + 1e-3) highVariance = true;
   }
   // Validation loss rising from its minimum for 2+ epochs while training loss falls: overfitting.
@@ -251,7 +255,7 @@ export function diagnose(history: History, options: DiagnoseOptions = {}): Diagn
     // A rise of more than 5% above the minimum, kept for 2+ epochs, counts (not noise).
     if (best <= n - 3 && valLoss[n - 1] > valLoss[best] * 1.05 && trainLoss[n - 1] < trainLoss[best]) {
       highVariance = true;
-      lines.push(`validation loss was lowest at epoch ${best + 1} and has risen since, while the training loss kept falling`);
+      lines.push(`${held} loss was lowest at epoch ${best + 1} and has risen since, while the training loss kept falling`);
     }
   }
   // Training loss still falling fast at the end: more epochs would help.

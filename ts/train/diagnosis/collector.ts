@@ -13,7 +13,8 @@
 import { Tensor } from '../../tensor/tensor.js';
 import type { Callback, TrainContext } from '../callbacks.js';
 import { forwardLayers, probeWithHooks, sequentialLayers } from '../layers.js';
-import { entriesOf, type ModuleLike } from '../types.js';
+import { entriesOf } from '../types.js';
+import { moduleKinds, paramLabel } from './names.js';
 import { ProbeSampler, PROBE_SIZE } from './probe.js';
 import type { CleanError, LayerProbe, ParamFlow, RunStats } from './run_stats.js';
 import { distinctRows, inputStats, norm2, unitStats } from './stats.js';
@@ -32,25 +33,6 @@ interface Acc {
   update: number;
   nGrad: number;
   nUpdate: number;
-}
-
-/** 'Linear' for the module at a path ('0', 'block.fc'), from a Module tree or a Sequential. */
-export function moduleKinds(model: ModuleLike): Map<string, string> {
-  const kinds = new Map<string, string>();
-  const m = model as any;
-  if (typeof m.namedModules === 'function') {
-    for (const [path, mod] of m.namedModules() as [string, any][]) kinds.set(path, mod?.constructor?.name ?? 'Module');
-  } else {
-    for (const l of sequentialLayers(model) ?? []) kinds.set(l.name, l.kind);
-  }
-  return kinds;
-}
-
-/** 'Linear 0.weight': the owning layer's type before the parameter's path. */
-export function paramLabel(name: string, kinds: Map<string, string>): string {
-  const dot = name.lastIndexOf('.');
-  const kind = kinds.get(dot < 0 ? '' : name.slice(0, dot));
-  return kind && kind !== 'Sequential' ? `${kind} ${name}` : name;
 }
 
 export class DiagnosisCollector implements Callback {

@@ -27,8 +27,8 @@ export function diagnoseRun(stats: RunStats, options: RuleOptions = {}): RunDiag
 }
 
 /** "primary cause: vanishing at 'Linear 0.weight': <evidence>. <advice>", or a healthy-run line. */
-export function primaryCauseLine(d: { primary: Finding | null }): string {
-  return d.primary ? `primary cause: ${formatFinding(d.primary).replace(/^(warning|error) /, '')}` : 'no problem found: no finding above info';
+export function primaryCauseLine(primary: Finding | null): string {
+  return primary ? `primary cause: ${formatFinding(primary).replace(/^(warning|error) /, '')}` : 'no problem found: no finding above info';
 }
 
 export { DiagnosisCollector, DIAGNOSIS_EXTRA } from './collector.js';
@@ -42,3 +42,4 @@ export type { RuleOptions } from './rules.js';
 export type { RunStats } from './run_stats.js';
 export { THRESHOLDS } from './thresholds.js';
 export { ProbeSampler, PROBE_SIZE } from './probe.js';
+export { layerLabels, moduleKinds, paramLabel } from './names.js';
