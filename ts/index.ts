@@ -32,6 +32,7 @@ export type { TensorOptions } from './tensor/create.js';
 export { tidy, endStep } from './tensor/lifetime.js';
 export * as train from './train/index.js';
 export { fit, EarlyStopping, saveCheckpoint, loadCheckpoint, ModelCheckpoint, resumeFrom, Monitor } from './train/index.js';
+export { diagnose, overfitOneBatch } from './train/index.js';
 export { Ensemble, trainEnsemble, gridSearch, randomSearch } from './train/index.js';
 export * as data from './data/index.js';
 export * from './ops/index.js';
