@@ -2,14 +2,16 @@
  * The diagnosis collector: a callback fit() runs by default. It records what the rules need
  * and nothing they do not, cheaply enough to stay on:
  *
- * - every batch: the loss and the learning rate (so a 1-epoch run has curves);
- * - up to `samplesPerEpoch` batches an epoch: per parameter ‖g‖ and ‖g‖/‖w‖ (float64 sums),
- *   and the update ratio ‖Δw‖/‖w‖ of the step;
+ * - every batch: the loss, the learning rate (so a 1-epoch run has curves) and, for the first
+ *   steps, the total gradient norm (a divergence often ends within the first epoch);
+ * - up to `samplesPerEpoch` batches an epoch: per parameter ‖g‖ and ‖g‖/‖w‖ (float64 sums
+ *   in wasm), and the update ratio ‖Δw‖/‖w‖ of the step;
  * - the probe (the first 256 training samples, across batches): input statistics per feature
  *   once, and every epoch, in eval mode through forward hooks, the dead fraction of each
  *   ReLU's units and the saturated fraction of each sigmoid/tanh;
  * - at the end: identical units per weight matrix (symmetry).
  */
+import { wasm } from '../../runtime/wasm.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { Callback, TrainContext } from '../callbacks.js';
 import { forwardLayers, probeWithHooks, sequentialLayers } from '../layers.js';
@@ -17,7 +19,7 @@ import { entriesOf } from '../types.js';
 import { moduleKinds, paramLabel } from './names.js';
 import { ProbeSampler, PROBE_SIZE } from './probe.js';
 import type { CleanError, LayerProbe, ParamFlow, RunStats } from './run_stats.js';
-import { distinctRows, inputStats, norm2, unitStats } from './stats.js';
+import { distinctRows, inputStats, unitStats } from './stats.js';
 
 /** The key under which the collector announces itself in ctx.extras (the Monitor then leaves verdicts to it). */
 export const DIAGNOSIS_EXTRA = 'tread.diagnosis';
@@ -35,6 +37,14 @@ interface Acc {
   nUpdate: number;
 }
 
+/** The total gradient norm is taken at every one of the first steps, where divergence usually starts. */
+const EARLY_STEPS = 50;
+
+/** Σx² of a float32 tensor in wasm (SIMD, float64 accumulation: see optim/reduce.rs sum_sq). */
+function sumSq(t: Tensor): number {
+  return wasm().tread_optim_sum_pow(t.ptr, t.size, 2);
+}
+
 export class DiagnosisCollector implements Callback {
   private readonly samplesPerEpoch: number;
   private readonly probe: ProbeSampler;
@@ -49,7 +59,7 @@ export class DiagnosisCollector implements Callback {
   readonly stats: RunStats;
 
   constructor(options: CollectorOptions = {}) {
-    this.samplesPerEpoch = options.samplesPerEpoch ?? 20;
+    this.samplesPerEpoch = options.samplesPerEpoch ?? 8;
     this.probe = new ProbeSampler(options.probeSize ?? PROBE_SIZE);
     this.stats = {
       firstEpoch: 0,
@@ -91,7 +101,7 @@ export class DiagnosisCollector implements Callback {
   onEpochBegin(ctx: TrainContext): void {
     this.acc.clear();
     const n = ctx.batchesPerEpoch;
-    this.every = n ? Math.max(1, Math.floor(n / this.samplesPerEpoch)) : 5;
+    this.every = n ? Math.max(1, Math.ceil(n / this.samplesPerEpoch)) : 5;
   }
 
   onBatchBegin(ctx: TrainContext): void {
@@ -117,23 +127,25 @@ export class DiagnosisCollector implements Callback {
     s.batchLoss.push(ctx.loss);
     s.batchLr.push(ctx.optimizer.paramGroups[0]?.lr ?? NaN);
     s.batchEpoch.push(ctx.epoch);
-    if (ctx.batch % this.every !== 0) return;
-    this.before = new Map();
+    const sampled = ctx.batch % this.every === 0;
+    if (!sampled && ctx.globalStep >= EARLY_STEPS) return;
     let total = 0;
+    for (const [, p] of this.params) if (p.grad && !p.grad.isFreed) total += sumSq(p.grad);
+    s.gradNormSteps.push(ctx.globalStep);
+    s.gradNorms.push(Math.sqrt(total));
+    if (!sampled) return;
+    this.before = new Map();
     for (const [name, p] of this.params) {
       if (!p.grad || p.grad.isFreed) continue;
-      const g = norm2(p.grad.f32);
+      const g = Math.sqrt(sumSq(p.grad));
       const w = p.f32;
-      const wn = norm2(w);
-      total += g * g;
+      const wn = Math.sqrt(sumSq(p));
       const a = this.accFor(name);
       a.grad += g;
       a.rel += wn > 0 ? g / wn : 0;
       a.nGrad++;
       this.before.set(name, w.slice());
     }
-    s.gradNormSteps.push(ctx.globalStep);
-    s.gradNorms.push(Math.sqrt(total));
   }
 
   onBatchEnd(): void {
@@ -143,8 +155,14 @@ export class DiagnosisCollector implements Callback {
       if (!w0) continue;
       const w = p.f32;
       let d = 0;
-      for (let i = 0; i < w.length; i++) d += (w[i] - w0[i]) ** 2;
-      const wn = norm2(w0);
+      let q = 0;
+      for (let i = 0; i < w.length; i++) {
+        const a = w0[i];
+        const t = w[i] - a;
+        d += t * t;
+        q += a * a;
+      }
+      const wn = Math.sqrt(q);
       if (wn > 0 && Number.isFinite(d)) {
         const a = this.accFor(name);
         a.update += Math.sqrt(d) / wn;
