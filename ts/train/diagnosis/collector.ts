@@ -77,6 +77,7 @@ export class DiagnosisCollector implements Callback {
       params: [],
       layers: [],
       symmetry: [],
+      biasMedian: {},
       cleanTrain: null,
       heldOutName: 'validation',
       heldOutLoss: [],
@@ -233,8 +234,13 @@ export class DiagnosisCollector implements Callback {
     }
   }
 
-  /** Identical units in each weight matrix with 2+ rows, except the output layer's (read at the end). */
+  /** Identical units in each weight matrix with 2+ rows, except the output layer's, and bias medians (read at the end). */
   measureSymmetry(): void {
+    for (const [name, p] of this.params) {
+      if (p.shape.length !== 1 || !name.endsWith('bias') || p.size === 0) continue;
+      const v = Float64Array.from(p.f32).sort();
+      this.stats.biasMedian[name] = v[v.length >> 1];
+    }
     const weights = this.params.filter(([, p]) => p.shape.length >= 2 && p.shape[0] > 1);
     for (const [name, p] of weights.slice(0, -1)) {
       const d = distinctRows(p.f32, p.shape[0]);

@@ -64,6 +64,11 @@ function context(s: RunStats, desired: number): Ctx {
   return { s, desired, poor, fitText, finalLoss };
 }
 
+/** At most 4 items, then "and N more layers". */
+function fold(items: string[]): string {
+  return items.length <= 4 ? items.join(', ') : `${items.slice(0, 4).join(', ')} and ${items.length - 4} more layers`;
+}
+
 const warnIfPoor = (c: Ctx): Severity => (c.poor ? 'warning' : 'info');
 
 function dataRules(c: Ctx, out: Finding[]): void {
@@ -168,7 +173,7 @@ function nonFiniteRule(c: Ctx, out: Finding[]): void {
 function unitRules(c: Ctx, out: Finding[]): void {
   const dead: string[] = [];
   const sat: string[] = [];
-  let worstDead: { label: string; v: number; epoch: number } | null = null;
+  let worstDead: { label: string; path: string; v: number; epoch: number } | null = null;
   let worstSat: { label: string; v: number; epoch: number } | null = null;
   for (const l of c.s.layers) {
     const last = lastDefined(l.epochs);
@@ -176,7 +181,7 @@ function unitRules(c: Ctx, out: Finding[]): void {
     const ep = c.s.firstEpoch + last.i;
     if (/relu/i.test(l.kind) && last.v.dead > T.deadFraction) {
       dead.push(`${pct(last.v.dead)} of '${l.label}'`);
-      if (!worstDead || last.v.dead > worstDead.v) worstDead = { label: l.label, v: last.v.dead, epoch: ep };
+      if (!worstDead || last.v.dead > worstDead.v) worstDead = { label: l.label, path: l.path, v: last.v.dead, epoch: ep };
     }
     if (/sigmoid|tanh/i.test(l.kind) && last.v.saturated > T.saturatedFraction) {
       sat.push(`${pct(last.v.saturated)} of '${l.label}'`);
@@ -185,11 +190,38 @@ function unitRules(c: Ctx, out: Finding[]): void {
   }
   const probeRows = c.s.input?.rows ?? 0;
   if (worstDead) {
-    out.push(finding('dying-relu', warnIfPoor(c), { where: worstDead.label, epoch: worstDead.epoch, value: worstDead.v, threshold: T.deadFraction, evidence: `units never positive on the ${probeRows} probe samples: ${dead.join(', ')}${c.poor ? '' : ` (the model still fits: ${c.fitText})`}`, advice: 'check the biases\' init (a negative bias kills ReLUs), lower the learning rate, or use LeakyReLU' }));
+    const why = deadCause(c, worstDead.path);
+    out.push(finding('dying-relu', warnIfPoor(c), { where: worstDead.label, epoch: worstDead.epoch, value: worstDead.v, threshold: T.deadFraction, evidence: `units never positive on the ${probeRows} probe samples: ${fold(dead)}${why.evidence}${c.poor ? '' : ` (the model still fits: ${c.fitText})`}`, advice: why.advice }));
   }
   if (worstSat) {
-    out.push(finding('saturation', warnIfPoor(c), { where: worstSat.label, epoch: worstSat.epoch, value: worstSat.v, threshold: T.saturatedFraction, evidence: `outputs in the flat tails on the ${probeRows} probe samples: ${sat.join(', ')}`, advice: 'scale the init down (Xavier for tanh/sigmoid), normalize the inputs, or use ReLU with BatchNorm' }));
+    out.push(finding('saturation', warnIfPoor(c), { where: worstSat.label, epoch: worstSat.epoch, value: worstSat.v, threshold: T.saturatedFraction, evidence: `outputs in the flat tails on the ${probeRows} probe samples: ${fold(sat)}`, advice: 'scale the init down (Xavier for tanh/sigmoid), normalize the inputs, or use ReLU with BatchNorm' }));
   }
+}
+
+/** The bias of the layer just before a ReLU at `path` in a Sequential ('3' -> '2.bias', 'f.3' -> 'f.2.bias'). */
+function biasBefore(c: Ctx, path: string): { name: string; v: number } | null {
+  const m = /^(.*?)(\d+)$/.exec(path);
+  if (!m || Number(m[2]) === 0) return null;
+  const name = `${m[1]}${Number(m[2]) - 1}.bias`;
+  const v = c.s.biasMedian[name];
+  return v === undefined ? null : { name, v };
+}
+
+/**
+ * Why the units died, as far as the numbers say: biases pushed far below zero, activations
+ * that shrink layer by layer (an init too small for ReLU), or else the usual suspects.
+ */
+function deadCause(c: Ctx, path: string): { evidence: string; advice: string } {
+  const b = biasBefore(c, path);
+  if (b && b.v < T.negativeBias) return { evidence: `; the biases of '${b.name}' sit around ${fmt(b.v)}`, advice: 'initialize the biases at 0 (or slightly positive) and check what pushes them down (a learning rate too high)' };
+  const relus = c.s.layers.filter((l) => /relu/i.test(l.kind) && l.epochs[0] && l.epochs[0].std > 0);
+  if (relus.length >= 3) {
+    const [a, z] = [relus[0], relus[relus.length - 1]];
+    if (z.epochs[0]!.std < T.activationShrink * a.epochs[0]!.std) {
+      return { evidence: `; after the first epoch the activation std falls from ${fmt(a.epochs[0]!.std)} at '${a.label}' to ${fmt(z.epochs[0]!.std)} at '${z.label}'`, advice: 'use He init for the ReLU layers (nn.init.kaimingNormal_), or BatchNorm' };
+    }
+  }
+  return { evidence: '', advice: 'check the biases\' and weights\' init, lower the learning rate, or use LeakyReLU' };
 }
 
 /**

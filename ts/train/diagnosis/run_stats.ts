@@ -78,6 +78,8 @@ export interface RunStats {
   params: ParamFlow[];
   layers: LayerProbe[];
   symmetry: SymmetryStat[];
+  /** Median of each bias vector at the end ('0.bias' -> -3): a strongly negative one kills the ReLU after it. */
+  biasMedian: Record<string, number>;
   cleanTrain: CleanError | null;
   /** The held-out split's name ('validation', 'test') and its per-epoch loss/error. */
   heldOutName: string;

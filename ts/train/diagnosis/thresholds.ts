@@ -19,6 +19,10 @@ export const THRESHOLDS = {
   updateTooLarge: 1,
   /** A ReLU layer with more than this fraction of units never positive on the probe has died. */
   deadFraction: 0.5,
+  /** A median bias below this before a dead ReLU: the bias killed it (default inits give |b| < 1/sqrt(fan-in)). */
+  negativeBias: -0.5,
+  /** Activation std of the last ReLU layer below this fraction of the first's: the signal shrinks layer by layer. */
+  activationShrink: 0.1,
   /** A sigmoid/tanh layer with more than this fraction of outputs in its flat tails is saturated. */
   saturatedFraction: 0.5,
   /** A layer whose relative gradient ‖g‖/‖w‖ is below this fraction of a later layer's gets (almost) no signal: vanishing. */
