@@ -6,7 +6,8 @@
 /** Round ticks covering [lo, hi]: about `count` of them at a step of 1, 2 or 5 x 10^k. */
 export function niceTicks(lo: number, hi: number, count = 5): { ticks: number[]; lo: number; hi: number } {
   if (!(hi > lo)) {
-    const pad = Math.abs(hi) * 0.05 + 1e-6;
+    // A flat series: a band around it (0 -> [-0.5, 0.5]), not ticks at 1e-6.
+    const pad = hi !== 0 ? Math.abs(hi) * 0.05 : 0.5;
     [lo, hi] = [lo - pad, hi + pad];
   }
   const raw = (hi - lo) / Math.max(1, count);

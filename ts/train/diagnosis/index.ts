@@ -17,13 +17,14 @@ export interface RunDiagnosis {
   /** Primary first, then by severity and causal order. Plain JSON. */
   findings: Finding[];
   primary: Finding | null;
-  /** One line per kind and layer, warnings and above. */
+  /** One line per kind and layer, warnings and above (errors keep their 'error' prefix). */
   lines: string[];
 }
 
 export function diagnoseRun(stats: RunStats, options: RuleOptions = {}): RunDiagnosis {
   const { findings, primary } = rankFindings(runRules(stats, options));
-  return { findings, primary, lines: summarizeFindings(findings, 'warning') };
+  // As warnings: 'warning: [vanishing] ...', not 'warning: warning [vanishing] ...'.
+  return { findings, primary, lines: summarizeFindings(findings, 'warning').map((l) => l.replace(/^warning /, '')) };
 }
 
 /** "primary cause: vanishing at 'Linear 0.weight': <evidence>. <advice>", or a healthy-run line. */

@@ -55,7 +55,7 @@ function context(s: RunStats, desired: number): Ctx {
   const how = s.cleanTrain?.how === 'clean' ? `clean training error (eval mode, no augmentation, ${s.cleanTrain.samples} samples)` : 'training error (running mean over the last epoch, dropout on)';
   if (err !== null) {
     poor = err > desired;
-    fitText = `${how} ${pct(err)}, desired <= ${pct(desired)}`;
+    fitText = `${how} ${pct(err)}, desired <= ${pct(desired)} (diagnosis.desiredError)`;
   } else {
     poor = s.initLoss !== null && Number.isFinite(finalLoss) ? finalLoss > 0.5 * s.initLoss : true;
     fitText = `training loss ${fmt(finalLoss)} from ${fmt(s.initLoss)} at init`;
