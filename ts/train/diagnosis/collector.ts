@@ -192,10 +192,10 @@ export class DiagnosisCollector implements Callback {
 
   /** Input statistics of the probe, once (also called at the end: a run may stop inside its first epoch). */
   measureInputs(): void {
-    if (this.stats.input) return;
+    if (this.stats.input || this.stats.distinctLabels !== null) return;
     const f = this.probe.flat();
     if (!f) return;
-    this.stats.input = inputStats(f.data, f.rows, f.perRow);
+    if (this.probe.isFloat) this.stats.input = inputStats(f.data, f.rows, f.perRow);
     if (this.targets.length) {
       const k = this.stats.classes;
       this.stats.distinctLabels = new Set(this.targets).size;

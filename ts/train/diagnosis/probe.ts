@@ -21,6 +21,11 @@ export class ProbeSampler {
     return this.rows >= this.size;
   }
 
+  /** Float inputs (integer inputs are ids: token or category indices, whose scale means nothing). */
+  get isFloat(): boolean {
+    return this.dtype === 'float32';
+  }
+
   get count(): number {
     return this.rows;
   }
