@@ -21,6 +21,8 @@ import { distinctRows, inputStats, unitStats } from '../../ts/train/diagnosis/st
 import { logTicks, niceTicks } from '../../ts/train/chart_ticks.js';
 import { overfitOneBatch } from '../../ts/train/diagnosis/overfit_one_batch.js';
 import { snapshotState } from '../../ts/train/state.js';
+import { diagnoseRun } from '../../ts/train/diagnosis/index.js';
+import { DiagnosisCollector } from '../../ts/train/diagnosis/collector.js';
 
 beforeAll(async () => {
   await init({ threads: 1 });
@@ -119,6 +121,13 @@ describe('fit() and findings', () => {
     const off = await run(false);
     expect(off.findings).toEqual([]);
     expect(off.batches.loss).toEqual([]);
+  });
+
+  it('diagnoseRun and the collector check their options; an empty run has nothing to say', () => {
+    const empty = new DiagnosisCollector().stats;
+    expect(diagnoseRun(empty)).toEqual({ findings: [], primary: null, lines: [] });
+    expect(() => diagnoseRun(empty, { desired_error: 0.1 } as any)).toThrow(/diagnoseRun: unknown option 'desired_error' \(did you mean 'desiredError'/);
+    expect(() => new DiagnosisCollector({ probe_size: 10 } as any)).toThrow(/DiagnosisCollector: unknown option 'probe_size' \(did you mean 'probeSize'/);
   });
 
   it('a diverging run: findings are plain JSON (NaN/Infinity as strings), warnings are derived from them, one line per kind', async () => {

@@ -38,14 +38,11 @@ export {
   diagnoseRun,
   primaryCauseLine,
   rankFindings,
-  runRules,
   formatFinding,
   summarizeFindings,
   layerLabels,
-  DiagnosisCollector,
   FINDING_KINDS,
   CAUSAL_ORDER,
-  CAN_CAUSE,
   THRESHOLDS,
 } from './diagnosis/index.js';
 export type { Finding, FindingKind, Severity, RunDiagnosis, RunStats } from './diagnosis/index.js';

@@ -16,6 +16,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import type { Callback, TrainContext } from '../callbacks.js';
 import { forwardLayers, probeWithHooks, sequentialLayers } from '../layers.js';
 import { entriesOf } from '../types.js';
+import { checkNumberOption, checkOptions } from '../../util/options.js';
 import { moduleKinds, paramLabel } from './names.js';
 import { ProbeSampler, PROBE_SIZE } from './probe.js';
 import type { CleanError, LayerProbe, ParamFlow, RunStats } from './run_stats.js';
@@ -59,8 +60,10 @@ export class DiagnosisCollector implements Callback {
   readonly stats: RunStats;
 
   constructor(options: CollectorOptions = {}) {
-    this.samplesPerEpoch = options.samplesPerEpoch ?? 8;
-    this.probe = new ProbeSampler(options.probeSize ?? PROBE_SIZE);
+    checkOptions('DiagnosisCollector', options, ['samplesPerEpoch', 'probeSize']);
+    options ??= {};
+    this.samplesPerEpoch = options.samplesPerEpoch === undefined ? 8 : checkNumberOption('DiagnosisCollector', 'samplesPerEpoch', options.samplesPerEpoch, { min: 1, integer: true });
+    this.probe = new ProbeSampler(options.probeSize === undefined ? PROBE_SIZE : checkNumberOption('DiagnosisCollector', 'probeSize', options.probeSize, { min: 1, integer: true }));
     this.stats = {
       firstEpoch: 0,
       epochsRun: 0,

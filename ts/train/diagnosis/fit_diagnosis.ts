@@ -15,7 +15,7 @@ export interface DiagnosisOptions {
   desiredError?: number;
   /** What to call fit's `val` split in findings (default 'validation'; the CLI says 'test' for a test split). */
   heldOutName?: string;
-  /** Batches per epoch whose gradients and updates are measured (default 20). */
+  /** Batches per epoch whose gradients and updates are measured (default 8; the first 50 steps always get the total gradient norm). */
   samplesPerEpoch?: number;
   /** Training samples in the activation probe (default 256). */
   probeSize?: number;

@@ -9,6 +9,7 @@
 import { jsonNumber, fmt, pct, type Finding, type FindingKind, type Severity } from './finding.js';
 import type { RunStats } from './run_stats.js';
 import { THRESHOLDS as T } from './thresholds.js';
+import { checkNumberOption, checkOptions } from '../../util/options.js';
 
 export interface RuleOptions {
   /** The training error the user would be happy with (default 0.05). */
@@ -311,7 +312,10 @@ function biasVarianceRules(c: Ctx, out: Finding[]): void {
 
 /** All findings of a run, unranked. */
 export function runRules(s: RunStats, options: RuleOptions = {}): Finding[] {
-  const c = context(s, options.desiredError ?? T.desiredError);
+  checkOptions('diagnoseRun', options, ['desiredError']);
+  options ??= {};
+  const desired = options.desiredError === undefined ? T.desiredError : checkNumberOption('diagnoseRun', 'desiredError', options.desiredError, { min: 0, max: 1 });
+  const c = context(s, desired);
   const out: Finding[] = [];
   dataRules(c, out);
   const tmp: Finding[] = [];
