@@ -113,14 +113,14 @@ describe('Monitor on any Module tree', () => {
     const ys = new Int32Array(n).map((_, i) => i % 3);
     const loader = new DataLoader(new TensorDataset(tensor(xs, [n, F]), tensor(ys, [n])), { batchSize: 16 });
     const optimizer = new SGD(model.parameters(), { lr: 0.05 });
-    // The probe is the epoch's first batch (rows 0..15, no shuffling); recompute by hand after the Monitor.
+    // The probe is the first 256 training samples across batches: here all 64 rows (no shuffling); recompute by hand after the Monitor.
     const expected: Record<string, number>[] = [];
     const byHand = {
       onEpochEnd: (ctx: TrainContext) => {
         const e: Record<string, number> = {};
         noGrad(() => {
           model.eval();
-          const x = tensor(xs.slice(0, 16 * F), [16, F]);
+          const x = tensor(xs, [n, F]);
           const stem = model.stem.forward(x);
           const stemAct = model.stemAct.forward(stem);
           const fc = model.block.fc.forward(stemAct);
@@ -134,7 +134,7 @@ describe('Monitor on any Module tree', () => {
           }
           for (const [k, t] of Object.entries({ stemAct, 'block.act': act })) {
             let dead = 0;
-            for (let u = 0; u < 8; u++) if (Array.from({ length: 16 }, (_, r) => t.f32[r * 8 + u]).every((v) => v <= 0)) dead++;
+            for (let u = 0; u < 8; u++) if (Array.from({ length: n }, (_, r) => t.f32[r * 8 + u]).every((v) => v <= 0)) dead++;
             e[`dead_relu/${k}`] = dead / 8;
           }
           model.train();

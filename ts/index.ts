@@ -34,6 +34,7 @@ export { setFileLimits, fileLimits, DEFAULT_FILE_LIMITS } from './util/limits.js
 export type { FileLimits } from './util/limits.js';
 export * as train from './train/index.js';
 export { fit, EarlyStopping, saveCheckpoint, loadCheckpoint, ModelCheckpoint, resumeFrom, Monitor } from './train/index.js';
+export { diagnose, overfitOneBatch } from './train/index.js';
 export { Ensemble, trainEnsemble, gridSearch, randomSearch } from './train/index.js';
 export * as data from './data/index.js';
 export * from './ops/index.js';

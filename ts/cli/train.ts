@@ -13,7 +13,10 @@ import { fromJSONSafe, readCheckpointFile, saveWeights } from '../train/checkpoi
 import { EarlyStopping } from '../train/early_stopping.js';
 import { evaluate, fit } from '../train/fit.js';
 import { ModelCheckpoint, resumeFrom, type ResumeState } from '../train/model_checkpoint.js';
-import { diagnose, Monitor } from '../train/monitor.js';
+import { Monitor } from '../train/monitor.js';
+import { DIAGNOSIS_EXTRA, type DiagnosisCollector } from '../train/diagnosis/collector.js';
+import { primaryCauseLine } from '../train/diagnosis/index.js';
+import { layerLabels } from '../train/diagnosis/names.js';
 import { writeReport } from '../train/report.js';
 import { ArgError, parseTrainArgs, trainHelp, type TrainArgs } from './args.js';
 import { OutputFolderError, prepareOutputFolder } from './output-folder.js';
@@ -22,6 +25,15 @@ import { buildRun, resolveDefaults } from './setup.js';
 
 function pct(v: number): string {
   return Number.isFinite(v) ? `${(v * 100).toFixed(2)}%` : 'n/a';
+}
+
+/** The learning rate(s) this epoch's steps used: one value, or first -> last under a per-batch schedule. */
+function epochLr(ctx: TrainContext): string {
+  const c = ctx.extras[DIAGNOSIS_EXTRA] as DiagnosisCollector | undefined;
+  const lrs = c ? c.stats.batchLr.filter((_, i) => c.stats.batchEpoch[i] === ctx.epoch) : [];
+  if (lrs.length === 0) return ctx.logs.lr.toExponential(2);
+  const [a, b] = [lrs[0], lrs[lrs.length - 1]];
+  return a === b ? a.toExponential(2) : `${a.toExponential(2)}->${b.toExponential(2)}`;
 }
 
 /** One line per epoch: train loss/accuracy, validation loss/accuracy, lr, time. */
@@ -36,7 +48,7 @@ function epochPrinter(valName: string, log: (s: string) => void): Callback {
       const secs = (performance.now() - t0) / 1000;
       const parts = [`epoch ${ctx.epoch + 1}/${ctx.epochs}`, `loss ${l.loss.toFixed(4)}`, `acc ${pct(l.accuracy)}`];
       if ('val_loss' in l) parts.push(`${valName}_loss ${l.val_loss.toFixed(4)}`, `${valName}_acc ${pct(l.val_accuracy)}`);
-      parts.push(`lr ${l.lr.toExponential(2)}`, formatDuration(secs));
+      parts.push(`lr ${epochLr(ctx)}`, formatDuration(secs));
       log(parts.join('  '));
     },
   };
@@ -146,6 +158,8 @@ async function runTrainCommand(argv: string[]): Promise<number> {
     clipGradNorm: Number(args.clipGradNorm) > 0 ? Number(args.clipGradNorm) : undefined,
     callbacks,
     onWarning: (m) => log(`warning: ${m}`),
+    // The split fit() validates on is the official test set for Fashion-MNIST: never call it 'validation'.
+    diagnosis: { desiredError: run.desiredError, heldOutName: run.valName === 'test' ? 'test' : 'validation' },
     ...(resume ?? {}),
   });
 
@@ -153,9 +167,9 @@ async function runTrainCommand(argv: string[]): Promise<number> {
   const final = await evaluate(run.model, run.val, { lossFn: run.lossFn, metrics: ['accuracy'] });
   await saveWeights(join(out, 'model.safetensors'), run.model);
   const seconds = (performance.now() - t0) / 1000;
-  const dx = diagnose(result.history, { desiredError: run.desiredError });
   const history = result.history.toJSON();
-  await atomicWriteFile(join(out, 'history.json'), new TextEncoder().encode(JSON.stringify({ args, history, warnings: result.warnings, nonFinite: result.nonFinite }, null, 2)));
+  const diagnosis = { primaryCause: result.primaryCause, findings: result.findings, batches: result.batches };
+  await atomicWriteFile(join(out, 'history.json'), new TextEncoder().encode(JSON.stringify({ args, history, warnings: result.warnings, nonFinite: result.nonFinite, ...diagnosis }, null, 2)));
   const summary: Record<string, string | number> = {
     data: run.description.data,
     model: run.description.model,
@@ -173,13 +187,16 @@ async function runTrainCommand(argv: string[]): Promise<number> {
     history: result.history,
     summary,
     warnings: result.warnings,
-    diagnosis: dx.lines,
+    ...diagnosis,
+    names: layerLabels(run.model),
     config: args,
     best: result.best,
   });
   log('');
   log(`done in ${formatDuration(seconds)}: ${run.valName} accuracy ${pct(final.accuracy)} (loss ${final.loss.toFixed(4)}) after ${result.history.epochs.length} epoch(s)${result.stopReason ? ` (${result.stopReason})` : ''}`);
-  for (const line of dx.lines) log(`  ${line}`);
+  log(`  ${primaryCauseLine(result.primaryCause)}`);
+  const more = result.findings.length - (result.primaryCause ? 1 : 0);
+  if (more > 0) log(`  (${more} more finding(s), with evidence, in report.html and history.json)`);
   if (result.nonFinite) log(`  training hit a non-finite ${result.nonFinite.what}: ${result.nonFinite.where}`);
   log(`  checkpoint: ${ckptFile} (resume with --resume)`);
   log(`  weights:    ${join(out, 'model.safetensors')}`);

@@ -36,6 +36,8 @@ import { entriesOf, type ModuleLike, type OptimizerLike, type SchedulerLike } fr
 import { noGrad } from '../autograd/engine.js';
 import { checkFitOptions } from './fit_options.js';
 import { checkOptions } from '../util/options.js';
+import { startDiagnosis, type BatchLog, type DiagnosisOptions } from './diagnosis/fit_diagnosis.js';
+import type { Finding } from './diagnosis/finding.js';
 
 /** A batch: [inputs, targets] (extra fields are ignored). */
 export type Batch = readonly Tensor[];
@@ -85,6 +87,8 @@ export interface FitOptions {
   onWarning?: (message: string) => void;
   /** Print one line per epoch (default false). */
   verbose?: boolean;
+  /** The run's diagnosis (findings, primary cause; on by default): options, or false to skip it. */
+  diagnosis?: DiagnosisOptions | boolean;
 }
 
 export interface NonFiniteReport {
@@ -118,6 +122,12 @@ export interface FitResult {
    * Report these, not `history.last`, after a restore.
    */
   best: HeldEpoch | null;
+  /** What the diagnosis found (plain JSON), primary cause first; [] when `diagnosis: false`. */
+  findings: Finding[];
+  /** The one finding the diagnosis names as the cause of a failing run, or null. */
+  primaryCause: Finding | null;
+  /** Loss and learning rate of every batch (empty when `diagnosis: false`). */
+  batches: BatchLog;
 }
 
 function callLoss(lossFn: LossFn, out: Tensor, y: Tensor): Tensor {
@@ -264,7 +274,8 @@ export async function fit(model: ModuleLike, options: FitOptions): Promise<FitRe
   const scheduler = options.scheduler ?? null;
   const interval = options.schedulerInterval ?? defaultSchedulerInterval(scheduler);
   const plateau = isPlateauScheduler(scheduler);
-  const callbacks = orderCallbacks(options.callbacks ?? []);
+  const diagnosis = startDiagnosis(options.diagnosis);
+  const callbacks = orderCallbacks([...(diagnosis ? [diagnosis.callback] : []), ...(options.callbacks ?? [])]);
   const metrics = resolveMetrics(options.metrics);
   const checkFinite = options.checkFinite ?? true;
   const l1 = options.l1 ?? 0;
@@ -406,6 +417,8 @@ export async function fit(model: ModuleLike, options: FitOptions): Promise<FitRe
   }
   // onTrainEnd sees the last epoch that ran (or the one that failed).
   const reached = nonFinite ? (nonFinite as NonFiniteReport).restoredEpoch + 1 : completed;
+  const dx = diagnosis?.finish({ model, train: options.train, lossFn, history, nonFinite });
+  for (const line of dx?.lines ?? []) ctx.warn(line);
   await runHook(callbacks, 'onTrainEnd', ctx);
   return {
     history,
@@ -416,6 +429,9 @@ export async function fit(model: ModuleLike, options: FitOptions): Promise<FitRe
     nonFinite,
     seconds: (performance.now() - t0) / 1000,
     best: heldEpoch(history, ctx.extras.restoredEpoch, reached - 1, nonFinite ? ctx.epoch : completed - 1),
+    findings: dx?.findings ?? [],
+    primaryCause: dx?.primaryCause ?? null,
+    batches: dx?.batches ?? { loss: [], lr: [], epoch: [] },
   };
 }
 

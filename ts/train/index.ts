@@ -34,6 +34,21 @@ export type { StateSnapshot } from './state.js';
 export { Monitor, diagnose } from './monitor.js';
 export type { MonitorOptions, Diagnosis, DiagnoseOptions } from './monitor.js';
 export { renderReport, writeReport, lineChart } from './report.js';
+export {
+  diagnoseRun,
+  primaryCauseLine,
+  rankFindings,
+  formatFinding,
+  summarizeFindings,
+  layerLabels,
+  FINDING_KINDS,
+  CAUSAL_ORDER,
+  THRESHOLDS,
+} from './diagnosis/index.js';
+export type { Finding, FindingKind, Severity, RunDiagnosis, RunStats } from './diagnosis/index.js';
+export type { DiagnosisOptions, BatchLog } from './diagnosis/fit_diagnosis.js';
+export { overfitOneBatch } from './diagnosis/overfit_one_batch.js';
+export type { OverfitOneBatchOptions, OverfitOneBatchResult } from './diagnosis/overfit_one_batch.js';
 export type { ReportOptions } from './report.js';
 export { freeze, unfreeze, trainableParameters, trainableSummary, paramGroupsByPrefix, loadPretrained, replaceLastLayer } from './finetune.js';
 export type { NameMatcher, GroupSpec, FreezeOptions, TrainableSummary } from './finetune.js';

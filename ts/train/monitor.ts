@@ -12,21 +12,26 @@
  * - `diagnose(history)`: high bias vs high variance from the train and validation curves,
  *   with the usual advice.
  *
+ * When fit()'s diagnosis runs (the default), the verdicts are its findings, ranked to one
+ * primary cause (ts/train/diagnosis): the monitor then only logs statistics and does not
+ * warn per epoch and parameter on its own.
+ *
  * Everything lands in the epoch logs under `grad_norm/<param>`, `update_ratio/<param>`,
  * `act_mean/<layer>`, `act_std/<layer>` and `dead_relu/<layer>`, so it is in the history,
  * the checkpoint and the HTML report. Non-finite losses are handled by fit() itself.
  */
-import { tensor } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Callback, EpochLogs, History, TrainContext } from './callbacks.js';
 import { forwardLayers, probeWithHooks, sequentialLayers } from './layers.js';
 import { entriesOf, type ModuleLike } from './types.js';
 import { checkNumberOption, checkOptions } from '../util/options.js';
+import { DIAGNOSIS_EXTRA } from './diagnosis/collector.js';
+import { ProbeSampler } from './diagnosis/probe.js';
 
 export interface MonitorOptions {
   /** Batches sampled per epoch for gradient and update statistics (default 10). */
   samplesPerEpoch?: number;
-  /** Samples in the activation probe batch (default 256; 0 turns activation stats off). */
+  /** Training samples in the activation probe, gathered across the first batches (default 256; 0 turns activation stats off). */
   probeSize?: number;
   /** A gradient norm below this is 'vanishing' (default 1e-7). */
   vanishing?: number;
@@ -54,7 +59,7 @@ export class Monitor implements Callback {
   private gradAcc = new Map<string, Acc>();
   private ratioAcc = new Map<string, Acc>();
   private before: Map<string, Float32Array> | null = null;
-  private probe: { data: Float32Array | Int32Array; shape: number[]; dtype: 'float32' | 'int32' } | null = null;
+  private probe: ProbeSampler | null = null;
   private every = 1;
   private params: [string, Tensor][] = [];
 
@@ -76,6 +81,7 @@ export class Monitor implements Callback {
   }
 
   onTrainBegin(ctx: TrainContext): void {
+    this.probe = this.options.probeSize > 0 ? new ProbeSampler(this.options.probeSize) : null;
     this.params = entriesOf(ctx.model.namedParameters() as any).filter(([, p]) => p.requiresGrad);
   }
 
@@ -91,13 +97,8 @@ export class Monitor implements Callback {
   }
 
   onBatchBegin(ctx: TrainContext): void {
-    if (ctx.batch === 0 && this.options.probeSize > 0 && ctx.input) {
-      // Keep a copy of the epoch's first inputs as the probe for activation statistics.
-      const x = ctx.input;
-      const rows = Math.min(x.shape[0], this.options.probeSize);
-      const per = x.size / Math.max(1, x.shape[0]);
-      this.probe = { data: x.data.slice(0, rows * per), shape: [rows, ...x.shape.slice(1)], dtype: x.dtype };
-    }
+    // The probe: the first probeSize training samples, across as many batches as it takes.
+    if (this.probe && !this.probe.full && ctx.input) this.probe.add(ctx.input);
   }
 
   onAfterBackward(ctx: TrainContext): void {
@@ -129,12 +130,14 @@ export class Monitor implements Callback {
     for (const [name, a] of this.gradAcc) logs[`grad_norm/${name}`] = a.sum / a.n;
     for (const [name, a] of this.ratioAcc) logs[`update_ratio/${name}`] = a.sum / a.n;
     const ep = `epoch ${ctx.epoch + 1}`;
-    for (const [name, a] of this.gradAcc) {
+    // The diagnosis judges these statistics in context (relative to other layers, the run's fit).
+    const verdicts = !(DIAGNOSIS_EXTRA in ctx.extras);
+    for (const [name, a] of verdicts ? this.gradAcc : []) {
       const g = a.sum / a.n;
       if (g < o.vanishing) ctx.warn(`${ep}: gradient of '${name}' is vanishing (‖g‖ = ${g.toExponential(2)}): check the initialization (He for ReLU), use BatchNorm or residual connections, or a non-saturating activation`);
       if (g > o.exploding) ctx.warn(`${ep}: gradient of '${name}' is exploding (‖g‖ = ${g.toExponential(2)}): lower the learning rate, clip gradients (clipGradNorm), or normalize the inputs`);
     }
-    for (const [name, a] of this.ratioAcc) {
+    for (const [name, a] of verdicts ? this.ratioAcc : []) {
       // The rule of thumb is about weights: biases and norm scales start near zero.
       if ((this.params.find((p) => p[0] === name)?.[1].shape.length ?? 0) < 2) continue;
       const r = a.sum / a.n;
@@ -145,8 +148,8 @@ export class Monitor implements Callback {
   }
 
   private activationStats(ctx: TrainContext, logs: EpochLogs): void {
-    if (!this.probe) return;
-    const x = tensor(this.probe.data, this.probe.shape, { dtype: this.probe.dtype });
+    const x = this.probe?.tensor();
+    if (!x) return;
     const wasTraining = ctx.model.training ?? true;
     ctx.model.eval();
     try {
@@ -188,7 +191,7 @@ export class Monitor implements Callback {
     }
     const frac = dead / units;
     logs[`dead_relu/${name}`] = frac;
-    if (frac > this.options.deadRelu) {
+    if (frac > this.options.deadRelu && !(DIAGNOSIS_EXTRA in ctx.extras)) {
       ctx.warn(`epoch ${ctx.epoch + 1}: ${(frac * 100).toFixed(0)}% of the units after ReLU layer '${name}' are dead (never positive on the probe batch): lower the learning rate, use He initialization, or LeakyReLU`);
     }
   }
@@ -209,6 +212,8 @@ export interface DiagnoseOptions {
   gap?: number;
   /** Accuracy key (default 'accuracy'). */
   metric?: string;
+  /** What the val_* split is (default 'validation'; say 'test' when it is the test set). */
+  heldOutName?: string;
 }
 
 export interface Diagnosis {
@@ -232,6 +237,7 @@ export function diagnose(history: History, options: DiagnoseOptions = {}): Diagn
   const metric = options.metric ?? 'accuracy';
   const desired = options.desiredError ?? 0.05;
   const gapMax = options.gap ?? 0.02;
+  const held = options.heldOutName ?? 'validation';
   let highBias = false;
   let highVariance = false;
   const trainLoss = history.series('loss');
@@ -240,13 +246,14 @@ export function diagnose(history: History, options: DiagnoseOptions = {}): Diagn
   if (metric in last) {
     const trainErr = 1 - last[metric];
     const valErr = `val_${metric}` in last ? 1 - last[`val_${metric}`] : NaN;
-    lines.push(`training error ${(trainErr * 100).toFixed(2)}%${Number.isFinite(valErr) ? `, validation error ${(valErr * 100).toFixed(2)}%` : ''} (desired: ≤ ${(desired * 100).toFixed(1)}%)`);
+    const target = options.desiredError === undefined ? 'the default target; pass desiredError' : 'the error you said you would accept (desiredError)';
+    lines.push(`training error ${(trainErr * 100).toFixed(2)}% (running mean over the last epoch)${Number.isFinite(valErr) ? `, ${held} error ${(valErr * 100).toFixed(2)}%` : ''} (desired: ≤ ${(desired * 100).toFixed(1)}%, ${target})`);
     if (trainErr > desired) highBias = true;
     if (Number.isFinite(valErr) && valErr - trainErr > Math.max(gapMax, 0.5 * trainErr)) highVariance = true;
   } else if (hasVal) {
     const tl = last.loss;
     const vl = last.val_loss;
-    lines.push(`training loss ${tl.toFixed(4)}, validation loss ${vl.toFixed(4)}`);
+    lines.push(`training loss ${tl.toFixed(4)}, ${held} loss ${vl.toFixed(4)}`);
     if (vl > 1.2 * tl + 1e-3) highVariance = true;
   }
   // Validation loss rising from its minimum for 2+ epochs while training loss falls: overfitting.
@@ -257,7 +264,7 @@ export function diagnose(history: History, options: DiagnoseOptions = {}): Diagn
     // A rise of more than 5% above the minimum, kept for 2+ epochs, counts (not noise).
     if (best <= n - 3 && valLoss[n - 1] > valLoss[best] * 1.05 && trainLoss[n - 1] < trainLoss[best]) {
       highVariance = true;
-      lines.push(`validation loss was lowest at epoch ${best + 1} and has risen since, while the training loss kept falling`);
+      lines.push(`${held} loss was lowest at epoch ${best + 1} and has risen since, while the training loss kept falling`);
     }
   }
   // Training loss still falling fast at the end: more epochs would help.

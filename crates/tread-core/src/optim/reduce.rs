@@ -101,11 +101,25 @@ unsafe fn block_map_sum(xp: P, b: usize, e: usize, fv: impl Fn(Simd) -> Simd, fs
     hsum(acc) + acc1 as f64
 }
 
-/// Σ x² (f64).
+/// Σ x² (f64). A block is squared and summed in f32 (SIMD) while that is exact enough; a
+/// block whose f32 sum leaves the normal range (elements above ~1.8e19 overflow to Inf,
+/// below ~1e-19 underflow towards 0) is summed again in f64, so a finite gradient of norm
+/// 5.6e23 reports 5.6e23, not Inf, and a vanishing one of 1e-30 is not rounded to 0.
 pub fn sum_sq(x: &[f32]) -> f64 {
     let xp = P::of(x);
-    blocked_sum(x.len(), |b, e| unsafe { block_map_sum(xp, b, e, |v| v.mul(v), |v| v * v) })
+    blocked_sum(x.len(), |b, e| {
+        let s = unsafe { block_map_sum(xp, b, e, |v| v.mul(v), |v| v * v) };
+        if (F32_SAFE_LO..=F32_SAFE_HI).contains(&s) {
+            return s;
+        }
+        (b..e).map(|i| (unsafe { *xp.f().add(i) } as f64).powi(2)).sum()
+    })
 }
+
+/// The range in which an f32 block sum of squares is trusted (far from Inf and subnormals;
+/// also NaN and an all-zero block take the f64 path, which keeps them NaN and 0).
+const F32_SAFE_LO: f64 = 1e-30;
+const F32_SAFE_HI: f64 = 1e30;
 
 /// Σ |x| (f64).
 pub fn sum_abs(x: &[f32]) -> f64 {
@@ -212,6 +226,26 @@ pub fn l1_penalty(w: &[f32], g: &mut [f32], lambda: f32) -> f64 {
 mod tests {
     use super::super::testutil::*;
     use super::*;
+
+    #[test]
+    fn sum_sq_is_f64_for_huge_and_tiny_finite_values() {
+        // 5.6e23² = 3.1e47 overflows f32 (max 3.4e38): the sum must stay finite and right.
+        for &n in &[1usize, 7, 300, 5000] {
+            for &v in &[5.6e23f32, -3e30, 1e-25, 3e-39] {
+                let x = vec![v; n];
+                let want = (v as f64) * (v as f64) * n as f64;
+                let got = sum_sq(&x);
+                assert!(got.is_finite() && (got - want).abs() <= 1e-9 * want, "n={n} v={v}: {got} vs {want}");
+                assert!((sum_pow(&x, 2.0) - want).abs() <= 1e-9 * want);
+            }
+        }
+        let mut x = vec![1e20f32; 600];
+        x[17] = f32::NAN;
+        assert!(sum_sq(&x).is_nan());
+        x[17] = f32::INFINITY;
+        assert_eq!(sum_sq(&x), f64::INFINITY);
+        assert_eq!(sum_sq(&vec![0f32; 600]), 0.0);
+    }
 
     #[test]
     fn reductions_match_plain_loops() {
