@@ -39,3 +39,4 @@ import './ops/methods.js';
 export { noGrad, enableGrad } from './autograd/engine.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
+export * as worker from './worker/index.js';

@@ -33,6 +33,7 @@ import { parseSafetensors } from './safetensors.js';
 import { firstNonFinite } from './state.js';
 import { entriesOf, type ModuleLike, type OptimizerLike, type SchedulerLike } from './types.js';
 import { noGrad } from '../autograd/engine.js';
+import { checkYieldEvery, makeYielder, type YieldEvery } from './yield.js';
 
 /** A batch: [inputs, targets] (extra fields are ignored). */
 export type Batch = readonly Tensor[];
@@ -82,6 +83,11 @@ export interface FitOptions {
   onWarning?: (message: string) => void;
   /** Print one line per epoch (default false). */
   verbose?: boolean;
+  /**
+   * How often to let the event loop run (messages to a Worker, a page's frames): 'auto'
+   * (default: every 50 ms), 'batch', 'epoch', 'never', or a number of milliseconds. See yield.ts.
+   */
+  yieldEvery?: YieldEvery;
 }
 
 export interface NonFiniteReport {
@@ -256,6 +262,7 @@ export async function fit(model: ModuleLike, options: FitOptions): Promise<FitRe
   const callbacks = orderCallbacks(options.callbacks ?? []);
   const metrics = resolveMetrics(options.metrics);
   const checkFinite = options.checkFinite ?? true;
+  const yieldNow = makeYielder(checkYieldEvery('fit', options.yieldEvery ?? 'auto'));
   const l1 = options.l1 ?? 0;
   const l2 = options.l2 ?? 0;
   const penalize = l1 !== 0 || l2 !== 0 || optimizer.paramGroups.some((g) => typeof g.l1 === 'number' || typeof g.l2 === 'number');
@@ -366,6 +373,8 @@ export async function fit(model: ModuleLike, options: FitOptions): Promise<FitRe
       if (scheduler && interval === 'batch' && !plateau) scheduler.step();
       await runHook(callbacks, 'onBatchEnd', ctx);
       ctx.batch++;
+      const turn = yieldNow('batch');
+      if (turn) await turn;
     }
     ctx.input = ctx.target = ctx.output = null;
     if (nonFinite) break;
@@ -390,6 +399,7 @@ export async function fit(model: ModuleLike, options: FitOptions): Promise<FitRe
       goodEpoch = ctx.epoch;
     }
     completed = ctx.epoch + 1;
+    await yieldNow('epoch');
     if (ctx.stopTraining || completed >= options.epochs) break;
     ctx.epoch++;
   }
