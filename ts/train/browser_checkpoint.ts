@@ -93,7 +93,7 @@ export async function loadCheckpointFrom(source: ByteStore | ByteSource, keyOrOp
   checkOptions('loadCheckpointFrom', options, LOAD_KEYS);
   if (!options?.model) throw new Error('loadCheckpointFrom: options.model is required');
   const { bytes, what } = await bytesOf('loadCheckpointFrom', source, key, options.maxBytes);
-  return applyCheckpoint(parseCheckpointBytes(bytes, `checkpoint ${what}`), options, `checkpoint ${what}`);
+  return applyCheckpoint(parseCheckpointBytes(bytes, `checkpoint in ${what}`), options, `checkpoint in ${what}`);
 }
 
 /** Loads weights (a tread checkpoint or weights file, or a PyTorch safetensors state dict) into a model. */
@@ -106,7 +106,7 @@ export async function loadWeightsFrom(source: ByteStore | ByteSource, a: string 
   checkOptions('loadWeightsFrom', options, ['strict', 'maxBytes']);
   if (!model || typeof model.stateDict !== 'function') throw new Error('loadWeightsFrom: a model (with stateDict) is required');
   const { bytes, what } = await bytesOf('loadWeightsFrom', source, key, options.maxBytes);
-  return applyWeights(parseCheckpointBytes(bytes, `weights ${what}`), model, { strict: options.strict, what: `weights ${what}` });
+  return applyWeights(parseCheckpointBytes(bytes, `weights in ${what}`), model, { strict: options.strict, what: `weights in ${what}` });
 }
 
 /** The bytes as a Blob (application/octet-stream), e.g. for a download link. */
