@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tread from '../ts/index.js';
 import { checkpointBytes, loadCheckpointFrom, loadWeightsFrom, saveCheckpointTo, saveWeightsTo, weightsBytes } from '../ts/train/browser_checkpoint.js';
-import { readBytes } from '../ts/train/byte_source.js';
+import { readBytes } from '../ts/util/byte_source.js';
 import { indexedDBStore, opfsStore, type ByteStore } from '../ts/train/byte_store.js';
 import { CheckpointError, saveCheckpoint, saveWeights } from '../ts/train/checkpoint.js';
 

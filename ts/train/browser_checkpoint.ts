@@ -11,7 +11,7 @@
  *   await loadWeightsFrom(await fetch('model.safetensors'), model);
  */
 import { checkOptions } from '../util/options.js';
-import { describeByteSource, readBytes, type ByteSource } from './byte_source.js';
+import { describeByteSource, readBytes, type ByteSource } from '../util/byte_source.js';
 import { checkStoreKey, type ByteStore } from './byte_store.js';
 import {
   applyCheckpoint,

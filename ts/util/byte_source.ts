@@ -6,7 +6,7 @@
  * checked before anything is read where it is known up front (Blob.size, Content-Length),
  * and while reading a stream otherwise: nothing larger than `maxBytes` is ever allocated.
  */
-import { checkNumberOption, checkOptions } from '../util/options.js';
+import { checkNumberOption, checkOptions } from './options.js';
 
 /** What readBytes accepts. */
 export type ByteSource = Blob | Response | ArrayBuffer | ArrayBufferView;
