@@ -8,7 +8,7 @@
  * Without COOP/COEP the page trains on one thread and says why. Needs dist/ (npm run build).
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import * as tread from '../ts/index.js';
@@ -104,8 +104,12 @@ describe('the live training page (Chromium)', () => {
     expect(await draw(page, [[[0.5, 0.15], [0.5, 0.85]]])).toBe(1);
     expect(await draw(page, [[[0.3, 0.2], [0.72, 0.2], [0.45, 0.85]]])).toBe(7);
     expect(await draw(page, [circle(0.5, 0.5, 0.2, 0.32)])).toBe(0);
-    mkdirSync(`${root}/docs`, { recursive: true });
-    await page.screenshot({ path: `${root}/docs/demo.png`, type: 'png' });
+    // TREAD_SCREENSHOT=docs/demo.png npx vitest run test/demo.test.ts  refreshes README's picture.
+    const shot = process.env.TREAD_SCREENSHOT;
+    if (shot) {
+      mkdirSync(dirname(resolve(root, shot)), { recursive: true });
+      await page.screenshot({ path: resolve(root, shot), type: 'png' });
+    }
 
     // Weights: saved in IndexedDB and OPFS, and downloaded; all the same bytes.
     await page.click('#save');
@@ -204,6 +208,23 @@ describe('the live training page (Chromium)', () => {
       const d = make(4);
       await t.train.loadWeightsFrom(new File([t.train.weightsBytes(a.m)], 'w.safetensors'), d.m);
       out.file = JSON.stringify(flat(d.m)) === JSON.stringify(flat(a.m));
+      // fit() on a page's main thread: with yieldEvery 'auto' the page keeps drawing frames.
+      const frames = async (yieldEvery) => {
+        let n = 0;
+        let on = true;
+        const tick = () => { n++; if (on) requestAnimationFrame(tick); };
+        requestAnimationFrame(tick);
+        await new Promise((r) => setTimeout(r, 50));
+        n = 0;
+        const all = t.data.gaussianBlobs({ n: 4000, centers: 3, dims: 32, seed: 1 });
+        const model = new t.nn.Sequential(new t.nn.Linear(32, 256), new t.nn.ReLU(), new t.nn.Linear(256, 3));
+        const t0 = performance.now();
+        await t.fit(model, { train: new t.data.DataLoader(all, { batchSize: 32 }), optimizer: new t.optim.SGD(model.parameters(), { lr: 0.01 }), lossFn: new t.nn.CrossEntropyLoss(), epochs: 10, yieldEvery });
+        on = false;
+        return { frames: n, ms: performance.now() - t0 };
+      };
+      out.never = await frames('never');
+      out.auto = await frames('auto');
       return out;
     })()`)) as any;
     for (const kind of ['idb', 'opfs']) {
@@ -215,6 +236,9 @@ describe('the live training page (Chromium)', () => {
       expect(r[kind].after).toEqual(['ck']);
     }
     expect(r.file).toBe(true);
+    // A blocked main thread draws no frame during fit(); with 'auto' about one per 50 ms.
+    expect(r.never.frames).toBeLessThanOrEqual(1);
+    expect(r.auto.frames).toBeGreaterThanOrEqual(Math.max(3, Math.floor(r.auto.ms / 150)));
     expect(errors).toEqual([]);
     await page.close();
   });
