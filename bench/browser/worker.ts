@@ -5,7 +5,8 @@
  *   { lib: 'tread', rounds }           tread with a pool of 2; 1 and 2 threads via setThreads,
  *                                      rounds alternating between them
  *   { lib: 'tfjs', threads, rounds }   tfjs-wasm 4.22 with XNNPACK's pool at `threads`
- *                                      (fixed at backend start, so one Worker per count)
+ *                                      (fixed at backend start, so one Worker per count;
+ *                                      see startTfjs for the hardwareConcurrency it needs)
  *
  * Measured: SGEMM n = 1024 A·B and Aᵀ·B (GFLOP/s, best round) and the MLP and CNN training
  * steps of bench/train.ts (ms/step, median round), built by bench/models.ts and
@@ -94,6 +95,11 @@ async function benchTread(rounds: number) {
 
 /** Starts tfjs-wasm with `threads` and says what it got (the flags decide the threaded build). */
 async function startTfjs(threads: number) {
+  // tfjs-wasm sizes XNNPACK's pool at most half of navigator.hardwareConcurrency, whatever
+  // setThreadsCount asks: on a 2-core machine it would run on 1 thread. So this Worker
+  // reports 2x the threads asked for, and the check below makes sure the pool got them.
+  const cores = navigator.hardwareConcurrency;
+  Object.defineProperty(navigator, 'hardwareConcurrency', { value: Math.max(cores, 2 * threads) });
   setWasmPaths('/tfjs/');
   setThreadsCount(threads);
   await tf.setBackend('wasm');
@@ -109,6 +115,7 @@ async function startTfjs(threads: number) {
 
 async function benchTfjs(threads: number, rounds: number) {
   const started = await startTfjs(threads);
+  if (started.threadsUsed !== threads) throw new Error(`tfjs-wasm started ${started.threadsUsed} threads, not ${threads}`);
   registerWasmConv2DBackpropFilter();
   const a = new Float32Array(N * N);
   const b = new Float32Array(N * N);
