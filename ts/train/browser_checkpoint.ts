@@ -15,16 +15,18 @@ import { describeByteSource, readBytes, type ByteSource } from '../util/byte_sou
 import { checkStoreKey, type ByteStore } from './byte_store.js';
 import {
   applyCheckpoint,
-  applyWeights,
+  BEST_WEIGHTS_PREFIX,
   CheckpointError,
   encodeCheckpoint,
-  encodeWeights,
-  parseCheckpointBytes,
+  OPTIMIZER_PREFIX,
+  planModelLoad,
   type LoadCheckpointOptions,
   type LoadedCheckpoint,
   type LoadReport,
   type SaveCheckpointOptions,
 } from './checkpoint.js';
+import { parseSafetensors, SafetensorsError, serializeSafetensors, type SafetensorsFile } from './safetensors.js';
+import { entriesOf } from './types.js';
 import type { ModuleLike, StateDictLike } from './types.js';
 
 const SAVE_KEYS = ['model', 'optimizer', 'scheduler', 'training', 'bestWeights', 'metadata'] as const;
@@ -42,6 +44,38 @@ export interface WeightsLoadOptions {
 
 function isStore(x: unknown): x is ByteStore {
   return !!x && typeof (x as ByteStore).get === 'function' && typeof (x as ByteStore).put === 'function';
+}
+
+// ---- the byte halves of saveWeights / readCheckpointFile / loadWeights (checkpoint.ts) ----
+
+/** The bytes saveWeights writes: the state dict, num_batches_tracked as I64 as PyTorch does. */
+function encodeWeights(model: ModuleLike | StateDictLike, metadata?: Record<string, string>): Uint8Array {
+  const sd = typeof (model as ModuleLike).stateDict === 'function' ? (model as ModuleLike).stateDict() : (model as StateDictLike);
+  const tensors = entriesOf(sd).map(([name, t]) => {
+    if (name.startsWith(OPTIMIZER_PREFIX) || name.startsWith(BEST_WEIGHTS_PREFIX)) {
+      throw new CheckpointError(`model state name '${name}' collides with the optimizer or early-stopping section of checkpoints`);
+    }
+    const dtype = t.dtype === 'int32' ? (/num_batches_tracked$/.test(name) ? 'I64' : 'I32') : 'F32';
+    return [name, { shape: t.shape, data: t.toArray(), dtype }] as const;
+  });
+  return serializeSafetensors(tensors as any, { format: 'pt', 'tread.kind': 'weights', ...(metadata ?? {}) });
+}
+
+/** Parses and validates checkpoint or weights bytes, with readCheckpointFile's errors. */
+function parseCheckpointBytes(bytes: Uint8Array, what: string): SafetensorsFile {
+  try {
+    return parseSafetensors(bytes, what);
+  } catch (e) {
+    if (e instanceof SafetensorsError) throw new CheckpointError(`${e.message}. The file is corrupt or not a safetensors file; nothing was loaded.`);
+    throw e;
+  }
+}
+
+/** Loads a parsed file's model tensors: validated first (planModelLoad), then written; all or nothing. */
+function applyWeights(file: SafetensorsFile, model: ModuleLike, options: { strict?: boolean; what: string }): LoadReport {
+  const { plan, report } = planModelLoad(model, file.tensors, { strict: options.strict, what: options.what });
+  for (const [t, f] of plan) t.data.set(f.data);
+  return report;
 }
 
 /** Checkpoint bytes (model + optimizer + training state), as saveCheckpoint writes them. */

@@ -180,12 +180,8 @@ export async function saveCheckpoint(file: string, opts: SaveCheckpointOptions):
 
 /** Saves only the model's state dict (a plain PyTorch-compatible safetensors file), atomically. */
 export async function saveWeights(file: string, model: ModuleLike | StateDictLike, options: AtomicWriteOptions & { metadata?: Record<string, string> } = {}): Promise<void> {
-  await atomicWriteFile(file, encodeWeights(model, options.metadata), options);
-}
-
-/** The bytes of a weights file (the model's state dict only); saveWeights writes them atomically. */
-export function encodeWeights(model: ModuleLike | StateDictLike, metadata?: Record<string, string>): Uint8Array {
-  return serializeSafetensors(modelTensors(model), { format: 'pt', 'tread.kind': 'weights', ...(metadata ?? {}) });
+  const bytes = serializeSafetensors(modelTensors(model), { format: 'pt', 'tread.kind': 'weights', ...(options.metadata ?? {}) });
+  await atomicWriteFile(file, bytes, options);
 }
 
 // ---- loading ----
@@ -207,13 +203,8 @@ export async function readCheckpointFile(file: string): Promise<SafetensorsFile>
   } catch (e) {
     throw new CheckpointError(`cannot read checkpoint '${file}': ${(e as Error).message}`);
   }
-  return parseCheckpointBytes(bytes, `checkpoint '${file}'`);
-}
-
-/** Parses and validates checkpoint or weights bytes (`what` names them in errors) without applying them. */
-export function parseCheckpointBytes(bytes: Uint8Array, what: string): SafetensorsFile {
   try {
-    return parseSafetensors(bytes, what);
+    return parseSafetensors(bytes, `checkpoint '${file}'`);
   } catch (e) {
     if (e instanceof SafetensorsError) throw new CheckpointError(`${e.message}. The file is corrupt or not a safetensors file; nothing was loaded.`);
     throw e;
@@ -384,12 +375,7 @@ export async function loadCheckpoint(file: string, opts: LoadCheckpointOptions):
  */
 export async function loadWeights(file: string, model: ModuleLike, options: { strict?: boolean } = {}): Promise<LoadReport> {
   const parsed = await readCheckpointFile(file);
-  return applyWeights(parsed, model, { strict: options.strict, what: `weights file '${file}'` });
-}
-
-/** Loads the model tensors of a parsed file into a model: validated first, all or nothing. */
-export function applyWeights(file: SafetensorsFile, model: ModuleLike, options: { strict?: boolean; what?: string } = {}): LoadReport {
-  const { plan, report } = planModelLoad(model, file.tensors, { strict: options.strict, what: options.what ?? 'weights' });
+  const { plan, report } = planModelLoad(model, parsed.tensors, { strict: options.strict, what: `weights file '${file}'` });
   applyPlan(plan);
   return report;
 }

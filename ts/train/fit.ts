@@ -25,6 +25,7 @@ import { clipGradNorm_, clipGradValue_, gradNorm } from '../optim/clip.js';
 import { l1Penalty, l2Penalty } from '../optim/penalty.js';
 import { tidy } from '../tensor/lifetime.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkYieldEvery, makeYielder, type YieldEvery } from './yield.js';
 import { orderCallbacks, runHook, History, type Callback, type EpochLogs, type TrainContext } from './callbacks.js';
 import { applyCheckpoint, encodeCheckpoint } from './checkpoint.js';
 import { allFinite, forwardLayers, probeWithHooks, sequentialLayers } from './layers.js';
@@ -33,7 +34,6 @@ import { parseSafetensors } from './safetensors.js';
 import { firstNonFinite } from './state.js';
 import { entriesOf, type ModuleLike, type OptimizerLike, type SchedulerLike } from './types.js';
 import { noGrad } from '../autograd/engine.js';
-import { checkYieldEvery, makeYielder, type YieldEvery } from './yield.js';
 
 /** A batch: [inputs, targets] (extra fields are ignored). */
 export type Batch = readonly Tensor[];

@@ -19,7 +19,8 @@ import { runtimeInfo, type RuntimeInfo } from '../runtime/wasm.js';
 import { tensor } from '../tensor/create.js';
 import { tidy } from '../tensor/lifetime.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { encodeCheckpoint, encodeWeights } from '../train/checkpoint.js';
+import { encodeCheckpoint } from '../train/checkpoint.js';
+import { weightsBytes } from '../train/browser_checkpoint.js';
 import type { Callback, TrainContext } from '../train/callbacks.js';
 import { fit, type FitOptions } from '../train/fit.js';
 import type { ModuleLike } from '../train/types.js';
@@ -221,7 +222,7 @@ export function serveTraining<Config = any>(setup: SetupFn<Config>, options: Ser
         wakeUp();
         break;
       case 'weights':
-        reply(m.id, () => encodeWeights(needModel('weights').model), (b: Uint8Array) => [b.buffer]);
+        reply(m.id, () => weightsBytes(needModel('weights').model), (b: Uint8Array) => [b.buffer]);
         break;
       case 'checkpoint':
         reply(
