@@ -151,6 +151,8 @@ describe('bytes in, bytes out', () => {
     expect(() => checkpointBytes({ model: a.m, optimiser: a.opt } as any)).toThrow(/did you mean 'optimizer'/);
     await expect(readBytes(new Uint8Array(8), { maxBytes: -1 })).rejects.toThrow(/readBytes: maxBytes must be >= 0/);
     await expect(readBytes('a string' as any)).rejects.toThrow(/expected a File, Blob, Response, ArrayBuffer or typed array, got string/);
+    await expect(tread.data.fetchMnist('http://127.0.0.1:1/', { max_bytes: 1 } as any)).rejects.toThrow(/fetchMnist: unknown option 'max_bytes' \(did you mean 'maxBytes'/);
+    expect(() => tread.data.mnistFromDigitBytes([], { scal: 1 } as any)).toThrow(/mnistFromDigitBytes: unknown option 'scal' \(did you mean 'scale'/);
     expect(() => indexedDBStore()).toThrow(/IndexedDB is not available here/);
     expect(() => opfsStore()).toThrow(/origin private file system is not available here/);
   });

