@@ -77,17 +77,17 @@ export interface FitOptions {
   /** Metrics: 'accuracy', 'top5' (any k), 'mae', or Metric objects. The loss is always logged. */
   metrics?: (string | Metric)[];
   callbacks?: Callback[];
+  /**
+   * How often to let the event loop run (messages to a Worker, a page's frames): 'auto'
+   * (default: every 50 ms), 'batch', 'epoch', 'never', or a number of milliseconds. See yield.ts.
+   */
+  yieldEvery?: YieldEvery;
   /** Check each loss and the gradients for NaN/Inf (default true). */
   checkFinite?: boolean;
   /** Called with each warning (default: console.warn when `verbose`). */
   onWarning?: (message: string) => void;
   /** Print one line per epoch (default false). */
   verbose?: boolean;
-  /**
-   * How often to let the event loop run (messages to a Worker, a page's frames): 'auto'
-   * (default: every 50 ms), 'batch', 'epoch', 'never', or a number of milliseconds. See yield.ts.
-   */
-  yieldEvery?: YieldEvery;
 }
 
 export interface NonFiniteReport {
