@@ -37,6 +37,7 @@ export { fit, EarlyStopping, saveCheckpoint, loadCheckpoint, ModelCheckpoint, re
 export { diagnose, overfitOneBatch } from './train/index.js';
 export { Ensemble, trainEnsemble, gridSearch, randomSearch } from './train/index.js';
 export * as data from './data/index.js';
+export * as worker from './worker/index.js';
 export * from './ops/index.js';
 import './ops/methods.js';
 export { noGrad, enableGrad } from './autograd/engine.js';

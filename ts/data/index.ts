@@ -14,6 +14,8 @@ export { parseCsv, readCsv, csvToDataset, loadCsv } from './csv.js';
 export type { CsvOptions, CsvTable, CsvDatasetOptions } from './csv.js';
 export { loadMnist, loadMnistAll, MNIST_SPLIT } from './mnist.js';
 export type { MnistOptions } from './mnist.js';
+export { fetchMnist, mnistDigitBytes, mnistFromDigitBytes, splitMnist } from './mnist_json.js';
+export type { FetchMnistOptions } from './mnist_json.js';
 export { loadFashionMnist, FASHION_MNIST_DIR, FASHION_MNIST_CLASSES } from './fashion_mnist.js';
 export type { FashionMnistOptions } from './fashion_mnist.js';
 export { twoSpirals, gaussianBlobs, xor } from './synthetic.js';

@@ -93,6 +93,6 @@ export async function nodeFs(where: string): Promise<typeof import('node:fs')> {
   try {
     return await import('node:fs');
   } catch {
-    throw new Error(`${where}: reading files needs Node (in a browser, fetch the bytes and use the parse* functions)`);
+    throw new Error(`${where}: reading files needs Node (in a browser: tread.data.fetchMnist(url) for the digits, or tread.train.readBytes(await fetch(url)) and the parse* functions)`);
   }
 }

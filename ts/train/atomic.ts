@@ -18,7 +18,11 @@ export interface AtomicWriteOptions {
 
 async function nodeFs() {
   if (typeof process === 'undefined' || !process.versions?.node) {
-    throw new Error('tread: files can only be written and read in Node (in a browser, use serializeSafetensors / parseSafetensors on bytes)');
+    throw new Error(
+      'tread: files can only be written and read in Node. In a browser use tread.train.saveCheckpointTo / loadCheckpointFrom ' +
+        'with indexedDBStore() or opfsStore(), checkpointBytes / weightsBytes + downloadBytes for a download, and ' +
+        'loadCheckpointFrom / loadWeightsFrom with a File, Blob or fetch() Response',
+    );
   }
   const fs = await import('node:fs/promises');
   const path = await import('node:path');

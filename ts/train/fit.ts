@@ -25,6 +25,7 @@ import { clipGradNorm_, clipGradValue_, gradNorm } from '../optim/clip.js';
 import { l1Penalty, l2Penalty } from '../optim/penalty.js';
 import { tidy } from '../tensor/lifetime.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkYieldEvery, makeYielder, type YieldEvery } from './yield.js';
 import { orderCallbacks, runHook, History, type Callback, type EpochLogs, type TrainContext } from './callbacks.js';
 import { applyCheckpoint, encodeCheckpoint } from './checkpoint.js';
 import { allFinite, forwardLayers, probeWithHooks, sequentialLayers } from './layers.js';
@@ -81,6 +82,11 @@ export interface FitOptions {
   /** Metrics: 'accuracy', 'top5' (any k), 'mae', or Metric objects. The loss is always logged. */
   metrics?: (string | Metric)[];
   callbacks?: Callback[];
+  /**
+   * How often to let the event loop run (messages to a Worker, a page's frames): 'auto'
+   * (default: every 50 ms), 'batch', 'epoch', 'never', or a number of milliseconds. See yield.ts.
+   */
+  yieldEvery?: YieldEvery;
   /** Check each loss and the gradients for NaN/Inf (default true). */
   checkFinite?: boolean;
   /** Called with each warning (default: console.warn when `verbose`). */
@@ -278,6 +284,7 @@ export async function fit(model: ModuleLike, options: FitOptions): Promise<FitRe
   const callbacks = orderCallbacks([...(diagnosis ? [diagnosis.callback] : []), ...(options.callbacks ?? [])]);
   const metrics = resolveMetrics(options.metrics);
   const checkFinite = options.checkFinite ?? true;
+  const yieldNow = makeYielder(checkYieldEvery('fit', options.yieldEvery ?? 'auto'));
   const l1 = options.l1 ?? 0;
   const l2 = options.l2 ?? 0;
   const penalize = l1 !== 0 || l2 !== 0 || optimizer.paramGroups.some((g) => typeof g.l1 === 'number' || typeof g.l2 === 'number');
@@ -388,6 +395,8 @@ export async function fit(model: ModuleLike, options: FitOptions): Promise<FitRe
       if (scheduler && interval === 'batch' && !plateau) scheduler.step();
       await runHook(callbacks, 'onBatchEnd', ctx);
       ctx.batch++;
+      const turn = yieldNow('batch');
+      if (turn) await turn;
     }
     ctx.input = ctx.target = ctx.output = null;
     if (nonFinite) break;
@@ -412,6 +421,7 @@ export async function fit(model: ModuleLike, options: FitOptions): Promise<FitRe
       goodEpoch = ctx.epoch;
     }
     completed = ctx.epoch + 1;
+    await yieldNow('epoch');
     if (ctx.stopTraining || completed >= options.epochs) break;
     ctx.epoch++;
   }

@@ -4,6 +4,7 @@
  */
 export { gradNorm } from '../optim/clip.js';
 export { fit, evaluate, locateNonFinite, formatEpoch, defaultSchedulerInterval, isPlateauScheduler } from './fit.js';
+export type { YieldEvery } from './yield.js';
 export type { FitOptions, FitResult, NonFiniteReport, Batch, BatchSource, LossFn } from './fit.js';
 export { History, runHook, lambdaCallback, StopAtValue } from './callbacks.js';
 export type { Callback, TrainContext, EpochLogs, HookName } from './callbacks.js';
@@ -26,6 +27,12 @@ export {
 export type { SaveCheckpointOptions, LoadCheckpointOptions, LoadedCheckpoint, LoadReport, TrainingState } from './checkpoint.js';
 export { ModelCheckpoint, resumeFrom } from './model_checkpoint.js';
 export type { ModelCheckpointOptions, ResumeState } from './model_checkpoint.js';
+export { checkpointBytes, weightsBytes, saveCheckpointTo, saveWeightsTo, loadCheckpointFrom, loadWeightsFrom, safetensorsBlob, downloadBytes } from './browser_checkpoint.js';
+export type { BrowserSaveOptions, BrowserLoadOptions, WeightsLoadOptions } from './browser_checkpoint.js';
+export { readBytes, describeByteSource } from '../util/byte_source.js';
+export type { ByteSource, ReadBytesOptions } from '../util/byte_source.js';
+export { indexedDBStore, opfsStore } from './byte_store.js';
+export type { ByteStore } from './byte_store.js';
 export { serializeSafetensors, parseSafetensors, SafetensorsError } from './safetensors.js';
 export type { SafeTensor, SafeTensorInput, SafetensorsFile, SafeDType } from './safetensors.js';
 export { atomicWriteFile } from './atomic.js';
