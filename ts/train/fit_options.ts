@@ -9,7 +9,7 @@ import { checkBooleanOption, checkNumberOption, checkOneOf, checkOptions, show }
 export const FIT_KEYS = [
   'train', 'val', 'optimizer', 'lossFn', 'epochs', 'initialEpoch', 'initialStep', 'history', 'scheduler',
   'schedulerInterval', 'schedulerMonitor', 'clipGradNorm', 'clipGradValue', 'l1', 'l2', 'penalizeAll',
-  'metrics', 'callbacks', 'checkFinite', 'onWarning', 'verbose', 'diagnosis',
+  'metrics', 'callbacks', 'checkFinite', 'onWarning', 'verbose', 'diagnosis', 'yieldEvery',
 ] as const;
 
 /**
