@@ -28,3 +28,7 @@ export {
 export type { BatchTransform, TransformContext } from './transforms.js';
 export { Rng, DEFAULT_SEED } from './random.js';
 export { DataFormatError, ByteBuffer } from './util.js';
+export { MapDataset, mapDataset } from './map_dataset.js';
+export type { MapDatasetOptions, Item, Field } from './map_dataset.js';
+export { SequentialSampler, RandomSampler, WeightedRandomSampler } from './sampler.js';
+export type { Sampler, RandomSamplerOptions, WeightedRandomSamplerOptions } from './sampler.js';
