@@ -8,6 +8,7 @@
  * `target` holds 0/1 (int32 or float32), a logit > 0 counting as class 1.
  */
 import type { Tensor } from '../tensor/tensor.js';
+import { F1Score } from './confusion.js';
 
 export interface Metric {
   /** Key in the logs and history, e.g. 'accuracy' (validation logs prefix it with 'val_'). */
@@ -144,7 +145,7 @@ export class MeanAbsoluteError implements Metric {
   }
 }
 
-/** Builds metrics from short names: 'accuracy' | 'acc', 'top5' (any k), 'mae', or Metric objects. */
+/** Builds metrics from short names: 'accuracy' | 'acc', 'top5' (any k), 'mae', 'f1' | 'f1_micro' | 'f1_weighted', or Metric objects. */
 export function resolveMetrics(specs: (string | Metric)[] = []): Metric[] {
   return specs.map((s) => {
     if (typeof s !== 'string') return s;
@@ -152,6 +153,8 @@ export function resolveMetrics(specs: (string | Metric)[] = []): Metric[] {
     const m = /^top-?(\d+)(_?acc(uracy)?)?$/.exec(s);
     if (m) return new TopKAccuracy(Number(m[1]));
     if (s === 'mae') return new MeanAbsoluteError();
-    throw new Error(`unknown metric '${s}': use 'accuracy', 'top5' (any k), 'mae' or a Metric object`);
+    if (s === 'f1' || s === 'f1_macro') return new F1Score();
+    if (s === 'f1_micro' || s === 'f1_weighted') return new F1Score({ average: s.slice(3) as 'micro' | 'weighted' });
+    throw new Error(`unknown metric '${s}': use 'accuracy', 'top5' (any k), 'mae', 'f1' (macro), 'f1_micro', 'f1_weighted' or a Metric object`);
   });
 }
