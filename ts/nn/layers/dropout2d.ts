@@ -17,6 +17,8 @@ import { checkFloat, shapeStr, temp } from './util.js';
 export interface Dropout2dOptions {
   /** Seed of this layer's masks (default: drawn from the global seed, see manualSeed). */
   seed?: number;
+  /** Accepted for PyTorch parity (as Dropout's); the result is a new tensor either way. */
+  inplace?: boolean;
 }
 
 /** murmur3's finalizer over a few words: a uniform draw in [0, 1) per (seed, call, channel). */
@@ -44,7 +46,7 @@ export class Dropout2d extends Module {
     options: Dropout2dOptions = {},
   ) {
     super();
-    checkOptions('Dropout2d', options, ['seed']);
+    checkOptions('Dropout2d', options, ['seed', 'inplace']);
     if (!(typeof p === 'number' && p >= 0 && p <= 1)) throw new Error(`Dropout2d: p must be between 0 and 1, got ${p}`);
     this.seed = options.seed !== undefined ? checkSeed(options.seed, 'Dropout2d') >>> 0 : nextDropoutSeed();
   }
