@@ -28,6 +28,8 @@ type Adjust = 'brightness' | 'contrast' | 'saturation';
 
 export class ColorJitter implements BatchTransform {
   readonly name = 'ColorJitter';
+  /** Random augmentation: acts in training mode only (DataLoader warns when it would be off). */
+  readonly random = true;
   readonly ranges: Partial<Record<Adjust, [number, number]>> = {};
   readonly bound: number;
 

@@ -25,6 +25,8 @@ export type CropBox = [number, number, number, number];
 
 export class RandomResizedCrop implements BatchTransform {
   readonly name = 'RandomResizedCrop';
+  /** Random augmentation: acts in training mode only (DataLoader warns when it would be off). */
+  readonly random = true;
   readonly size: [number, number];
   readonly scale: [number, number];
   readonly ratio: [number, number];

@@ -20,6 +20,8 @@ export interface RandomRotationOptions {
 
 export class RandomRotation implements BatchTransform {
   readonly name = 'RandomRotation';
+  /** Random augmentation: acts in training mode only (DataLoader warns when it would be off). */
+  readonly random = true;
   readonly degrees: [number, number];
   readonly interpolation: 'nearest' | 'bilinear';
   readonly fill: number;
