@@ -30,3 +30,13 @@ export {
 export type { BatchTransform, TransformContext } from './transforms.js';
 export { Rng, DEFAULT_SEED } from './random.js';
 export { DataFormatError, ByteBuffer } from './util.js';
+export { MapDataset, mapDataset } from './map_dataset.js';
+export type { MapDatasetOptions, Item, Field } from './map_dataset.js';
+export { SequentialSampler, RandomSampler, WeightedRandomSampler } from './sampler.js';
+export type { Sampler, RandomSamplerOptions, WeightedRandomSamplerOptions } from './sampler.js';
+export { RandomRotation, rotate } from './augment/random_rotation.js';
+export type { RandomRotationOptions } from './augment/random_rotation.js';
+export { ColorJitter, adjustColors } from './augment/color_jitter.js';
+export type { ColorJitterOptions } from './augment/color_jitter.js';
+export { RandomResizedCrop, resizedCrops } from './augment/random_resized_crop.js';
+export type { RandomResizedCropOptions, CropBox } from './augment/random_resized_crop.js';

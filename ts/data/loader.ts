@@ -8,6 +8,9 @@
  * - Order: with `shuffle`, epoch e visits the samples in a permutation drawn from
  *   (seed, e); epochs count up from 0 with each pass, `setEpoch(e)` sets the next one (for
  *   resumed runs). Without shuffle: 0..n-1.
+ * - `sampler` (sampler.ts: SequentialSampler, RandomSampler, WeightedRandomSampler, or any
+ *   object with `length`, `random` and `indices(epoch)`) chooses the order instead of
+ *   `shuffle` (not both, as PyTorch); its indices go into wasm memory like the shuffle's.
  * - `dropLast` drops the last, short batch.
  * - Collate: the epoch's indices live in wasm memory; each batch is gathered by the data set
  *   straight into new batch tensors there (no JS arrays in between).
@@ -30,10 +33,9 @@ import { endStep } from '../tensor/lifetime.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Batch, Dataset } from './dataset.js';
 import { Rng, seedOf } from './random.js';
+import type { Sampler } from './sampler.js';
 import { Compose, randomTransformNames, type BatchTransform } from './transforms.js';
 import { checkBooleanOption, checkOptions } from '../util/options.js';
-
-const KEYS = ['batchSize', 'shuffle', 'dropLast', 'seed', 'transform', 'targetTransform', 'training', 'endStep'];
 
 export interface DataLoaderOptions {
   /** Samples per batch (default 1, as PyTorch). */
@@ -52,7 +54,11 @@ export interface DataLoaderOptions {
   training?: boolean;
   /** Call endStep() before each batch (default true). */
   endStep?: boolean;
+  /** The indices of each epoch (instead of `shuffle`), see sampler.ts. */
+  sampler?: Sampler | null;
 }
+
+const OPTIONS = ['batchSize', 'shuffle', 'dropLast', 'seed', 'transform', 'targetTransform', 'training', 'endStep', 'sampler'];
 
 function asTransform(t: BatchTransform | BatchTransform[] | null | undefined): BatchTransform | null {
   if (!t) return null;
@@ -67,12 +73,13 @@ export class DataLoader<B extends Batch = Batch> implements Iterable<B> {
   readonly seed: number;
   readonly transform: BatchTransform | null;
   readonly targetTransform: BatchTransform | null;
+  readonly sampler: Sampler | null;
   training: boolean;
   private readonly stepEnds: boolean;
   private nextEpoch = 0;
 
   constructor(dataset: Dataset<B>, options: DataLoaderOptions = {}) {
-    checkOptions('DataLoader', options, KEYS);
+    checkOptions('DataLoader', options, OPTIONS);
     options ??= {};
     if (!dataset || typeof (dataset as Dataset<B>).gather !== 'function' || typeof (dataset as Dataset<B>).length !== 'number') {
       throw new TypeError(`DataLoader: expected a Dataset (TensorDataset, a split, ...), got ${dataset === null ? 'null' : typeof dataset}`);
@@ -87,7 +94,14 @@ export class DataLoader<B extends Batch = Batch> implements Iterable<B> {
     this.seed = seedOf(options.seed, 'DataLoader');
     this.transform = asTransform(options.transform);
     this.targetTransform = asTransform(options.targetTransform);
-    this.training = options.training ?? this.shuffle;
+    this.sampler = options.sampler ?? null;
+    if (this.sampler !== null) {
+      if (this.shuffle) throw new Error('DataLoader: sampler option is mutually exclusive with shuffle (the sampler decides the order)');
+      if (typeof this.sampler.indices !== 'function' || !Number.isInteger(this.sampler.length)) {
+        throw new Error('DataLoader: sampler must have a length and an indices(epoch) method (see SequentialSampler, RandomSampler, WeightedRandomSampler)');
+      }
+    }
+    this.training = options.training ?? (this.shuffle || this.sampler?.random === true);
     this.stepEnds = options.endStep ?? true;
     // Random augmentation acts only in training mode, which a loader that does not shuffle
     // is not by default: say so rather than silently train without it.
@@ -103,8 +117,13 @@ export class DataLoader<B extends Batch = Batch> implements Iterable<B> {
 
   /** Batches per epoch. */
   get length(): number {
-    const n = this.dataset.length;
+    const n = this.samples;
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
+  }
+
+  /** Samples per epoch: the sampler's length, or the data set's. */
+  private get samples(): number {
+    return this.sampler !== null ? this.sampler.length : this.dataset.length;
   }
 
   /** The epoch the next pass will be (its shuffle and augmentation depend on it). */
@@ -129,19 +148,25 @@ export class DataLoader<B extends Batch = Batch> implements Iterable<B> {
 
   /** The order of samples for `epoch` (a copy, for inspection and tests). */
   order(epoch: number): Int32Array {
-    const idx = new Int32Array(this.dataset.length);
+    const idx = new Int32Array(this.samples);
     this.fillOrder(idx, epoch);
     return idx;
   }
 
   private fillOrder(idx: Int32Array, epoch: number): void {
+    if (this.sampler !== null) {
+      const drawn = this.sampler.indices(epoch);
+      if (drawn.length !== idx.length) throw new Error(`DataLoader: the sampler gave ${drawn.length} indices for epoch ${epoch}, but its length is ${idx.length}`);
+      idx.set(drawn);
+      return;
+    }
     for (let i = 0; i < idx.length; i++) idx[i] = i;
     if (this.shuffle) new Rng(this.seed, epoch).shuffle(idx);
   }
 
   *[Symbol.iterator](): Iterator<B> {
     const epoch = this.nextEpoch++;
-    const n = this.dataset.length;
+    const n = this.samples;
     const batches = this.length;
     // The epoch's order, in wasm memory; batches gather from slices of it.
     const order = Tensor.empty([Math.max(n, 1)], 'int32');

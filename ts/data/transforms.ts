@@ -40,7 +40,7 @@ export interface BatchTransform {
   apply(x: Tensor, ctx?: Partial<TransformContext>): Tensor;
 }
 
-function context(ctx: Partial<TransformContext> | undefined): TransformContext {
+export function context(ctx: Partial<TransformContext> | undefined): TransformContext {
   return {
     training: ctx?.training ?? true,
     seed: (ctx?.seed ?? DEFAULT_SEED) >>> 0,

@@ -42,12 +42,24 @@ function leaf(m: Any, cls: string, path: string): string {
       return `nn.Flatten(${kw([['start_dim', m.startDim], ['end_dim', m.endDim]])})`;
     case 'Dropout':
       return `nn.Dropout(${kw([['p', m.p]])})`;
+    case 'Conv1d':
+      return `nn.Conv1d(${m.inChannels}, ${m.outChannels}, ${kw([['kernel_size', m.kernelSize], ['stride', m.stride], ['padding', m.padding], ['dilation', m.dilation], ['groups', m.groups], ['bias', m.bias != null], ['padding_mode', m.paddingMode]])})`;
+    case 'LayerNorm':
+      return `nn.LayerNorm(${kw([['normalized_shape', m.normalizedShape], ['eps', m.eps], ['elementwise_affine', m.elementwiseAffine]])})`;
+    case 'GroupNorm':
+      return `nn.GroupNorm(${m.numGroups}, ${m.numChannels}, ${kw([['eps', m.eps], ['affine', m.affine]])})`;
+    case 'Embedding':
+      return `nn.Embedding(${m.numEmbeddings}, ${m.embeddingDim}, ${kw([['padding_idx', m.paddingIdx], ['max_norm', m.maxNorm], ['norm_type', m.normType], ['scale_grad_by_freq', m.scaleGradByFreq]])})`;
+    case 'AdaptiveAvgPool2d':
+      return `nn.AdaptiveAvgPool2d(${kw([['output_size', m.outputSize]])})`;
+    case 'Dropout2d':
+      return `nn.Dropout2d(${kw([['p', m.p]])})`;
     case 'MaxPool2d':
       return `nn.MaxPool2d(${kw([['kernel_size', m.kernelSize], ['stride', m.stride], ['padding', m.padding], ['dilation', m.dilation], ['ceil_mode', m.ceilMode]])})`;
     case 'AvgPool2d':
       return `nn.AvgPool2d(${kw([['kernel_size', m.kernelSize], ['stride', m.stride], ['padding', m.padding], ['ceil_mode', m.ceilMode], ['count_include_pad', m.countIncludePad], ['divisor_override', m.divisorOverride]])})`;
     default:
-      throw new Error(`export to PyTorch: layer '${path || '(root)'}' is a ${cls}, which the exporter does not know; supported: Sequential trees of Linear, Conv2d, BatchNorm1d/2d, pooling, Flatten, Dropout and activations. Save the weights (saveWeights: PyTorch names) and build that module in PyTorch yourself.`);
+      throw new Error(`export to PyTorch: layer '${path || '(root)'}' is a ${cls}, which the exporter does not know; supported: Sequential trees of Linear, Conv1d/2d, BatchNorm1d/2d, LayerNorm, GroupNorm, Embedding, pooling (incl. AdaptiveAvgPool2d), Flatten, Dropout/Dropout2d and activations. Save the weights (saveWeights: PyTorch names) and build that module in PyTorch yourself.`);
   }
 }
 

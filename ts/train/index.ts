@@ -10,6 +10,8 @@ export { History, runHook, lambdaCallback, StopAtValue } from './callbacks.js';
 export type { Callback, TrainContext, EpochLogs, HookName } from './callbacks.js';
 export { Accuracy, TopKAccuracy, MeanAbsoluteError, MeanValue, resolveMetrics } from './metrics.js';
 export type { Metric } from './metrics.js';
+export { ConfusionMatrix, F1Score } from './confusion.js';
+export type { F1Average, F1Options } from './confusion.js';
 export { EarlyStopping } from './early_stopping.js';
 export type { EarlyStoppingOptions, EarlyStoppingState } from './early_stopping.js';
 export {

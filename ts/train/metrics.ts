@@ -9,6 +9,7 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { didYouMean } from '../util/options.js';
+import { F1Score } from './confusion.js';
 
 export interface Metric {
   /** Key in the logs and history, e.g. 'accuracy' (validation logs prefix it with 'val_'). */
@@ -145,9 +146,9 @@ export class MeanAbsoluteError implements Metric {
   }
 }
 
-/** Builds metrics from short names: 'accuracy' | 'acc', 'top5' (any k), 'mae', or Metric objects. */
+/** Builds metrics from short names: 'accuracy' | 'acc', 'top5' (any k), 'mae', 'f1' | 'f1_micro' | 'f1_weighted', or Metric objects. */
 /** The metric names fit() knows (besides 'topK' for any k). */
-const METRIC_NAMES = ['accuracy', 'acc', 'top5', 'mae'];
+const METRIC_NAMES = ['accuracy', 'acc', 'top5', 'mae', 'f1', 'f1_macro', 'f1_micro', 'f1_weighted'];
 
 export function resolveMetrics(specs: (string | Metric)[] = []): Metric[] {
   return specs.map((s) => {
@@ -159,6 +160,8 @@ export function resolveMetrics(specs: (string | Metric)[] = []): Metric[] {
     const m = /^top-?(\d+)(_?acc(uracy)?)?$/.exec(s);
     if (m) return new TopKAccuracy(Number(m[1]));
     if (s === 'mae') return new MeanAbsoluteError();
-    throw new Error(`fit: unknown metric '${s}'${didYouMean(s, METRIC_NAMES)}: use 'accuracy', 'top5' (any k), 'mae' or a Metric object`);
+    if (s === 'f1' || s === 'f1_macro') return new F1Score();
+    if (s === 'f1_micro' || s === 'f1_weighted') return new F1Score({ average: s.slice(3) as 'micro' | 'weighted' });
+    throw new Error(`fit: unknown metric '${s}'${didYouMean(s, METRIC_NAMES)}: use 'accuracy', 'top5' (any k), 'mae', 'f1' (macro), 'f1_micro', 'f1_weighted' or a Metric object`);
   });
 }
