@@ -112,11 +112,16 @@ export async function lrFinder(model: Module, options: LrFinderOptions): Promise
   let iMin = 0;
   out.losses.forEach((v, i) => (v < out.losses[iMin]! ? (iMin = i) : 0));
   out.minLossLr = out.lrs[iMin]!;
-  // Steepest descent: the most negative d(loss)/d(log lr), by central differences, up to the minimum.
-  let iSteep = 0;
+  // Steepest descent: the most negative d(loss)/d(log lr) before the minimum, by central
+  // differences over a window of ±n/25 points, skipping the first tenth of the range (as
+  // fastai's skip_start): at tiny rates the loss does not move and its slope is batch noise.
+  const n = out.losses.length;
+  const k = Math.max(1, Math.round(n / 25));
+  const first = Math.max(k, Math.floor(n / 10));
+  let iSteep = Math.min(first, n - 1);
   let slope = Infinity;
-  for (let i = 1; i < Math.max(2, iMin); i++) {
-    const s = (out.losses[i + 1]! - out.losses[i - 1]!) / Math.log(out.lrs[i + 1]! / out.lrs[i - 1]!);
+  for (let i = first; i < Math.min(iMin, n - k); i++) {
+    const s = (out.losses[i + k]! - out.losses[i - k]!) / Math.log(out.lrs[i + k]! / out.lrs[i - k]!);
     if (s < slope) {
       slope = s;
       iSteep = i;
