@@ -92,3 +92,19 @@ describe('tread landscape', () => {
     expect(io.err.join('')).toMatch(/no such checkpoint/);
   });
 });
+
+describe('tread train --landscape', () => {
+  it('adds the line from init and the plane of the path to report.html', async () => {
+    const { trainCommand } = await import('../ts/cli/train.js');
+    const dir = mkdtempSync(join(tmpdir(), 'tread-train-land-'));
+    const io = capture();
+    const code = await trainCommand(['--model', 'mlp', '--width', '32', '--limit', '512', '--epochs', '2', '--schedule', 'none', '--no-progress', '--no-monitor', '--landscape', '--out', dir]);
+    vi.restoreAllMocks();
+    expect(code).toBe(0);
+    expect(io.out.join('')).toMatch(/loss landscape: the line from the initial weights is (not )?monotone; \d+ snapshots of the path/);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('<h2>Loss landscape</h2>');
+    expect(html).toMatch(/loss on the plane of the optimizer&#39;s path|loss on the plane of the optimizer's path/);
+    expect(html).toMatch(/hold \d+\.\d% and \d+\.\d% of its variance/);
+  });
+});

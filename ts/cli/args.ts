@@ -41,6 +41,7 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
   { group: 'Output', flag: 'out', type: 'string', default: './tread-out', help: 'output folder: checkpoint.safetensors (last epoch, resumable), model.safetensors (final weights), report.html, history.json' },
   { group: 'Output', flag: 'overwrite', type: 'boolean', default: false, help: 'replace the files of an earlier run in --out (checkpoint.safetensors, model.safetensors, history.json, report.html; without it such a folder is refused); other files there are never touched' },
   { group: 'Output', flag: 'resume', type: 'boolean', default: false, help: 'continue from <out>/checkpoint.safetensors (same options; --epochs is the total)' },
+  { group: 'Output', flag: 'landscape', type: 'boolean', default: false, help: "add the loss landscape to report.html: the line from the initial to the final weights and the plane of the optimizer's path, on 1,000 validation images (31 + 21x21 evaluations, about an epoch's time)" },
   { group: 'Output', flag: 'monitor', type: 'boolean', default: true, help: 'per-layer gradient/update/activation statistics and warnings (--no-monitor to disable)' },
   { group: 'Output', flag: 'progress', type: 'boolean', default: true, help: 'progress bar (--no-progress for epoch lines only)' },
   { group: 'Output', flag: 'config', type: 'string', default: null, help: 'JSON file of options (keys in camelCase, e.g. {"model":"mlp","batchSize":128}); flags override it' },

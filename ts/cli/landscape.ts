@@ -16,7 +16,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { fromJSONSafe, loadWeights, readCheckpointFile } from '../train/checkpoint.js';
 import { atomicWriteFile } from '../train/atomic.js';
 import { escapeHtml } from '../train/report.js';
-import { lossEvaluator } from '../landscape/evaluate.js';
+import { evaluationBatches, lossEvaluator } from '../landscape/evaluate.js';
 import { evenly, linePath } from '../landscape/line.js';
 import { ParamSpace } from '../landscape/params.js';
 import { lossSurface } from '../landscape/plane.js';
@@ -98,18 +98,6 @@ export function parseLandscapeArgs(argv: string[]): Args | null {
   return a;
 }
 
-/** The first `samples` rows of a loader's batches, kept (owned) for the whole computation. */
-async function evaluationBatches(source: Iterable<readonly Tensor[]> | AsyncIterable<readonly Tensor[]>, samples: number): Promise<(readonly [Tensor, Tensor])[]> {
-  const out: (readonly [Tensor, Tensor])[] = [];
-  let n = 0;
-  for await (const [x, y] of source as AsyncIterable<readonly Tensor[]>) {
-    out.push([x!.keep(), y!.keep()]);
-    n += x!.shape[0]!;
-    if (n >= samples) break;
-  }
-  return out;
-}
-
 export async function landscapeCommand(argv: string[]): Promise<number> {
   let args: Args | null;
   try {
@@ -157,7 +145,7 @@ export async function landscapeCommand(argv: string[]): Promise<number> {
   }
   await loadWeights(ckpt, run.model);
   const trained = space.read();
-  const batches = await evaluationBatches(run.val as any, args.samples);
+  const batches = await evaluationBatches(run.val as Iterable<readonly Tensor[]>, args.samples);
   const rows = batches.reduce((s, [x]) => s + x.shape[0]!, 0);
   const evaluate = lossEvaluator(model, run.lossFn as any, batches, { accuracy: true, batchNorm: args.batchNorm });
   try {

@@ -18,6 +18,11 @@ import { DIAGNOSIS_EXTRA, type DiagnosisCollector } from '../train/diagnosis/col
 import { primaryCauseLine } from '../train/diagnosis/index.js';
 import { layerLabels } from '../train/diagnosis/names.js';
 import { writeReport } from '../train/report.js';
+import { PathRecorder } from '../landscape/path.js';
+import { runLandscape } from '../landscape/run_figures.js';
+import { evaluationBatches, type LossFunction } from '../landscape/evaluate.js';
+import type { Module } from '../nn/module.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { ArgError, parseTrainArgs, trainHelp, type TrainArgs } from './args.js';
 import { OutputFolderError, prepareOutputFolder } from './output-folder.js';
 import { formatDuration, ProgressBar } from './progress.js';
@@ -146,6 +151,10 @@ async function runTrainCommand(argv: string[]): Promise<number> {
   callbacks.push(epochPrinter(run.valName, log));
   if (earlyStopping) callbacks.push(earlyStopping);
   callbacks.push(checkpoint);
+  // --landscape: about 40 snapshots of the path over the whole run.
+  const batchesPerEpoch = (run.train as { length?: number }).length ?? 100;
+  const recorder = args.landscape ? new PathRecorder(run.model as unknown as Module, { everySteps: Math.max(1, Math.floor((batchesPerEpoch * Number(args.epochs)) / 40)) }) : null;
+  if (recorder) callbacks.push(recorder);
 
   const result = await fit(run.model, {
     train: run.train,
@@ -182,6 +191,19 @@ async function runTrainCommand(argv: string[]): Promise<number> {
     threads: info.threads,
   };
   if (result.stopReason) summary['stopped'] = result.stopReason;
+  let landscapeHtml: string | undefined;
+  if (recorder && recorder.snapshots.length >= 2) {
+    const t1 = performance.now();
+    const batches = await evaluationBatches(run.val as Iterable<readonly Tensor[]>, 1000);
+    try {
+      const figures = await runLandscape({ model: run.model as unknown as Module, lossFn: run.lossFn as LossFunction, batches, recorder });
+      landscapeHtml = figures.html;
+      summary['loss landscape'] = `line from init ${figures.monotone ? 'monotone' : 'not monotone'}; path in the PCA plane: ${(figures.path.explained[0] * 100).toFixed(0)}% + ${(figures.path.explained[1] * 100).toFixed(0)}% of its variance (${formatDuration((performance.now() - t1) / 1000)})`;
+      log(`loss landscape: the line from the initial weights is ${figures.monotone ? 'monotone' : 'not monotone'}; ${recorder.snapshots.length} snapshots of the path`);
+    } finally {
+      for (const [x, y] of batches) (x.dispose(), y.dispose());
+    }
+  }
   await writeReport(join(out, 'report.html'), {
     title: `tread train: ${args.model} on ${args.data}`,
     history: result.history,
@@ -191,6 +213,7 @@ async function runTrainCommand(argv: string[]): Promise<number> {
     names: layerLabels(run.model),
     config: args,
     best: result.best,
+    landscapeHtml,
   });
   log('');
   log(`done in ${formatDuration(seconds)}: ${run.valName} accuracy ${pct(final.accuracy)} (loss ${final.loss.toFixed(4)}) after ${result.history.epochs.length} epoch(s)${result.stopReason ? ` (${result.stopReason})` : ''}`);
@@ -203,3 +226,4 @@ async function runTrainCommand(argv: string[]): Promise<number> {
   log(`  report:     ${join(out, 'report.html')}`);
   return result.nonFinite ? 1 : 0;
 }
+

@@ -100,3 +100,22 @@ export function lossEvaluator(
   };
   return Object.assign(evaluateNow, { restore });
 }
+
+/**
+ * The first `rows` rows of a loader's batches as evaluation batches, kept (owned: a DataLoader's
+ * batches are temporaries) until the caller disposes them.
+ */
+export async function evaluationBatches(
+  source: Iterable<readonly Tensor[]> | AsyncIterable<readonly Tensor[]>,
+  rows: number,
+): Promise<(readonly [Tensor, Tensor])[]> {
+  const out: (readonly [Tensor, Tensor])[] = [];
+  let n = 0;
+  for await (const [x, y] of source as AsyncIterable<readonly Tensor[]>) {
+    if (!x || !y) throw new Error('landscape.evaluationBatches: each batch must be [input, target]');
+    out.push([x.keep(), y.keep()]);
+    n += x.shape[0] ?? 1;
+    if (n >= rows) break;
+  }
+  return out;
+}

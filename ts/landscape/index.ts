@@ -13,7 +13,7 @@ export { ParamSpace } from './params.js';
 export type { ParamSlice } from './params.js';
 export { randomDirection, normalizeDirection } from './directions.js';
 export type { DirectionOptions } from './directions.js';
-export { lossEvaluator } from './evaluate.js';
+export { lossEvaluator, evaluationBatches } from './evaluate.js';
 export type { Evaluator, EvaluatorOptions, PointValue, LossFunction } from './evaluate.js';
 export { linePath } from './line.js';
 export type { LinePath, LinePathOptions } from './line.js';

@@ -35,6 +35,11 @@ export interface ReportOptions {
   config?: unknown;
   /** The epoch whose weights the model ended with (fit's `result.best`): marked in the table. */
   best?: { epoch: number; restored?: boolean } | null;
+  /**
+   * The loss-landscape section made by tread itself (`landscape.landscapeHtml` /
+   * `runLandscape(...).html`: SVG whose every text is already escaped). Not for user strings.
+   */
+  landscapeHtml?: string;
 }
 
 export interface Series {
@@ -152,7 +157,7 @@ function pick(history: History, test: (k: string) => boolean, names?: Record<str
 /** The whole HTML document. */
 export function renderReport(opts: ReportOptions): string {
   if (opts === undefined || opts === null) throw new TypeError('renderReport: options are required ({ history, title?, ... })');
-  checkOptions('renderReport', opts, ['title', 'history', 'summary', 'warnings', 'diagnosis', 'findings', 'primaryCause', 'batches', 'names', 'config', 'best']);
+  checkOptions('renderReport', opts, ['title', 'history', 'summary', 'warnings', 'diagnosis', 'findings', 'primaryCause', 'batches', 'names', 'config', 'best', 'landscapeHtml']);
   const h = opts.history;
   const title = opts.title ?? 'tread training report';
   const charts: string[] = [];
@@ -217,6 +222,7 @@ ${list('Diagnosis', opts.diagnosis)}
 ${list('Warnings', opts.warnings, 'warn')}
 <h2>Curves</h2>
 <div>${charts.join('\n')}</div>
+${opts.landscapeHtml ?? ''}
 <h2>Per epoch</h2>
 ${table}
 ${config}
