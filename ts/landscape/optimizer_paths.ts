@@ -40,7 +40,8 @@ export interface OptimizerPath {
   diverged: boolean;
   /**
    * On a function without a minimum (a saddle), the run stops when it leaves the plot window:
-   * it escaped the saddle, at step `path.length - 1`.
+   * downhill of its start it escaped the saddle, at step `path.length - 1`; uphill it counts
+   * as diverged (an overshoot along a stable direction).
    */
   escaped: boolean;
   /**
@@ -97,7 +98,10 @@ export function optimizerPath(fn: TestFunction, options: OptimizerPathOptions): 
       path.push(q);
       values.push(fn.f(q[0], q[1]));
       if (outside(q)) {
-        escaped = true;
+        // Left the window downhill: escaped the saddle. Uphill (an overshoot along a stable
+        // direction): that is no escape, it is a step too large, scored as diverged.
+        if (values[values.length - 1]! < values[0]!) escaped = true;
+        else diverged = true;
         break;
       }
     }
