@@ -46,13 +46,20 @@ export interface ExportedFiles {
 }
 
 const KEYS = ['model', 'optimizer', 'scheduler', 'lossFn', 'dir', 'data', 'batchSize', 'overwrite'];
+const ENCODE_KEYS = ['model', 'optimizer', 'scheduler', 'lossFn', 'data', 'batchSize'];
 
 function input(t: Tensor, asInt64 = false): SafeTensorInput {
   return { shape: t.shape, data: t.toArray() as Float32Array | Int32Array, dtype: t.dtype === 'int32' ? (asInt64 ? 'I64' : 'I32') : 'F32' };
 }
 
 /** The three files' contents (bytes), without writing them. */
+/** The script, state and data bytes of an export (exportToPyTorch without the files). */
 export function encodePyTorchExport(o: Omit<ExportToPyTorchOptions, 'dir' | 'overwrite'>): { script: string; state: Uint8Array; data: Uint8Array | null } {
+  checkOptions('encodePyTorchExport', o, ENCODE_KEYS);
+  return encodeExport(o);
+}
+
+function encodeExport(o: Omit<ExportToPyTorchOptions, 'dir' | 'overwrite'>): { script: string; state: Uint8Array; data: Uint8Array | null } {
   const names = new Map<Tensor, string>(o.model.namedParameters().map(([n, p]) => [p, n] as [Tensor, string]));
   const optTensors: [string, Tensor][] = [];
   const optimizer = exportOptimizer(o.optimizer, names, optTensors);
@@ -79,7 +86,7 @@ export async function exportToPyTorch(o: ExportToPyTorchOptions): Promise<Export
   checkOptions('exportToPyTorch', o, KEYS);
   if (typeof o.dir !== 'string' || o.dir === '') throw new Error('exportToPyTorch: dir (the folder to write into) is required');
   const overwrite = o.overwrite === undefined ? false : checkBooleanOption('exportToPyTorch', 'overwrite', o.overwrite);
-  const { script, state, data } = encodePyTorchExport(o);
+  const { script, state, data } = encodeExport(o);
   const { join } = await import('node:path');
   const { existsSync, lstatSync, mkdirSync } = await import('node:fs');
   if (existsSync(o.dir) && !lstatSync(o.dir).isDirectory()) throw new Error(`exportToPyTorch: '${o.dir}' exists and is not a folder`);

@@ -71,6 +71,7 @@ export async function compareOptimizers(options: ComparisonOptions = {}): Promis
 }
 
 export function optimizersPageHtml(results: readonly FunctionComparison[], options: { steps: number; points: number; lrRange: readonly [number, number] }): string {
+  checkOptions('landscape.optimizersPageHtml', options, ['steps', 'points', 'lrRange']);
   const sections = results.map((r) => {
     const svg = contourSvg({
       xs: r.grid.xs, ys: r.grid.ys, z: r.grid.z, title: r.function,

@@ -4,6 +4,7 @@
  * inside), every text from data escaped; the numbers go to JSON beside it.
  */
 import { escapeHtml } from '../train/report.js';
+import { checkOptions } from '../util/options.js';
 import type { LinePath } from './line.js';
 import type { Surface } from './plane.js';
 import { contourSvg, linePlotSvg } from './svg.js';
@@ -23,6 +24,7 @@ export function monotoneBetween(line: LinePath, lo = 0, hi = 1): boolean {
 }
 
 export function landscapeHtml(f: LandscapeFigures): string {
+  checkOptions('landscape.landscapeHtml', f, ['line', 'surface', 'path']);
   const parts: string[] = ['<section class="landscape"><h2>Loss landscape</h2>'];
   if (f.line) {
     const l = f.line;

@@ -4,6 +4,7 @@
  * are made in Node and in a Worker alike; every text from data is escaped.
  */
 import { escapeHtml } from '../train/report.js';
+import { checkOptions } from '../util/options.js';
 
 export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f', '#000000'];
 
@@ -57,6 +58,7 @@ function color(t: number): string {
 }
 
 export function contourSvg(o: ContourOptions): string {
+  checkOptions('landscape.contourSvg', o, ['xs', 'ys', 'z', 'paths', 'title', 'log', 'levels', 'width', 'height', 'marks']);
   const W = o.width ?? 420;
   const H = o.height ?? 380;
   const m = { l: 48, r: 12, t: o.title ? 26 : 10, b: 34 };
@@ -147,6 +149,7 @@ export interface LineSeries {
 }
 
 export function linePlotSvg(o: { xs: readonly number[]; series: readonly LineSeries[]; title?: string; xLabel?: string; yLabel?: string; width?: number; height?: number }): string {
+  checkOptions('landscape.linePlotSvg', o, ['xs', 'series', 'title', 'xLabel', 'yLabel', 'width', 'height']);
   const W = o.width ?? 420;
   const H = o.height ?? 260;
   const m = { l: 52, r: 12, t: o.title ? 26 : 10, b: 40 };

@@ -6,6 +6,7 @@
  * or multiplicative noise, drawn from a seeded generator so that runs repeat.
  */
 import { Rng } from '../data/random.js';
+import { checkOptions } from '../util/options.js';
 
 export interface TestFunction {
   readonly name: string;
@@ -135,6 +136,8 @@ export interface NoiseOptions {
   scale?: number;
 }
 
+const NOISE_KEYS = ['kind', 'scale'];
+
 function noisy(base: TestFunction, name: string, { kind = 'additive', scale = 1 }: NoiseOptions): TestFunction {
   return {
     ...base,
@@ -151,11 +154,15 @@ function noisy(base: TestFunction, name: string, { kind = 'additive', scale = 1 
 
 /** Schaul et al.'s quadratic prototype (½(x² + y²)) with noisy gradients. */
 export function noisyQuadratic(options: NoiseOptions = {}): TestFunction {
+  checkOptions('landscape.noisyQuadratic', options, NOISE_KEYS);
+  options ??= {};
   return noisy(quadratic([1, 1], 0), `noisy quadratic (${options.kind ?? 'additive'}, σ=${options.scale ?? 1})`, options);
 }
 
 /** Schaul et al.'s absolute-value prototype (|x| + |y|, non-smooth at the minimum) with noisy gradients. */
 export function noisyAbs(options: NoiseOptions = {}): TestFunction {
+  checkOptions('landscape.noisyAbs', options, NOISE_KEYS);
+  options ??= {};
   const abs: TestFunction = {
     name: 'abs',
     f: (x, y) => Math.abs(x) + Math.abs(y),

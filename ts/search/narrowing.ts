@@ -6,6 +6,7 @@
  * the values the kept trials used; constants stay.
  */
 import { choice, intUniform, logUniform, SearchParam, uniform, type SearchSpace } from '../train/search.js';
+import { checkOptions } from '../util/options.js';
 
 export interface NarrowOptions {
   /** Widening of each range on both sides, as a fraction of the kept values' span (default 0.25). */
@@ -22,6 +23,9 @@ interface RangeParam {
 }
 
 export function narrowSpace<S extends SearchSpace>(original: S, kept: readonly Record<string, unknown>[], options: NarrowOptions = {}): S {
+  // perRound and keep pass: NarrowingSampler (samplers.ts) hands its own (checked) options on.
+  checkOptions('narrowSpace', options, ['margin', 'minFraction', 'perRound', 'keep']);
+  options ??= {};
   if (kept.length === 0) return original;
   const margin = options.margin ?? 0.25;
   const minFraction = options.minFraction ?? 0.02;

@@ -43,7 +43,7 @@ export function setFileLimits(limits: Partial<FileLimits>): FileLimits {
 
 /** The limits in force, overridden by `overrides` (a call's own options). */
 export function fileLimits(overrides: Partial<FileLimits> = {}): FileLimits {
-  return { ...current, ...overrides };
+  return { ...current, ...checkFileLimits('fileLimits', overrides) };
 }
 
 /** The sentence an error adds on how to raise a limit. */
