@@ -24,7 +24,7 @@ interface RangeParam {
 
 export function narrowSpace<S extends SearchSpace>(original: S, kept: readonly Record<string, unknown>[], options: NarrowOptions = {}): S {
   // perRound and keep pass: NarrowingSampler (samplers.ts) hands its own (checked) options on.
-  checkOptions('narrowSpace', options, ['margin', 'minFraction', 'perRound', 'keep']);
+  checkOptions('narrowSpace', options, ['margin', 'minFraction']);
   options ??= {};
   if (kept.length === 0) return original;
   const margin = options.margin ?? 0.25;

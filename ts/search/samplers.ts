@@ -48,7 +48,7 @@ export class NarrowingSampler implements Sampler {
     const round = Math.floor(index / this.perRound);
     const before = done.filter((t) => t.index < round * this.perRound && t.state === 'complete');
     const best = sortTrials(before.map((t) => ({ ...t, ok: true })), mode).slice(0, this.keep);
-    const narrowed = round === 0 || best.length === 0 ? space : narrowSpace(space, best.map((t) => t.params), this.options);
+    const narrowed = round === 0 || best.length === 0 ? space : narrowSpace(space, best.map((t) => t.params), { ...(this.options.margin !== undefined && { margin: this.options.margin }), ...(this.options.minFraction !== undefined && { minFraction: this.options.minFraction }) });
     return sampleSpace(narrowed, new Rng(seed, 0x5ea0000 + index));
   }
 }
