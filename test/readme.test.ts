@@ -34,6 +34,16 @@ describe('README tour', () => {
     }
   });
 
+  it('quotes only lines that are in the examples it names (blocks starting with // examples/X.ts (excerpt))', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const blocks = [...readme.matchAll(/```ts\n\/\/ (examples\/[\w./-]+\.ts) \(excerpt\)\n([\s\S]*?)```/g)];
+    expect(blocks.length).toBeGreaterThanOrEqual(5);
+    for (const [, file, body] of blocks) {
+      const source = readFileSync(join(root, file!), 'utf8');
+      for (const line of body!.split('\n').map((l) => l.trim()).filter(Boolean)) expect(source, `${file}: ${line}`).toContain(line);
+    }
+  });
+
   it('runs: trains the spirals past 90% validation accuracy and writes a checkpoint', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'tread-readme-'));
     const out = execFileSync(join(root, 'node_modules/.bin/tsx'), [join(root, 'examples/quickstart.ts')], {
