@@ -29,10 +29,11 @@ export function landscapeHtml(f: LandscapeFigures): string {
   if (f.line) {
     const l = f.line;
     const series = [{ name: 'loss', ys: l.values.map((v) => v.loss) }];
-    parts.push(linePlotSvg({ xs: l.alphas, series, title: 'loss along (1 − α)·θ₀ + α·θ₁', xLabel: 'α', yLabel: 'loss' }));
+    const plots = [linePlotSvg({ xs: l.alphas, series, title: 'loss along (1 − α)·θ₀ + α·θ₁', xLabel: 'α', yLabel: 'loss' })];
     if (l.values.every((v) => v.accuracy !== undefined)) {
-      parts.push(linePlotSvg({ xs: l.alphas, series: [{ name: 'accuracy', ys: l.values.map((v) => v.accuracy!), color: '#2ca02c' }], title: 'accuracy along the same line', xLabel: 'α', yLabel: 'accuracy' }));
+      plots.push(linePlotSvg({ xs: l.alphas, series: [{ name: 'accuracy', ys: l.values.map((v) => v.accuracy!), color: '#2ca02c' }], title: 'accuracy along the same line', xLabel: 'α', yLabel: 'accuracy' }));
     }
+    parts.push(`<div style="display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start">${plots.join('')}</div>`);
     parts.push(`<p>θ₀ (α = 0): ${escapeHtml(l.fromLabel)}; θ₁ (α = 1): ${escapeHtml(l.toLabel)}.</p>`);
     parts.push(`<p>Along the straight line (Goodfellow, Vinyals &amp; Saxe 2015) the loss is ${monotoneBetween(l) ? '<b>monotone</b>' : '<b>not monotone</b>'} between α = 0 and α = 1.</p>`);
   }
