@@ -143,6 +143,10 @@ describe('TrainingWorker + serveTraining', () => {
     const ref = build({ epochs: 3 });
     const refResult = await fit(ref.model, ref.fit);
     expect(refResult.history.series('loss')).toEqual(summary.history.map((h) => h.loss));
+    // The diagnosis and the held epoch come back as plain data, equal to fit()'s own.
+    expect(summary.findings).toEqual(JSON.parse(JSON.stringify(refResult.findings)));
+    expect(summary.primaryCause?.kind ?? null).toBe(refResult.primaryCause?.kind ?? null);
+    expect(summary.best?.epoch).toBe(refResult.best?.epoch);
 
     // Weights come back as safetensors bytes; loaded into the reference model they give
     // the worker model's own predictions.

@@ -176,7 +176,11 @@ export function serveTraining<Config = any>(setup: SetupFn<Config>, options: Ser
       const fitOptions: FitOptions = { ...s.fit, onWarning, callbacks: [...(s.fit.callbacks ?? []), bridge(s, t0)] };
       const r = await fit(s.model, fitOptions);
       reached = { epoch: r.epoch, globalStep: r.globalStep };
-      return { epoch: r.epoch, globalStep: r.globalStep, stopReason: r.stopReason, warnings: r.warnings, nonFinite: r.nonFinite, seconds: r.seconds, history: r.history.toJSON() };
+      return {
+        epoch: r.epoch, globalStep: r.globalStep, stopReason: r.stopReason, warnings: r.warnings, nonFinite: r.nonFinite, seconds: r.seconds, history: r.history.toJSON(),
+        findings: r.findings, primaryCause: r.primaryCause,
+        best: r.best ? { epoch: r.best.epoch, restored: !!r.best.restored, logs: { ...r.best.logs } } : null,
+      };
     } finally {
       ctxRef = null;
       paused = false;

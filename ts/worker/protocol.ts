@@ -3,6 +3,7 @@
  * (serveTraining, host.ts). Everything here is structured-cloneable; weights and
  * checkpoints travel as safetensors bytes whose ArrayBuffer is transferred, not copied.
  */
+import type { Finding } from '../train/diagnosis/finding.js';
 import type { RuntimeInfo } from '../runtime/wasm.js';
 import type { EpochLogs } from '../train/callbacks.js';
 import type { NonFiniteReport } from '../train/fit.js';
@@ -46,6 +47,8 @@ export interface EpochProgress {
 }
 
 /** What start() resolves to: fit's result, in cloneable form. */
+export type { Finding };
+
 export interface TrainingSummary {
   epoch: number;
   globalStep: number;
@@ -54,6 +57,11 @@ export interface TrainingSummary {
   nonFinite: NonFiniteReport | null;
   seconds: number;
   history: Record<string, number | string>[];
+  /** The diagnosis (fit's result.findings / primaryCause), plain JSON. */
+  findings: Finding[];
+  primaryCause: Finding | null;
+  /** The epoch whose weights the model holds (fit's result.best). */
+  best: { epoch: number; restored: boolean; logs: Record<string, number> } | null;
 }
 
 export type TrainingState = 'idle' | 'setting-up' | 'running' | 'paused' | 'finished';
