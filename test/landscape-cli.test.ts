@@ -106,5 +106,10 @@ describe('tread train --landscape', () => {
     expect(html).toContain('<h2>Loss landscape</h2>');
     expect(html).toMatch(/loss on the plane of the optimizer&#39;s path|loss on the plane of the optimizer's path/);
     expect(html).toMatch(/hold \d+\.\d% and \d+\.\d% of its variance/);
+    // And every number of it in history.json.
+    const h = JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8'));
+    expect(h.landscape.line.alphas.length).toBe(h.landscape.line.values.length);
+    expect(h.landscape.surface.loss.length).toBe(21);
+    expect(h.landscape.path.coords.at(-1)).toEqual([0, 0]);
   });
 });

@@ -176,9 +176,25 @@ async function runTrainCommand(argv: string[]): Promise<number> {
   const final = await evaluate(run.model, run.val, { lossFn: run.lossFn, metrics: ['accuracy'] });
   await saveWeights(join(out, 'model.safetensors'), run.model);
   const seconds = (performance.now() - t0) / 1000;
+  let landscapeHtml: string | undefined;
+  let landscapeData: unknown;
+  let landscapeSummary: string | undefined;
+  if (recorder && recorder.snapshots.length >= 2) {
+    const t1 = performance.now();
+    const batches = await evaluationBatches(run.val as Iterable<readonly Tensor[]>, 1000);
+    try {
+      const figures = await runLandscape({ model: run.model as unknown as Module, lossFn: run.lossFn as LossFunction, batches, recorder });
+      landscapeHtml = figures.html;
+      landscapeData = { line: figures.line, surface: { xs: figures.surface.xs, ys: figures.surface.ys, loss: figures.surface.loss, accuracy: figures.surface.accuracy }, path: figures.path, monotone: figures.monotone };
+      landscapeSummary = `line from init ${figures.monotone ? 'monotone' : 'not monotone'}; path in the PCA plane: ${(figures.path.explained[0] * 100).toFixed(0)}% + ${(figures.path.explained[1] * 100).toFixed(0)}% of its variance (${formatDuration((performance.now() - t1) / 1000)})`;
+      log(`loss landscape: the line from the initial weights is ${figures.monotone ? 'monotone' : 'not monotone'}; ${recorder.snapshots.length} snapshots of the path`);
+    } finally {
+      for (const [x, y] of batches) (x.dispose(), y.dispose());
+    }
+  }
   const history = result.history.toJSON();
   const diagnosis = { primaryCause: result.primaryCause, findings: result.findings, batches: result.batches };
-  await atomicWriteFile(join(out, 'history.json'), new TextEncoder().encode(JSON.stringify({ args, history, warnings: result.warnings, nonFinite: result.nonFinite, ...diagnosis }, null, 2)));
+  await atomicWriteFile(join(out, 'history.json'), new TextEncoder().encode(JSON.stringify({ args, history, warnings: result.warnings, nonFinite: result.nonFinite, ...diagnosis, ...(landscapeData ? { landscape: landscapeData } : {}) }, null, 2)));
   const summary: Record<string, string | number> = {
     data: run.description.data,
     model: run.description.model,
@@ -191,19 +207,7 @@ async function runTrainCommand(argv: string[]): Promise<number> {
     threads: info.threads,
   };
   if (result.stopReason) summary['stopped'] = result.stopReason;
-  let landscapeHtml: string | undefined;
-  if (recorder && recorder.snapshots.length >= 2) {
-    const t1 = performance.now();
-    const batches = await evaluationBatches(run.val as Iterable<readonly Tensor[]>, 1000);
-    try {
-      const figures = await runLandscape({ model: run.model as unknown as Module, lossFn: run.lossFn as LossFunction, batches, recorder });
-      landscapeHtml = figures.html;
-      summary['loss landscape'] = `line from init ${figures.monotone ? 'monotone' : 'not monotone'}; path in the PCA plane: ${(figures.path.explained[0] * 100).toFixed(0)}% + ${(figures.path.explained[1] * 100).toFixed(0)}% of its variance (${formatDuration((performance.now() - t1) / 1000)})`;
-      log(`loss landscape: the line from the initial weights is ${figures.monotone ? 'monotone' : 'not monotone'}; ${recorder.snapshots.length} snapshots of the path`);
-    } finally {
-      for (const [x, y] of batches) (x.dispose(), y.dispose());
-    }
-  }
+  if (landscapeSummary) summary['loss landscape'] = landscapeSummary;
   await writeReport(join(out, 'report.html'), {
     title: `tread train: ${args.model} on ${args.data}`,
     history: result.history,

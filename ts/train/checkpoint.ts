@@ -11,6 +11,7 @@
  *     format            'pt' (so Hugging Face / PyTorch tools accept the file)
  *     tread.kind        'checkpoint' | 'weights'
  *     tread.optimizer   the optimizer's state dict as JSON, tensors replaced by {"$tensor": name}
+ *     tread.optimizer_param_names  the model's name of each optimizer parameter index (JSON list)
  *     tread.training    {epoch, globalStep, scheduler, rng, history, earlyStopping, extra}
  *
  * A model-only file (`saveWeights`) is a plain safetensors state dict that PyTorch's
@@ -178,6 +179,12 @@ export function encodeCheckpoint(opts: SaveCheckpointOptions): Uint8Array {
     const skeleton = splitState(opts.optimizer.stateDict(), 'optimizer', optTensors);
     tensors.push(...optTensors);
     metadata['tread.optimizer'] = toJSONSafe(skeleton);
+    // The optimizer numbers its parameters; the names say which is which without the model
+    // (a PyTorch hand-off, or a reader in another language): one per index, null if not the model's.
+    if (isModule(opts.model)) {
+      const names = new Map<unknown, string>(entriesOf(opts.model.namedParameters() as any).map(([n, t]) => [t, n] as [unknown, string]));
+      metadata['tread.optimizer_param_names'] = JSON.stringify(opts.optimizer.paramGroups.flatMap((g) => g.params.map((p) => names.get(p) ?? null)));
+    }
   }
   if (opts.bestWeights) tensors.push(...bestWeightTensors(opts.bestWeights));
   const training: TrainingState = {
