@@ -369,7 +369,8 @@ describe('the README browser page in Chromium (Worker, 2 threads)', () => {
     await new Promise<void>((ready, fail) => {
       const timer = setTimeout(() => fail(new Error(`vite dev did not start: ${log}`)), 60_000);
       const onData = (d: Buffer) => {
-        log += d.toString();
+        // Vite colours its output when CI is set (picocolors): the port is wrapped in escapes.
+        log += d.toString().replace(/\x1b\[[0-9;]*m/g, '');
         if (log.includes(`:${port}/`)) { clearTimeout(timer); ready(); }
       };
       child.stdout!.on('data', onData);

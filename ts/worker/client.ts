@@ -131,7 +131,7 @@ export class TrainingWorker<Config = unknown> {
     if (!shape.every((d) => Number.isInteger(d) && d >= 0) || n !== data.length) {
       throw new Error(`TrainingWorker.predict: shape [${shape.join(', ')}] holds ${n} values but data has ${data.length}`);
     }
-    return this.request<Prediction>({ type: 'predict', data, shape: [...shape] }, [data.buffer]);
+    return this.request<Prediction>({ type: 'predict', data, shape: [...shape] }, [data.buffer as ArrayBuffer]);
   }
 
   /** Ends the Worker (when it is one); pending requests reject. */
@@ -141,12 +141,12 @@ export class TrainingWorker<Config = unknown> {
     this.fail(new Error('TrainingWorker: terminated'));
   }
 
-  private post(m: ToWorker, transfer: Transferable[] = []): void {
+  private post(m: ToWorker, transfer: ArrayBuffer[] = []): void {
     // Messages wait for 'ready': one sent before the Worker's module has run would be lost.
     this.readyPromise.then(() => this.endpoint.postMessage({ tag: TAG, ...m }, transfer));
   }
 
-  private request<T>(m: DistributiveOmit<ToWorker, 'id'>, transfer: Transferable[] = []): Promise<T> {
+  private request<T>(m: DistributiveOmit<ToWorker, 'id'>, transfer: ArrayBuffer[] = []): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });

@@ -92,12 +92,12 @@ export function serveTraining<Config = any>(setup: SetupFn<Config>, options: Ser
   let reached = { epoch: 0, globalStep: 0 };
   let wake: (() => void) | null = null;
 
-  const send = (m: FromWorker, transfer: Transferable[] = []) => endpoint.postMessage({ tag: TAG, ...m }, transfer);
+  const send = (m: FromWorker, transfer: ArrayBuffer[] = []) => endpoint.postMessage({ tag: TAG, ...m }, transfer);
   const setState = (s: TrainingState) => {
     state = s;
     send({ type: 'state', state: s, runtime: runtimeOrNull() });
   };
-  const reply = (id: number, work: () => unknown | Promise<unknown>, transfer: (v: any) => Transferable[] = () => []) => {
+  const reply = (id: number, work: () => unknown | Promise<unknown>, transfer: (v: any) => ArrayBuffer[] = () => []) => {
     Promise.resolve()
       .then(work)
       .then(
@@ -226,7 +226,7 @@ export function serveTraining<Config = any>(setup: SetupFn<Config>, options: Ser
         wakeUp();
         break;
       case 'weights':
-        reply(m.id, () => weightsBytes(needModel('weights').model), (b: Uint8Array) => [b.buffer]);
+        reply(m.id, () => weightsBytes(needModel('weights').model), (b: Uint8Array) => [b.buffer as ArrayBuffer]);
         break;
       case 'checkpoint':
         reply(
@@ -235,11 +235,11 @@ export function serveTraining<Config = any>(setup: SetupFn<Config>, options: Ser
             const s = needModel('checkpoint');
             return encodeCheckpoint({ model: s.model, optimizer: s.fit.optimizer, scheduler: s.fit.scheduler ?? null, training: { ...reached } });
           },
-          (b: Uint8Array) => [b.buffer],
+          (b: Uint8Array) => [b.buffer as ArrayBuffer],
         );
         break;
       case 'predict':
-        reply(m.id, () => predict(m.data, m.shape), (v: { data: Float32Array }) => [v.data.buffer]);
+        reply(m.id, () => predict(m.data, m.shape), (v: { data: Float32Array }) => [v.data.buffer as ArrayBuffer]);
         break;
     }
   };

@@ -10,7 +10,8 @@ import type { NonFiniteReport } from '../train/fit.js';
 
 /** What postMessage/addEventListener a Worker, `self` in a Worker, or a MessagePort offer. */
 export interface Endpoint {
-  postMessage(message: unknown, transfer?: Transferable[]): void;
+  /** (Transfer lists hold ArrayBuffers here; `Transferable` is a DOM type a Node project may lack.) */
+  postMessage(message: unknown, transfer?: ArrayBuffer[]): void;
   addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
   removeEventListener?(type: 'message', listener: (event: MessageEvent) => void): void;
   /** MessagePorts only deliver to addEventListener listeners after start(). */
