@@ -166,7 +166,7 @@ export function renderReport(opts: ReportOptions): string {
   };
   add('Loss', pick(h, (k) => k === 'loss' || k === 'val_loss'), { yLabel: 'loss' });
   add('Accuracy', pick(h, (k) => /acc/.test(k)), { yLabel: 'accuracy' });
-  add('Learning rate at the start of each epoch', pick(h, (k) => k === 'lr' || /^lr\//.test(k)), { logY: true, yLabel: 'lr' });
+  add('Learning rate at the start of each epoch (the table shows each epoch\'s first → last)', pick(h, (k) => k === 'lr' || /^lr\//.test(k)), { logY: true, yLabel: 'lr' });
   const b = opts.batches;
   if (b && b.loss.length > 1) {
     add('Loss per batch', [{ name: 'loss', values: b.loss }], { yLabel: 'loss', xLabel: 'step' });
@@ -185,9 +185,19 @@ export function renderReport(opts: ReportOptions): string {
     ? `<p class="best">★ epoch ${opts.best!.epoch + 1}: the weights the model ended with${opts.best!.restored ? ' (restored: later epochs were undone)' : ''}.</p>`
     : '';
   const keys = h.keys().filter((k) => !k.includes('/'));
+  // The lr an epoch ran with: its first and last batch's rate when they differ (a per-batch
+  // schedule), from the per-batch log; else the logged value (the rate at the epoch's start).
+  const lrRange = new Map<number, [number, number]>();
+  if (b) b.epoch.forEach((ep, i) => lrRange.set(ep, [lrRange.get(ep)?.[0] ?? b.lr[i]!, b.lr[i]!]));
+  const cell = (e: (typeof epochs)[number], k: string): string => {
+    if (k === 'epoch') return fmtEpoch(e[k]) + (isBest(e) ? ' ★' : '');
+    const r = k === 'lr' && typeof e.epoch === 'number' ? lrRange.get(e.epoch) : undefined;
+    if (r && r[0] !== r[1]) return `${fmtCell(r[0])} → ${fmtCell(r[1])}`;
+    return fmtCell(e[k]);
+  };
   const table = epochs.length
     ? `<table><thead><tr>${keys.map((k) => `<th>${escapeHtml(k)}</th>`).join('')}</tr></thead><tbody>${epochs
-        .map((e) => `<tr${isBest(e) ? ' class="best"' : ''}>${keys.map((k) => `<td>${k in e ? escapeHtml(k === 'epoch' ? fmtEpoch(e[k]) + (isBest(e) ? ' ★' : '') : fmtCell(e[k])) : ''}</td>`).join('')}</tr>`)
+        .map((e) => `<tr${isBest(e) ? ' class="best"' : ''}>${keys.map((k) => `<td>${k in e ? escapeHtml(cell(e, k)) : ''}</td>`).join('')}</tr>`)
         .join('')}</tbody></table>${bestNote}`
     : '<p>No epochs were completed.</p>';
   const summary = opts.summary
