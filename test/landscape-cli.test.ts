@@ -76,6 +76,14 @@ describe('tread landscape', () => {
     io = capture();
     expect(await landscapeCommand([join(dir, 'checkpoint.safetensors')])).toBe(2);
     expect(io.err.join('')).toMatch(/already exist.*--overwrite/);
+    vi.restoreAllMocks();
+    // --from the checkpoint itself: the line between a point and itself is flat.
+    io = capture();
+    expect(await landscapeCommand([join(dir, 'checkpoint.safetensors'), '--from', join(dir, 'checkpoint.safetensors'), '--samples', '100', '--resolution', '3', '--line-points', '5', '--overwrite'])).toBe(0);
+    vi.restoreAllMocks();
+    const flat = JSON.parse(readFileSync(join(dir, 'landscape.json'), 'utf8'));
+    const losses = flat.line.values.map((v: { loss: number }) => v.loss);
+    expect(Math.max(...losses) - Math.min(...losses)).toBeLessThan(1e-6);
   });
 
   it('refuses a file that tread train did not write, naming what to use instead', async () => {
