@@ -3,6 +3,7 @@
 //   dist/tread.browser.js  ESM, browsers and bundlers (the "browser" export condition): no `node:` module
 //                          anywhere, so esbuild, Vite, webpack and Rollup bundle it without shims
 //   dist/cli.js            the `tread` command
+//   dist/trial-worker.js   the worker of Study.optimizeParallel (Node)
 // The .wasm files are built into dist/wasm/ by scripts/build-wasm.sh and loaded at run time
 // relative to the bundle (import.meta.url; see ts/runtime/wasm-files*.ts).
 import { existsSync } from 'node:fs';
@@ -55,6 +56,13 @@ export default [
     input: 'ts/index.ts',
     output: { file: 'dist/tread.browser.js', format: 'es', sourcemap: true, inlineDynamicImports: true },
     plugins: [browserPlatform(), ts()],
+  },
+  {
+    // The worker of Study.optimizeParallel (Node worker_threads), loaded by URL beside tread.js.
+    input: 'ts/search/trial_worker.ts',
+    output: { file: 'dist/trial-worker.js', format: 'es', sourcemap: true },
+    external,
+    plugins: [ts()],
   },
   {
     input: 'ts/cli/main.ts',

@@ -15,6 +15,7 @@ export { MedianPruner, SuccessiveHalvingPruner } from './pruners.js';
 export type { Pruner, MedianPrunerOptions, SuccessiveHalvingPrunerOptions } from './pruners.js';
 export { Study, TrialContext, TrialPruned } from './study.js';
 export type { StudyTrial, TrialState, StudyOptions, OptimizeOptions, StudyObjective } from './study.js';
+export type { ParallelObjective, ParallelOptions } from './parallel.js';
 export { lrFinder } from './lr_finder.js';
 export type { LrFinderOptions, LrFinderResult } from './lr_finder.js';
 export { studySvg } from './plot.js';

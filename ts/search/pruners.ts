@@ -84,3 +84,19 @@ export class SuccessiveHalvingPruner implements Pruner {
     return better(mode)(competing[idx]!, mine);
   }
 }
+
+/** A pruner as plain data (to rebuild it in a Worker), and back. */
+export interface PrunerSpec {
+  name: 'median' | 'asha';
+  options: Record<string, number>;
+}
+
+export function prunerSpec(p: Pruner): PrunerSpec {
+  if (p instanceof MedianPruner) return { name: 'median', options: { startupTrials: p.startupTrials, warmupSteps: p.warmupSteps } };
+  if (p instanceof SuccessiveHalvingPruner) return { name: 'asha', options: { minResource: p.minResource, reductionFactor: p.eta } };
+  throw new Error(`a ${p.constructor?.name ?? 'custom'} pruner cannot run in parallel trials (only MedianPruner and SuccessiveHalvingPruner can be sent to a Worker)`);
+}
+
+export function prunerFromSpec(s: PrunerSpec): Pruner {
+  return s.name === 'median' ? new MedianPruner(s.options) : new SuccessiveHalvingPruner(s.options);
+}

@@ -25,6 +25,7 @@ import { sortTrials, type SearchSpace } from '../train/search.js';
 import { checkNumberOption, checkOneOf, checkOptions } from '../util/options.js';
 import type { Pruner } from './pruners.js';
 import { RandomSampler, type Sampler } from './samplers.js';
+import { runParallel, type ParallelObjective, type ParallelOptions } from './parallel.js';
 
 export type TrialState = 'complete' | 'pruned' | 'failed';
 
@@ -46,6 +47,7 @@ export interface StudyTrial<P = Record<string, unknown>> {
 export class TrialPruned extends Error {
   constructor(step: number) {
     super(`pruned at step ${step}`);
+    this.name = 'TrialPruned'; // recognised by name too (a trial in a Worker has its own copy of this class)
   }
 }
 
@@ -173,24 +175,13 @@ export class Study {
     const total = checkNumberOption('Study.optimize', 'trials', options?.trials, { integer: true, min: 1 });
     if (typeof objective !== 'function') throw new Error('Study.optimize: the objective must be a function (params, trial) => score');
     while (this.trials.length < total) {
-      const index = this.trials.length;
-      const params = this.sampler.sample(space, index, this.trials, this.mode, this.seed);
-      const trial: StudyTrial = { index, params, state: 'failed', score: NaN, intermediate: [], seconds: 0, seed: hash32(this.seed, 0x7e1a1, index), error: null };
+      const trial = this.newTrial(space, this.trials.length, this.trials);
       const ctx = new TrialContext(this, trial);
       const t0 = performance.now();
       try {
-        const value = await objective(params, ctx);
-        const { score, ...rest } = typeof value === 'object' && value !== null ? value : { score: value };
-        if (Object.keys(rest).length) trial.info = rest;
-        if (typeof score === 'number' && Number.isFinite(score)) {
-          trial.score = score;
-          trial.state = 'complete';
-        } else trial.error = `the objective returned ${String(score)}, not a finite number`;
+        settle(trial, { value: await objective(trial.params, ctx) });
       } catch (e) {
-        if (e instanceof TrialPruned) {
-          trial.state = 'pruned';
-          trial.score = trial.intermediate.at(-1)?.[1] ?? NaN;
-        } else trial.error = e instanceof Error ? e.message : String(e);
+        settle(trial, { error: e });
       }
       trial.seconds = (performance.now() - t0) / 1000;
       this.trials.push(trial);
@@ -200,6 +191,26 @@ export class Study {
     return this.best;
   }
 
+  /**
+   * As optimize(), with the trials run by `workers` Node worker threads at once, each giving
+   * tread `threadsPerWorker` threads (default: the cores shared out). The objective is an export
+   * of a module the workers import (`{ module: new URL('./objective.js', import.meta.url) }`),
+   * with optimize()'s signature. Trials are numbered as they start and kept in that order;
+   * `shouldPrune()` compares against the trials finished when the trial started. With the random
+   * sampler a parallel study draws what a sequential one draws; the narrowing sampler narrows
+   * from whatever has finished, so its draws depend on timing. Node only (search/parallel.ts).
+   */
+  async optimizeParallel<S extends SearchSpace>(space: S, objective: ParallelObjective, options: ParallelOptions): Promise<StudyTrial | null> {
+    await runParallel(this, space, objective, options);
+    return this.best;
+  }
+
+  /** @internal The record of trial `index`, its params drawn given the trials finished so far. */
+  newTrial(space: SearchSpace, index: number, finished: readonly StudyTrial[]): StudyTrial {
+    const params = this.sampler.sample(space, index, finished, this.mode, this.seed);
+    return { index, params, state: 'failed', score: NaN, intermediate: [], seconds: 0, seed: hash32(this.seed, 0x7e1a1, index), error: null };
+  }
+
   /** One line per state and the best trial. */
   summary(): string {
     const n = (s: TrialState) => this.trials.filter((t) => t.state === s).length;
@@ -207,4 +218,23 @@ export class Study {
     const params = b ? Object.entries(b.params).map(([k, v]) => `${k}=${typeof v === 'number' ? Number(v.toPrecision(4)) : JSON.stringify(v)}`).join(' ') : '';
     return `${this.trials.length} trials: ${n('complete')} complete, ${n('pruned')} pruned, ${n('failed')} failed` + (b ? `; best: trial ${b.index} (${params}) -> ${Number(b.score.toPrecision(5))}` : '');
   }
+}
+
+/** @internal A trial's state from what its objective returned or threw. */
+export function settle(trial: StudyTrial, r: { value?: unknown; error?: unknown; pruned?: boolean }): void {
+  if ('error' in r || r.pruned) {
+    const e = r.error;
+    if (r.pruned || e instanceof TrialPruned || (e as Error)?.name === 'TrialPruned') {
+      trial.state = 'pruned';
+      trial.score = trial.intermediate.at(-1)?.[1] ?? NaN;
+    } else trial.error = e instanceof Error ? e.message : String(e);
+    return;
+  }
+  const value = r.value;
+  const { score, ...rest } = typeof value === 'object' && value !== null ? (value as { score: unknown }) : { score: value };
+  if (Object.keys(rest).length) trial.info = rest;
+  if (typeof score === 'number' && Number.isFinite(score)) {
+    trial.score = score;
+    trial.state = 'complete';
+  } else trial.error = `the objective returned ${String(score)}, not a finite number`;
 }
