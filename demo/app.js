@@ -75,6 +75,7 @@ trainer.on('epoch', (p) => {
   $('status').textContent = `epoch ${p.epoch + 1}/${p.epochs}: validation accuracy ${(100 * p.logs.val_accuracy).toFixed(2)}%, ${p.seconds.toFixed(1)} s`;
   showRatios(p.logs);
   showMistakes(p.extra?.misclassified ?? []);
+  if (p.extra?.landscape) showLandscape(p.extra.landscape);
   frame ||= requestAnimationFrame(drawCharts);
 });
 
@@ -346,3 +347,14 @@ async function predictDrawing() {
 }
 
 if (params.get('autostart') === '1') trainer.ready().then(start);
+
+/**
+ * The landscape of the model just trained: SVG that tread made in the Worker (landscape.landscapeHtml:
+ * every text in it is escaped), parsed as HTML into its own section.
+ */
+function showLandscape(l) {
+  const box = $('landscape');
+  box.replaceChildren(...new DOMParser().parseFromString(l.html, 'text/html').body.childNodes);
+  box.hidden = false;
+  window.__demo.landscape = { monotone: l.monotone };
+}

@@ -46,6 +46,17 @@ function misclassified(model, val, max) {
   return found;
 }
 
+/** The line from the initial weights and the plane of the path, on 500 validation digits (a few seconds). */
+async function landscapeOf(model, recorder) {
+  const batches = await tread.landscape.evaluationBatches(new data.DataLoader(digits.val, { batchSize: 250 }), 500);
+  try {
+    const f = await tread.landscape.runLandscape({ model, lossFn: new nn.CrossEntropyLoss(), batches, recorder, resolution: 11, linePoints: 21 });
+    return { html: f.html, monotone: f.monotone };
+  } finally {
+    for (const [x, y] of batches) (x.dispose(), y.dispose());
+  }
+}
+
 tread.worker.serveTraining(async (config) => {
   await tread.init({ threads: config.threads ?? 'auto' });
   digits ??= await data.fetchMnist(new URL('/mnist/', self.location.href));
@@ -56,14 +67,20 @@ tread.worker.serveTraining(async (config) => {
   const val = new data.DataLoader(digits.val, { batchSize: 500 });
   const optimizer = new optim.AdamW(model.parameters(), { lr: 1e-3, weightDecay: 1e-4 });
   const scheduler = new optim.lrScheduler.OneCycleLR(optimizer, { maxLr: 1e-2, totalSteps: epochs * train.length });
+  const recorder = new tread.landscape.PathRecorder(model, { everySteps: Math.max(1, Math.floor((epochs * train.length) / 30)) });
   return {
     model,
     fit: {
       train, val, optimizer, scheduler, epochs,
       lossFn: new nn.CrossEntropyLoss(),
       metrics: ['accuracy'],
-      callbacks: [new tread.Monitor({ samplesPerEpoch: 10, probeSize: 128 })],
+      callbacks: [new tread.Monitor({ samplesPerEpoch: 10, probeSize: 128 }), recorder],
     },
-    epochExtras: (ctx) => ({ misclassified: misclassified(ctx.model, digits.val, 8) }),
+    epochExtras: async (ctx) => ({
+      misclassified: misclassified(ctx.model, digits.val, 8),
+      // After the last epoch: the loss landscape of the model just trained (the line from its
+      // initial weights, the plane of its path), as SVG made by tread (every text escaped).
+      landscape: ctx.epoch === ctx.epochs - 1 ? await landscapeOf(model, recorder) : null,
+    }),
   };
 });

@@ -87,6 +87,11 @@ describe('the live training page (Chromium)', () => {
     expect(ratioRows).toEqual(['0.weight', '1.weight', '1.bias', '4.weight', '5.weight', '5.bias', '9.weight', '9.bias']);
     const mistakes = await page.$$eval('#mistakes figcaption', (c) => c.map((x) => x.textContent));
     expect(mistakes.length).toBe(8);
+    // The loss landscape of the model it just trained (issue 18): the line from its initial
+    // weights and the plane of its path, drawn by tread in the Worker.
+    expect(typeof demo.landscape?.monotone).toBe('boolean');
+    expect(await page.$$eval('#landscape svg', (svgs) => svgs.length)).toBeGreaterThanOrEqual(3);
+    expect(await page.textContent('#landscape')).toMatch(/loss along \(1 − α\)·θ₀ \+ α·θ₁[\s\S]*principal directions hold/);
     for (const m of mistakes) {
       const [label, predicted] = m!.split(' → ').map(Number);
       expect(label).not.toBe(predicted);

@@ -34,8 +34,8 @@ export interface TrainingSetup {
   fit: FitOptions;
   /** Send a batch event every n batches (default 1). */
   batchEvery?: number;
-  /** Called after each epoch; its (cloneable) result is sent as the epoch event's `extra`. */
-  epochExtras?: (ctx: TrainContext) => unknown;
+  /** Called after each epoch (awaited); its (cloneable) result is sent as the epoch event's `extra`. */
+  epochExtras?: (ctx: TrainContext) => unknown | Promise<unknown>;
 }
 
 export type SetupFn<Config = any> = (config: Config) => TrainingSetup | Promise<TrainingSetup>;
@@ -144,9 +144,9 @@ export function serveTraining<Config = any>(setup: SetupFn<Config>, options: Ser
           if (!ctx.stopTraining) setState('running');
         }
       },
-      onEpochEnd(ctx) {
+      async onEpochEnd(ctx) {
         reached = { epoch: ctx.epoch + 1, globalStep: ctx.globalStep };
-        const extra = s.epochExtras ? s.epochExtras(ctx) : null;
+        const extra = s.epochExtras ? await s.epochExtras(ctx) : null;
         send({ type: 'epoch', progress: { epoch: ctx.epoch, epochs: ctx.epochs, logs: { ...ctx.logs }, extra, seconds: (performance.now() - t0) / 1000 } });
       },
     };
