@@ -36,7 +36,6 @@ describe('narrowing search (Goodfellow et al., 11.4.5)', () => {
       const a = narrow.best!.score;
       const b = random.best!.score;
       if (a < b) wins++;
-      if (process.env.TREAD_VERBOSE) console.log(seed, a, b);
       sumNarrow += a;
       sumRandom += b;
     }

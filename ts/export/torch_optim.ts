@@ -47,7 +47,7 @@ export function exportOptimizer(optimizer: unknown, names: Map<Tensor, string>, 
         options[sk] = v;
         if (sk === 'lr' || sk === 'betas' || sk === 'momentum') current[sk] = v;
       } else if (SCHEDULE_KEYS.includes(sk)) current[sk] = v;
-      else if (k === 'checkFinite' || k === 'names') continue; // tread's own guard and labels: nothing to carry
+      else if (k === 'checkFinite' || k === 'name' || k === 'names') continue; // tread's own guard and labels: nothing to carry
       else if ((k === 'l1' || k === 'l2') && !v) continue;
       else if (k === 'maximize' && v === false) continue;
       else throw new Error(`export to PyTorch: paramGroups[${gi}].${k} = ${JSON.stringify(v)} has no equivalent in torch.optim.${type}`);
