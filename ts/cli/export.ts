@@ -13,11 +13,10 @@ import { exportToPyTorch } from '../export/pytorch.js';
 import type { Module } from '../nn/module.js';
 import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { fromJSONSafe, readCheckpointFile } from '../train/checkpoint.js';
 import { resumeFrom } from '../train/model_checkpoint.js';
 import { nearest } from '../util/options.js';
 import { ArgError, type TrainArgs } from './args.js';
-import { buildRun, resolveDefaults } from './setup.js';
+import { buildRun, readRunCheckpoint, resolveDefaults } from './setup.js';
 
 const HELP = `Usage: tread export <checkpoint.safetensors> --to pytorch [options]
 
@@ -76,14 +75,13 @@ export async function exportCommand(argv: string[]): Promise<number> {
   if (!existsSync(ckpt)) return fail(`no such checkpoint: ${positional[0]}`);
   const dir = resolve(out ?? join(dirname(ckpt), 'pytorch'));
   await init();
-  let runArgs: TrainArgs;
+  let runArgs: TrainArgs | null;
   try {
-    const f = await readCheckpointFile(ckpt);
-    runArgs = fromJSONSafe(f.metadata['tread.training'] ?? 'null')?.extra?.args;
+    runArgs = (await readRunCheckpoint(ckpt)).args;
   } catch (e) {
     return fail((e as Error).message);
   }
-  if (!runArgs || typeof runArgs !== 'object') return fail(`${positional[0]} has no 'tread train' options in its metadata; for your own models call tread.exportToPyTorch({ model, optimizer, scheduler, lossFn, dir })`);
+  if (!runArgs) return fail(`${positional[0]} has no 'tread train' options in its metadata; for your own models call tread.exportToPyTorch({ model, optimizer, scheduler, lossFn, dir })`);
   const run = await buildRun(resolveDefaults({ ...runArgs }));
   const resumed = await resumeFrom(ckpt, { model: run.model, optimizer: run.optimizer, scheduler: run.scheduler });
   let data: { x: Tensor; y: Tensor } | null = null;

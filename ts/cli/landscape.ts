@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { init } from '../runtime/wasm.js';
 import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { fromJSONSafe, loadWeights, readCheckpointFile } from '../train/checkpoint.js';
+import { loadWeights } from '../train/checkpoint.js';
 import { atomicWriteFile } from '../train/atomic.js';
 import { escapeHtml } from '../train/report.js';
 import { evaluationBatches, lossEvaluator } from '../landscape/evaluate.js';
@@ -23,7 +23,7 @@ import { lossSurface } from '../landscape/plane.js';
 import { landscapeHtml } from '../landscape/report_section.js';
 import { nearest } from '../util/options.js';
 import { ArgError, type TrainArgs } from './args.js';
-import { buildRun, resolveDefaults } from './setup.js';
+import { buildRun, readRunCheckpoint, resolveDefaults } from './setup.js';
 
 const HELP = `Usage: tread landscape <checkpoint.safetensors> [options]
 
@@ -122,15 +122,13 @@ export async function landscapeCommand(argv: string[]): Promise<number> {
   const existing = files.filter((f) => existsSync(f));
   if (existing.length && !args.overwrite) return fail(`${existing.join(', ')} already exist(s); pass --overwrite to replace, or choose another --out`);
   await init();
-  let runArgs: TrainArgs;
+  let runArgs: TrainArgs | null;
   try {
-    const f = await readCheckpointFile(ckpt);
-    const meta = fromJSONSafe(f.metadata['tread.training'] ?? 'null');
-    runArgs = meta?.extra?.args;
+    runArgs = (await readRunCheckpoint(ckpt)).args;
   } catch (e) {
     return fail((e as Error).message);
   }
-  if (!runArgs || typeof runArgs !== 'object') return fail(`${args.checkpoint} has no 'tread train' options in its metadata (it was not written by tread train); the landscape API (tread.landscape) works with any model`);
+  if (!runArgs) return fail(`${args.checkpoint} has no 'tread train' options in its metadata (it was not written by tread train); the landscape API (tread.landscape) works with any model`);
   const t0 = performance.now();
   const run = await buildRun(resolveDefaults({ ...runArgs }));
   const model = run.model as unknown as Module;

@@ -22,6 +22,7 @@ import { CosineAnnealingLR, OneCycleLR, ReduceLROnPlateau, StepLR } from '../opt
 import type { BatchSource, LossFn } from '../train/fit.js';
 import type { ModuleLike, OptimizerLike, SchedulerLike } from '../train/types.js';
 import type { TrainArgs } from './args.js';
+import { fromJSONSafe, readCheckpointFile } from '../train/checkpoint.js';
 
 export interface Run {
   train: BatchSource;
@@ -244,4 +245,16 @@ export async function buildRun(args: TrainArgs): Promise<Run> {
       schedule: scheduleText,
     },
   };
+}
+
+/**
+ * The `tread train` options a checkpoint was written with (its `tread.training` metadata), and
+ * the epochs it had completed; `args` is null for a file tread train did not write. Throws the
+ * reader's error for a file that cannot be read.
+ */
+export async function readRunCheckpoint(file: string): Promise<{ args: TrainArgs | null; epoch: number }> {
+  const f = await readCheckpointFile(file);
+  const t = fromJSONSafe(f.metadata['tread.training'] ?? 'null');
+  const args = t?.extra?.args;
+  return { args: args && typeof args === 'object' ? (args as TrainArgs) : null, epoch: t?.epoch ?? 0 };
 }

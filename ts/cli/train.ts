@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { init, runtimeInfo } from '../runtime/wasm.js';
 import { atomicWriteFile, OutputFileError } from '../train/atomic.js';
 import type { Callback, TrainContext } from '../train/callbacks.js';
-import { fromJSONSafe, readCheckpointFile, saveWeights } from '../train/checkpoint.js';
+import { saveWeights } from '../train/checkpoint.js';
 import { EarlyStopping } from '../train/early_stopping.js';
 import { evaluate, fit } from '../train/fit.js';
 import { ModelCheckpoint, resumeFrom, type ResumeState } from '../train/model_checkpoint.js';
@@ -26,7 +26,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { ArgError, parseTrainArgs, trainHelp, type TrainArgs } from './args.js';
 import { OutputFolderError, prepareOutputFolder } from './output-folder.js';
 import { formatDuration, ProgressBar } from './progress.js';
-import { buildRun, resolveDefaults } from './setup.js';
+import { buildRun, readRunCheckpoint, resolveDefaults } from './setup.js';
 
 function pct(v: number): string {
   return Number.isFinite(v) ? `${(v * 100).toFixed(2)}%` : 'n/a';
@@ -67,10 +67,9 @@ async function checkResumable(file: string, args: TrainArgs): Promise<string | n
   let saved: TrainArgs | undefined;
   let done = 0;
   try {
-    const f = await readCheckpointFile(file);
-    const t = fromJSONSafe(f.metadata['tread.training'] ?? '{}');
-    saved = t?.extra?.args;
-    done = t?.epoch ?? 0;
+    const r = await readRunCheckpoint(file);
+    saved = r.args ?? undefined;
+    done = r.epoch;
   } catch (e) {
     return (e as Error).message;
   }
