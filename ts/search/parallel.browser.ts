@@ -4,19 +4,10 @@
  * optimize() (inside a Worker: see tread.worker). No worker URL here, so bundlers find none.
  */
 import type { SearchSpace } from '../train/search.js';
+import type { ParallelObjective, ParallelOptions } from './parallel_types.js';
 import type { Study } from './study.js';
 
-export interface ParallelObjective {
-  module: string | URL;
-  export?: string;
-}
-
-export interface ParallelOptions {
-  trials: number;
-  workers?: number;
-  threadsPerWorker?: number;
-  onTrialEnd?: (trial: import('./study.js').StudyTrial) => void | Promise<void>;
-}
+export type { ParallelObjective, ParallelOptions };
 
 export async function runParallel(_study: Study, _space: SearchSpace, _objective: ParallelObjective, _options: ParallelOptions): Promise<void> {
   throw new Error("Study.optimizeParallel: needs Node's worker_threads; in a browser run the trials one after another with optimize()");

@@ -7,24 +7,10 @@
 import type { SearchSpace } from '../train/search.js';
 import { checkNumberOption, checkOptions } from '../util/options.js';
 import { prunerSpec } from './pruners.js';
+import type { ParallelObjective, ParallelOptions } from './parallel_types.js';
 import { settle, type Study, type StudyTrial } from './study.js';
 
-export interface ParallelObjective {
-  /** The module that exports the objective (a file URL or path; imported by each worker). */
-  module: string | URL;
-  /** Its export name (default 'objective'). */
-  export?: string;
-}
-
-export interface ParallelOptions {
-  /** Trials the study should have in all (those already in its file count). */
-  trials: number;
-  /** Worker threads at once (default 2). */
-  workers?: number;
-  /** tread threads in each worker (TREAD_THREADS there; default: the cores shared out, at least 1). */
-  threadsPerWorker?: number;
-  onTrialEnd?: (trial: StudyTrial) => void | Promise<void>;
-}
+export type { ParallelObjective, ParallelOptions };
 
 /**
  * The worker: the bundled dist/trial-worker.js beside tread.js; run from the TypeScript sources
