@@ -75,9 +75,9 @@ describe('the live training page (Chromium)', () => {
     await page.waitForFunction(() => (window as any).__demo?.summary || (window as any).__demo?.errors.length, null, { timeout: 150_000 });
     const demo = await page.evaluate(() => (window as any).__demo);
     expect(demo.errors).toEqual([]);
-    expect(demo.runtime.variant).toBe('tread-simd-threads');
+    expect(demo.runtime.variant).toBe('tread-relaxed-threads');
     expect(demo.runtime.threads).toBe(2);
-    expect(await page.textContent('#runtime')).toMatch(/^2 threads \(tread-simd-threads\), cross-origin isolated/);
+    expect(await page.textContent('#runtime')).toMatch(/^2 threads \(tread-relaxed-threads\), cross-origin isolated/);
     const valAcc = demo.epochs.map((e: any) => e.logs.val_accuracy);
     expect(valAcc.length).toBe(3);
     expect(valAcc[2]).toBeGreaterThanOrEqual(0.97);

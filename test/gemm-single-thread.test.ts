@@ -4,7 +4,7 @@ import { FORMS, runCase } from './gemm-helpers.js';
 
 // Its own process (vitest forks pool): the single-threaded, non-shared-memory build.
 beforeAll(async () => {
-  await init({ threads: 1 });
+  await init({ threads: 1, relaxedSimd: false });
 });
 
 describe('sgemm on the single-threaded build', () => {

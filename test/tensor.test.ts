@@ -3,6 +3,7 @@ import { Tensor } from '../ts/tensor/tensor.js';
 import { endStep, tidy } from '../ts/tensor/lifetime.js';
 import { tensor, zeros } from '../ts/tensor/create.js';
 import { init, memoryBuffer, runtimeInfo, setThreads, wasm } from '../ts/runtime/wasm.js';
+import { hasRelaxedSimd } from '../ts/runtime/features.js';
 
 beforeAll(async () => {
   await init({ threads: 2 });
@@ -11,7 +12,7 @@ beforeAll(async () => {
 describe('runtime', () => {
   it('loads the threaded build with a pool of 2 and uses both threads', () => {
     const info = runtimeInfo();
-    expect(info.variant).toBe('tread-simd-threads');
+    expect(info.variant).toBe(hasRelaxedSimd() ? 'tread-relaxed-threads' : 'tread-simd-threads');
     expect(info.poolThreads).toBe(2);
     expect(wasm().tread_probe_threads(32)).toBe(2);
   });

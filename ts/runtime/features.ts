@@ -12,6 +12,16 @@ const SIMD_PROBE = new Uint8Array([
   15, 253, 98, 11,
 ]);
 
+/**
+ * The smallest module that uses a relaxed-SIMD instruction (f32x4.relaxed_madd of three
+ * splats): validates only where relaxed SIMD is on (Node 22+, Chromium 114+; Node 20 only
+ * with --experimental-wasm-relaxed-simd).
+ */
+const RELAXED_SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 28, 1, 26, 0, 67, 0, 0, 0, 0,
+  253, 19, 67, 0, 0, 0, 0, 253, 19, 67, 0, 0, 0, 0, 253, 19, 253, 133, 2, 11,
+]);
+
 export const isNode: boolean =
   typeof process !== 'undefined' && !!(process as any).versions?.node && typeof (globalThis as any).window === 'undefined';
 
@@ -22,6 +32,14 @@ export const isBrowserMainThread: boolean =
 export function hasSimd(): boolean {
   try {
     return WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+export function hasRelaxedSimd(): boolean {
+  try {
+    return WebAssembly.validate(RELAXED_SIMD_PROBE);
   } catch {
     return false;
   }

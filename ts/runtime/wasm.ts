@@ -1,11 +1,13 @@
 /**
  * Loading the WebAssembly core, once: `await init()`.
  *
- * Two variants are built (scripts/build-wasm.sh): `tread-simd` (one thread, own memory) and
- * `tread-simd-threads` (shared memory, a rayon pool on workers). `init` picks the threaded
- * one when threads are possible and asked for, and says why when they are not.
+ * Four variants are built (scripts/build-wasm.sh): `tread-simd` (one thread, own memory) and
+ * `tread-simd-threads` (shared memory, a rayon pool on workers), each also as `tread-relaxed*`
+ * with relaxed SIMD (fused multiply-add in the hot kernels). `init` picks the threaded one
+ * when threads are possible and asked for, and says why when they are not; and the relaxed
+ * one when the engine has relaxed SIMD (Node 22+, Chromium 114+), unless told otherwise.
  */
-import { hardwareThreads, hasSimd, isNode, whyNoThreads } from './features.js';
+import { hardwareThreads, hasRelaxedSimd, hasSimd, isNode, whyNoThreads } from './features.js';
 import { defaultWasmUrls, type WasmName } from './wasm-files.js';
 import { assertUsable, guardExports } from './trap.js';
 import { WORKER_SOURCE } from './worker-source.js';
@@ -26,10 +28,21 @@ export interface InitOptions {
   threads?: number | 'auto';
   /** Where the .wasm files are (a folder URL or path); default: next to the bundle. */
   wasmDir?: string | URL;
+  /**
+   * Relaxed SIMD (f32x4 fused multiply-add where the CPU has FMA; results may differ from the
+   * plain build in the last bits): 'auto' (default) uses it when the engine supports it, true
+   * requires it (an error where it is missing), false loads the plain SIMD128 build. In Node
+   * the `TREAD_RELAXED_SIMD` environment variable (0 or 1) overrides 'auto'.
+   */
+  relaxedSimd?: boolean | 'auto';
 }
 
+export type WasmVariant = 'tread-simd' | 'tread-simd-threads' | 'tread-relaxed' | 'tread-relaxed-threads';
+
 export interface RuntimeInfo {
-  variant: 'tread-simd' | 'tread-simd-threads';
+  variant: WasmVariant;
+  /** True when the variant uses relaxed SIMD. */
+  relaxedSimd: boolean;
   /** Size of the worker pool (1 when single-threaded). */
   poolThreads: number;
   /** Threads kernels use now (setThreads changes it, up to poolThreads). */
@@ -90,7 +103,10 @@ export function getThreads(): number {
 /** Loads the core. Safe to call again: later calls return the first call's result. */
 export function init(options: InitOptions = {}): Promise<RuntimeInfo> {
   try {
-    checkOptions('init', options, ['threads', 'wasmDir']);
+    checkOptions('init', options, ['threads', 'wasmDir', 'relaxedSimd']);
+    if (options?.relaxedSimd !== undefined && typeof options.relaxedSimd !== 'boolean' && options.relaxedSimd !== 'auto') {
+      throw new Error(`init: relaxedSimd must be true, false or 'auto', got ${JSON.stringify(options.relaxedSimd)}`);
+    }
     if (options?.threads !== undefined && options.threads !== 'auto' && typeof options.threads !== 'number') {
       throw new Error(`init: threads must be a positive integer or 'auto', got ${JSON.stringify(options.threads)}`);
     }
@@ -114,6 +130,24 @@ async function resolveThreads(asked: number | 'auto' | undefined): Promise<numbe
     return n;
   }
   return Math.min(8, Math.max(1, await hardwareThreads()));
+}
+
+/** Whether to load a relaxed-SIMD variant: the option, then TREAD_RELAXED_SIMD, then detection. */
+function resolveRelaxed(asked: boolean | 'auto' | undefined): boolean {
+  const available = hasRelaxedSimd();
+  let want: boolean | 'auto' = asked ?? 'auto';
+  const env = isNode ? process.env.TREAD_RELAXED_SIMD : undefined;
+  if (want === 'auto' && env !== undefined && env !== '') {
+    if (env !== '0' && env !== '1') throw new Error(`TREAD_RELAXED_SIMD must be 0 or 1, got "${env}"`);
+    want = env === '1';
+  }
+  if (want === true && !available) {
+    throw new Error(
+      'init: relaxedSimd: true, but this engine has no relaxed SIMD (Node 22+, Chromium 114+; Node 20 needs ' +
+        '--experimental-wasm-relaxed-simd); pass relaxedSimd: \'auto\' to fall back to plain SIMD',
+    );
+  }
+  return want === 'auto' ? available : want;
 }
 
 async function loadBytes(name: WasmName, dir: string | URL | undefined): Promise<ArrayBuffer> {
@@ -148,7 +182,7 @@ async function loadBytes(name: WasmName, dir: string | URL | undefined): Promise
   }
   throw new Error(
     `tread: ${name}.wasm not found at ${tried.join(', ')}. Serve tread's dist/wasm/ folder there, or pass ` +
-      "init({ wasmDir: '<url of a folder holding tread-simd.wasm and tread-simd-threads.wasm>' }); " +
+      "init({ wasmDir: '<url of a folder holding the tread-*.wasm files>' }); " +
       "with Vite add optimizeDeps: { exclude: ['tread'] } (see README, Bundlers)",
   );
 }
@@ -172,15 +206,18 @@ async function doInit(options: InitOptions): Promise<RuntimeInfo> {
       threads = 1;
     }
   }
+  const relaxed = resolveRelaxed(options.relaxedSimd);
+  const single: WasmVariant = relaxed ? 'tread-relaxed' : 'tread-simd';
+  const multi: WasmVariant = relaxed ? 'tread-relaxed-threads' : 'tread-simd-threads';
   if (threads === 1) {
-    const bytes = await loadBytes('tread-simd', options.wasmDir);
+    const bytes = await loadBytes(single, options.wasmDir);
     const { instance } = await WebAssembly.instantiate(new Uint8Array(bytes), { tread: { spawn_worker: noSpawn } });
     exportsRef = guardExports(instance.exports) as unknown as WasmExports;
     memoryRef = instance.exports.memory as WebAssembly.Memory;
-    info = { variant: 'tread-simd', poolThreads: 1, threads: 1, note };
+    info = { variant: single, relaxedSimd: relaxed, poolThreads: 1, threads: 1, note };
     return { ...info };
   }
-  const bytes = await loadBytes('tread-simd-threads', options.wasmDir);
+  const bytes = await loadBytes(multi, options.wasmDir);
   const module = await WebAssembly.compile(bytes);
   const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true } as any);
   // The calling thread takes tasks too (crates/tread-core/src/parallel.rs): threads - 1 workers.
@@ -210,7 +247,7 @@ async function doInit(options: InitOptions): Promise<RuntimeInfo> {
   );
   if (exp.tread_pool_init(threads - 1) !== 0) throw new Error('tread: the thread pool could not be built');
   exp.tread_set_threads(threads);
-  info = { variant: 'tread-simd-threads', poolThreads: threads, threads, note };
+  info = { variant: multi, relaxedSimd: relaxed, poolThreads: threads, threads, note };
   return { ...info };
 }
 
