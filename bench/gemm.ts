@@ -1,12 +1,22 @@
 /**
  * SGEMM benchmark: GFLOP/s of tread (1 and 2 threads) for all four transpose forms at
- * n = 256, 512, 1024, beside a naive JS i-k-j loop (n <= 512) and tfjs-wasm 4.22 (SIMD,
- * no threads in Node), all measured in the same run. Each number is the best of several
- * timed rounds (the median is kept in the JSON too). Writes bench/results/gemm.json.
+ * n = 256, 512, 1024, beside, in the same run:
+ *   - PyTorch 1.13 + OpenBLAS (OpenMP build) at 1 and 2 threads (bench/torch_child.py, a
+ *     persistent child process; torch.mm on transposed views: BLAS gets the transpose flags),
+ *   - jax-js 0.1.25 on its wasm backend under Node 24, 1 thread and a pool of 2 workers
+ *     (bench/jax_child.ts; a jit-compiled np.matmul of the transposed operands),
+ *   - tfjs-wasm 4.22 (SIMD, no threads in Node), and a naive JS i-k-j loop (A·B, n <= 512).
+ * PyTorch and jax-js at n = 512 and 1024 (the anchors); tfjs and the loop at every n.
+ * Rounds of all contenders alternate (the children run one round per request), so a noisy
+ * neighbour hurts all alike. Each number is the best of the rounds (the median is in the JSON);
+ * a contender slower than a second a call (tfjs-wasm's and jax-js's transposed forms at
+ * n = 1024) gets one timed call after its warm-up. Ratios: tread at the same thread count over
+ * the baseline (above 1: tread faster). Writes bench/results/gemm.json (gemm-node24.json under
+ * Node 24). PyTorch or jax-js missing: the benchmark says so and runs without it.
  *
- *   npm run bench:gemm            (TREAD_BENCH_QUICK=1 for a short run)
+ *   npm run bench:gemm [-- --quick --node 24 --no-torch --no-jax]     (TREAD_BENCH_QUICK=1 = --quick)
  */
-import { measureRates, type Rate } from './harness.js';
+import { alternateRounds, measureRates, type Rate, type RoundContender } from './harness.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
@@ -15,12 +25,22 @@ import * as tf from '@tensorflow/tfjs-core';
 import { startTreadAndTfjs } from './baselines.js';
 import { memoryBuffer, setThreads, wasm } from '../ts/runtime/wasm.js';
 import { sgemmRaw } from '../ts/kernels/gemm.js';
+import { reexecForNode } from './node24.js';
+import { startTorch } from './torch_child.js';
+import { startJax, type Jax } from './jax.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const QUICK = process.env.TREAD_BENCH_QUICK === '1';
+const args = reexecForNode();
+const known = ['--quick', '--no-torch', '--no-jax'];
+for (const a of args) if (!known.includes(a)) throw new Error(`bench:gemm: unknown option ${a} (known: --node, ${known.join(', ')})`);
+const QUICK = process.env.TREAD_BENCH_QUICK === '1' || args.includes('--quick');
 const SIZES = QUICK ? [256, 512] : [256, 512, 1024];
-const ROUNDS = QUICK ? 3 : 25;
-const ROUND_MS = QUICK ? 60 : 50;
+/** The sizes PyTorch and jax-js run at. */
+const ANCHOR_SIZES = [512, 1024];
+const ROUNDS = QUICK ? 3 : 10;
+const ROUND_MS = 50;
+/** A contender whose rounds took this long in all gets no more rounds. */
+const SLOW_MS = 1000;
 
 type Form = 'AB' | 'AtB' | 'ABt' | 'AtBt';
 const FORMS: { form: Form; ta: boolean; tb: boolean }[] = [
@@ -60,12 +80,24 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const { info, loadBefore } = await startTreadAndTfjs();
   const w = wasm();
+  const notes: string[] = [];
+  const { torch, note: torchNote } = args.includes('--no-torch') ? { torch: null, note: 'PyTorch not run (--no-torch)' } : await startTorch();
+  notes.push(torchNote);
+  const jaxs: Jax[] = [];
+  for (const t of args.includes('--no-jax') ? [] : [1, 2]) {
+    const { jax, note } = await startJax(t);
+    if (jax) jaxs.push(jax);
+    notes.push(note);
+  }
+  if (args.includes('--no-jax')) notes.push('jax-js not run (--no-jax)');
+  for (const n of notes) console.log(n);
 
   const rows: Record<string, unknown>[] = [];
   const table: string[] = [];
   const fmt = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(1));
-  table.push('| n | form | tread 1T | tread 2T | 2T/1T | tfjs-wasm | naive JS | tread 1T / tfjs | tread 2T / tfjs |');
-  table.push('|---|---|---|---|---|---|---|---|---|');
+  const ratio = (a: number, b: number | undefined) => (b === undefined ? '-' : `${(a / b).toFixed(2)}`);
+  table.push('| n | form | tread 1T | tread 2T | 2T/1T | PyTorch 1T | PyTorch 2T | jax-js 1T | jax-js 2T | tfjs-wasm | naive JS | tread/torch 1T | tread/torch 2T | tread/jax 1T | tread/jax 2T | tread 1T/tfjs |');
+  table.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 
   for (const n of SIZES) {
     const flops = 2 * n * n * n;
@@ -76,6 +108,7 @@ async function main(): Promise<void> {
     randomFill(view(pb), 2 + n);
     const ha = view(pa).slice(), hb = view(pb).slice();
     const ta = tf.tensor2d(ha, [n, n]), tb = tf.tensor2d(hb, [n, n]);
+    const anchors = ANCHOR_SIZES.includes(n);
 
     let naive: Stat | undefined;
     if (n <= 512) {
@@ -83,6 +116,22 @@ async function main(): Promise<void> {
       [naive] = measure(flops, [() => naiveIkj(ha, hb, hc, n)], 3, 0);
     }
     for (const { form, ta: tA, tb: tB } of FORMS) {
+      /** A synchronous contender as a round: calls for at least ROUND_MS (at least one). */
+      const local = (name: string, fn: () => void, budgetMs?: number): RoundContender => ({
+        name,
+        budgetMs,
+        round: () => {
+          let calls = 0;
+          const s = performance.now();
+          let t = s;
+          do {
+            fn();
+            calls++;
+            t = performance.now();
+          } while (t - s < ROUND_MS);
+          return (flops * calls) / ((t - s) * 1e6);
+        },
+      });
       const tread = (threads: number) => () => {
         setThreads(threads);
         sgemmRaw(tA, tB, n, n, n, 1, pa, n, pb, n, 0, pc, n);
@@ -92,19 +141,44 @@ async function main(): Promise<void> {
         r.dataSync();
         r.dispose();
       };
-      // tfjs: A·B is fast and measured in the same rounds as tread; the transposed forms are
-      // slow (seconds a call at n = 1024), so they get a few single-call rounds of their own.
-      let t1: Stat, t2: Stat, tfs: Stat;
-      if (form === 'AB') {
-        [t1, t2, tfs] = measure(flops, [tread(1), tread(2), tfjs]);
-      } else {
-        [t1, t2] = measure(flops, [tread(1), tread(2)]);
-        [tfs] = measure(flops, [tfjs], n >= 1024 ? 2 : 3, 0);
+      const contenders: RoundContender[] = [local('tread 1T', tread(1)), local('tread 2T', tread(2))];
+      if (anchors && torch) {
+        for (const t of [1, 2]) {
+          contenders.push({ name: `PyTorch ${t}T`, round: async () => Number((await torch.child.ask(`gemm ${form} ${n} ${t} ${ROUND_MS}`)).gflops) });
+        }
       }
+      if (anchors) {
+        for (const j of jaxs) {
+          contenders.push({ name: `jax-js ${j.threads}T`, budgetMs: SLOW_MS, round: async () => Number((await j.child.ask(`gemm ${form} ${n} ${ROUND_MS}`)).gflops) });
+        }
+      }
+      // tfjs: A·B is fast; the transposed forms are slow (seconds a call at n = 1024).
+      contenders.push(local('tfjs-wasm', tfjs, SLOW_MS));
+      // Warm-up: allocation, wasm tier-up, jax-js's compile of this shape.
+      tread(1)();
+      tread(2)();
+      tfjs();
+      if (anchors && torch) for (const t of [1, 2]) await torch.child.ask(`gemm ${form} ${n} ${t} 0`);
+      if (anchors) for (const j of jaxs) await j.child.ask(`gemm ${form} ${n} 0`);
+      const stats = await alternateRounds(contenders, ROUNDS);
+      const r: Record<string, Stat> = {};
+      contenders.forEach((c, i) => {
+        const v = stats[i]!.rounds;
+        r[c.name] = { best: Math.max(...v), median: stats[i]!.median };
+      });
+      const g = (name: string) => r[name]?.best;
+      const t1 = r['tread 1T']!.best, t2 = r['tread 2T']!.best;
       const nv = form === 'AB' ? naive : undefined;
-      rows.push({ n, form, tread1: t1, tread2: t2, tfjsWasm: tfs, naiveJs: nv ?? null,
-        speedup2T: t2.best / t1.best, tread1OverTfjs: t1.best / tfs.best, tread2OverTfjs: t2.best / tfs.best });
-      table.push(`| ${n} | ${form} | ${fmt(t1.best)} | ${fmt(t2.best)} | ${(t2.best / t1.best).toFixed(2)}x | ${fmt(tfs.best)} | ${fmt(nv?.best)} | ${(t1.best / tfs.best).toFixed(1)}x | ${(t2.best / tfs.best).toFixed(1)}x |`);
+      rows.push({ n, form, results: r, naiveJs: nv ?? null,
+        speedup2T: t2 / t1,
+        treadOver: {
+          'PyTorch 1T': g('PyTorch 1T') && t1 / g('PyTorch 1T')!, 'PyTorch 2T': g('PyTorch 2T') && t2 / g('PyTorch 2T')!,
+          'jax-js 1T': g('jax-js 1T') && t1 / g('jax-js 1T')!, 'jax-js 2T': g('jax-js 2T') && t2 / g('jax-js 2T')!,
+          'tfjs-wasm': t1 / g('tfjs-wasm')!,
+        },
+        // the fields of the earlier JSON
+        tread1: r['tread 1T'], tread2: r['tread 2T'], tfjsWasm: r['tfjs-wasm'], tread1OverTfjs: t1 / g('tfjs-wasm')!, tread2OverTfjs: t2 / g('tfjs-wasm')! });
+      table.push(`| ${n} | ${form} | ${fmt(t1)} | ${fmt(t2)} | ${(t2 / t1).toFixed(2)}x | ${fmt(g('PyTorch 1T'))} | ${fmt(g('PyTorch 2T'))} | ${fmt(g('jax-js 1T'))} | ${fmt(g('jax-js 2T'))} | ${fmt(g('tfjs-wasm'))} | ${fmt(nv?.best)} | ${ratio(t1, g('PyTorch 1T'))} | ${ratio(t2, g('PyTorch 2T'))} | ${ratio(t1, g('jax-js 1T'))} | ${ratio(t2, g('jax-js 2T'))} | ${ratio(t1, g('tfjs-wasm'))} |`);
       console.log(table[table.length - 1]);
     }
     ta.dispose();
@@ -112,17 +186,22 @@ async function main(): Promise<void> {
     w.tread_free(pa, bytes); w.tread_free(pb, bytes); w.tread_free(pc, bytes);
   }
   setThreads(2);
+  await torch?.child.close();
+  for (const j of jaxs) await j.child.close();
 
   const seconds = (performance.now() - t0) / 1000;
-  const loadAfter = loadavg()[0];
-  console.log(`\nSGEMM, GFLOP/s (best of ${ROUNDS} rounds; square float32; ${info.variant}, pool ${info.poolThreads}; tfjs-wasm ${tf.version_core}, backend ${tf.getBackend()}; ${seconds.toFixed(0)} s; load avg ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after, this run included)\n`);
+  const loadAfter = loadavg()[0]!;
+  console.log(`\nSGEMM, GFLOP/s (best of ${ROUNDS} rounds of >= ${ROUND_MS} ms, alternating; square float32; ${info.variant}, pool ${info.poolThreads}; node ${process.version}; tfjs-wasm ${tf.version_core}, backend ${tf.getBackend()}; ${seconds.toFixed(0)} s; load avg ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after, this run included)`);
+  for (const n of notes) console.log(n);
+  console.log('tread/x: tread at the same thread count over x (above 1: tread faster); tfjs-wasm has one thread in Node\n');
   console.log(table.join('\n'));
-  const out = resolve(here, 'results/gemm.json');
+  const out = resolve(here, `results/gemm${process.versions.node.startsWith('24.') ? '-node24' : ''}.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify({
     bench: 'gemm', unit: 'GFLOP/s', date: new Date().toISOString(), node: process.version,
-    variant: info.variant, poolThreads: info.poolThreads, tfjs: tf.version_core, rounds: ROUNDS,
-    seconds, loadAvgBefore: loadBefore, loadAvgAfter: loadAfter, results: rows,
+    variant: info.variant, poolThreads: info.poolThreads, tfjs: tf.version_core, torch: torch?.info ?? null,
+    jax: jaxs.map((j) => j.ready), notes, rounds: ROUNDS, roundMs: ROUND_MS,
+    seconds, loadAvgBefore: loadBefore, loadAvgAfter: loadAfter, results: rows, table,
   }, null, 2) + '\n');
   console.log(`\nwrote ${out}`);
   process.exit(0);

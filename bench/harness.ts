@@ -32,3 +32,45 @@ export function measureRates(work: number, fns: (() => void)[], rounds: number, 
     return { best: v[v.length - 1], median: v[Math.floor(v.length / 2)] };
   });
 }
+
+/** One contender of alternateRounds: a round returns its number (ms/step, GFLOP/s ...). */
+export interface RoundContender {
+  name: string;
+  /** Runs one timed round (a child process's round included) and returns what it measured. */
+  round: () => Promise<number> | number;
+  /** At most this many rounds (slow baselines). */
+  maxRounds?: number;
+  /** No further round once its rounds took this long in all (ms); it always gets one. */
+  budgetMs?: number;
+}
+
+export interface RoundStat {
+  median: number;
+  best: number;
+  rounds: number[];
+}
+
+export function median(a: number[]): number {
+  const s = [...a].sort((p, q) => p - q);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+/**
+ * `rounds` rounds, each running every contender's round once, in order: rounds of tread and of
+ * the baselines in child processes interleave, so that all see the same machine load. `best`
+ * is the smallest value (ms/step; for rates use the median or take the largest from `rounds`).
+ */
+export async function alternateRounds(contenders: RoundContender[], rounds: number): Promise<RoundStat[]> {
+  const values: number[][] = contenders.map(() => []);
+  const spent = contenders.map(() => 0);
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < contenders.length; k++) {
+      const c = contenders[k]!;
+      if (r > 0 && ((c.maxRounds !== undefined && r >= c.maxRounds) || (c.budgetMs !== undefined && spent[k]! >= c.budgetMs))) continue;
+      const t0 = performance.now();
+      values[k]!.push(await c.round());
+      spent[k]! += performance.now() - t0;
+    }
+  }
+  return values.map((v) => ({ median: median(v), best: Math.min(...v), rounds: v }));
+}

@@ -7,7 +7,8 @@
  *
  *   npm run bench:landscape -- [--resolution 41] [--samples 1000] [--threads 1,2]
  *
- * Needs /usr/bin/python3 with torch for the baseline; says so and runs tread alone without it.
+ * Needs /usr/bin/python3 with torch for the baseline (run as bench/torch_child.ts says: OpenMP
+ * OpenBLAS); says so and runs tread alone without it.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import * as tread from '../ts/index.js';
 import { buildModel, resolveDefaults } from '../ts/cli/setup.js';
 import type { Tensor } from '../ts/tensor/tensor.js';
+import { PYTHON, torchEnv } from './torch_child.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -81,7 +83,7 @@ for (const t of threadList) {
   const secs = (performance.now() - t0) / 1000;
   treadGrid = s.loss;
   rows.push({ impl: `tread ${t}T`, threads: t, seconds: secs, perPoint: (secs * 1000) / (resolution * resolution) });
-  const py = spawnSync('/usr/bin/python3', [join(root, 'bench/landscape_torch.py'), dir, String(t)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(t) } });
+  const py = spawnSync(PYTHON, [join(root, 'bench/landscape_torch.py'), dir, String(t)], { encoding: 'utf8', env: torchEnv(t) });
   if (py.status === 0) {
     const r = JSON.parse(py.stdout.trim().split('\n').pop()!);
     torchGrid = r.loss;

@@ -5,14 +5,15 @@
 #     lld-22 (wasm-ld) and Debian's rayon sources (no crates.io here);
 #   - chromium for the browser test;
 #   - python3-torch (PyTorch 1.13) for the tests of the hand-off to PyTorch (tread export)
-#     and the PyTorch baseline of the benchmarks;
+#     and, with libopenblas0-openmp (OpenBLAS, OpenMP build: torch.set_num_threads reaches it),
+#     the PyTorch baseline of the benchmarks;
 #   - a cargo "directory" source made of symlinks to the vendored crates (build/vendor);
 #   - npm packages (npm ci), and Node 24 in build/node24 for the package test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for p in rustc-web cargo-web rust-web-src lld-22 librust-rayon-dev chromium dataset-fashion-mnist python3-torch; do
+for p in rustc-web cargo-web rust-web-src lld-22 librust-rayon-dev chromium dataset-fashion-mnist python3-torch libopenblas0-openmp; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
