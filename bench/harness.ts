@@ -37,7 +37,7 @@ export function measureRates(work: number, fns: (() => void)[], rounds: number, 
 export interface RoundContender {
   name: string;
   /** Runs one timed round (a child process's round included) and returns what it measured. */
-  round: () => Promise<number> | number;
+  round: (round: number) => Promise<number> | number;
   /** At most this many rounds (slow baselines). */
   maxRounds?: number;
   /** No further round once its rounds took this long in all (ms); it always gets one. */
@@ -68,7 +68,7 @@ export async function alternateRounds(contenders: RoundContender[], rounds: numb
       const c = contenders[k]!;
       if (r > 0 && ((c.maxRounds !== undefined && r >= c.maxRounds) || (c.budgetMs !== undefined && spent[k]! >= c.budgetMs))) continue;
       const t0 = performance.now();
-      values[k]!.push(await c.round());
+      values[k]!.push(await c.round(r));
       spent[k]! += performance.now() - t0;
     }
   }
