@@ -20,7 +20,7 @@
  * $TREAD_FASHION_MNIST). Writes bench/results/fashion.json (fashion-node24.json under Node 24).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { init, runtimeInfo, setThreads } from '../ts/runtime/wasm.js';
@@ -28,7 +28,7 @@ import { buildRun, resolveDefaults } from '../ts/cli/setup.js';
 import { TRAIN_OPTIONS, camel, type TrainArgs } from '../ts/cli/args.js';
 import { evaluate } from '../ts/train/fit.js';
 import type { Tensor } from '../ts/tensor/tensor.js';
-import { alternateRounds, median, type RoundContender } from './harness.js';
+import { alternateRounds, busyWarning, median, type RoundContender } from './harness.js';
 import { reexecForNode } from './node24.js';
 import { startTorch } from './torch_child.js';
 
@@ -91,6 +91,8 @@ async function main(): Promise<void> {
   const { torch, note } = args.includes('--no-torch') ? { torch: null, note: 'PyTorch not run (--no-torch)' } : await startTorch();
   console.log(`tread ${info.variant} (pool ${info.poolThreads}), node ${process.version}; ${note}; load avg ${loadBefore.toFixed(2)}`);
 
+  const busy = busyWarning(loadBefore, availableParallelism());
+  if (busy) console.log(busy);
   const epochs = new Map<string, Epoch[]>();
   const record = (name: string, e: Epoch) => {
     epochs.set(name, [...(epochs.get(name) ?? []), e]);
@@ -135,7 +137,7 @@ async function main(): Promise<void> {
   mkdirSync(resolve(here, 'results'), { recursive: true });
   writeFileSync(resolve(here, file), JSON.stringify({
     bench: 'fashion', unit: 's/epoch', date: new Date().toISOString(), node: process.version,
-    variant: info.variant, poolThreads: info.poolThreads, torch: torch?.info ?? null, note,
+    variant: info.variant, poolThreads: info.poolThreads, torch: torch?.info ?? null, note, busy,
     rounds: ROUNDS, quick: QUICK, seconds, loadAvg: { before: loadBefore, after: loadAfter },
     ratioIs: 'tread at the same thread count / PyTorch, medians (below 1: tread faster)',
     results: Object.fromEntries([...byName].map(([n, s]) => [n, { ...s, medianAccuracy: median(epochs.get(n)!.map((e) => e.accuracy)), epochs: epochs.get(n) }])),

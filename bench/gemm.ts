@@ -16,9 +16,9 @@
  *
  *   npm run bench:gemm [-- --quick --node 24 --no-torch --no-jax]     (TREAD_BENCH_QUICK=1 = --quick)
  */
-import { alternateRounds, measureRates, type Rate, type RoundContender } from './harness.js';
+import { alternateRounds, busyWarning, measureRates, type Rate, type RoundContender } from './harness.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
@@ -90,6 +90,8 @@ async function main(): Promise<void> {
     notes.push(note);
   }
   if (args.includes('--no-jax')) notes.push('jax-js not run (--no-jax)');
+  const busy = busyWarning(loadBefore, availableParallelism());
+  if (busy) notes.push(busy);
   for (const n of notes) console.log(n);
 
   const rows: Record<string, unknown>[] = [];

@@ -74,3 +74,14 @@ export async function alternateRounds(contenders: RoundContender[], rounds: numb
   }
   return values.map((v) => ({ median: median(v), best: Math.min(...v), rounds: v }));
 }
+
+/**
+ * A line for the report when the 1-minute load average says the machine is busy (null when
+ * quiet): the ratios of alternating rounds still hold roughly, except that PyTorch at 2 threads
+ * (OpenMP threads that spin at every barrier) loses far more than the others when the cores are
+ * oversubscribed.
+ */
+export function busyWarning(load: number, cores: number): string | null {
+  if (load < 0.75 * cores) return null;
+  return `WARNING: the machine is busy (load average ${load.toFixed(2)} on ${cores} CPUs): rerun on a quiet machine; PyTorch at 2 threads (OpenMP, spin-waiting threads) is hurt far more than the others by a busy machine`;
+}

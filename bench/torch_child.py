@@ -9,8 +9,12 @@ torch at 2 threads slower than at 1).
 One command per stdin line, one JSON line per answer on stdout ({"error": ...} on failure):
 
   info                              what runs: torch, BLAS library, thread check
-  round mlp <threads> <steps>       ms/step of the MLP 784-256-128-10, batch 128, Adam (lr 1e-3)
-  round cnn <threads> <steps>       ms/step of the CNN of bench/models.ts, batch 64, SGD momentum 0.9
+  round mlp <threads> <steps> [max_ms]
+                                    ms/step of the MLP 784-256-128-10, batch 128, Adam (lr 1e-3);
+                                    with max_ms, fewer steps once the round took that long (a busy
+                                    machine slows OpenMP at 2 threads by 10x and more)
+  round cnn <threads> <steps> [max_ms]
+                                    ms/step of the CNN of bench/models.ts, batch 64, SGD momentum 0.9
   gemm <AB|AtB|ABt|AtBt> <n> <threads> <round_ms>
                                     GFLOP/s of one timed round (at least round_ms, at least 1 call;
                                     the caller warms up with a round of round_ms 0)
@@ -122,7 +126,7 @@ models = {}
 matrices = {}
 
 
-def round_model(name, threads, steps):
+def round_model(name, threads, steps, max_ms=float("inf")):
     torch.set_num_threads(threads)
     step = models.get(name)
     if step is None:
@@ -130,11 +134,13 @@ def round_model(name, threads, steps):
         for _ in range(3):
             step()
     t0 = time.perf_counter()
-    for _ in range(steps):
+    done = 0
+    while done < steps and (done == 0 or (time.perf_counter() - t0) * 1000 < max_ms):
         l = step()
+        done += 1
     l.item()
-    ms = (time.perf_counter() - t0) * 1000 / steps
-    return {"ms": ms, "loss": l.item()}
+    ms = (time.perf_counter() - t0) * 1000 / done
+    return {"ms": ms, "loss": l.item(), "steps": done}
 
 
 def gemm(form, n, threads, round_ms):
@@ -246,7 +252,7 @@ def handle(words):
     if words[0] == "info":
         return info()
     if words[0] == "round" and words[1] in ("mlp", "cnn"):
-        return round_model(words[1], int(words[2]), int(words[3]))
+        return round_model(words[1], int(words[2]), int(words[3]), *[float(w) for w in words[4:5]])
     if words[0] == "gemm":
         return gemm(words[1], int(words[2]), int(words[3]), float(words[4]))
     if words[0] == "fashion":

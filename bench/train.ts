@@ -26,7 +26,7 @@
  * Writes bench/results/train.json (train-node24.json under Node 24).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
@@ -35,7 +35,7 @@ import { startTreadAndTfjs } from './baselines.js';
 import { setThreads } from '../ts/runtime/wasm.js';
 import { batch, treadCnnStep, treadMlpStep } from './models.js';
 import { registerWasmConv2DBackpropFilter, tfjsCnn, tfjsMlp } from './tfjs_models.js';
-import { alternateRounds, type RoundContender, type RoundStat } from './harness.js';
+import { alternateRounds, busyWarning, type RoundContender, type RoundStat } from './harness.js';
 import { reexecForNode } from './node24.js';
 import { startTorch } from './torch_child.js';
 import { JAX_OPTIMIZERS, startJax, type Jax } from './jax.js';
@@ -106,6 +106,11 @@ async function main(): Promise<void> {
   else if (jaxs.length) notes.push(`jax-js optimizers: ${JAX_OPTIMIZERS}`);
   say(`tread ${info.variant} (pool ${info.poolThreads}), node ${process.version}; load avg ${loadBefore.toFixed(2)}`);
   for (const n of notes) say(n);
+  const busy = busyWarning(loadBefore, availableParallelism());
+  if (busy) {
+    say(busy);
+    notes.push(busy);
+  }
 
   /** A tread contender: `steps` steps on `threads` threads per round. */
   const treadC = (name: string, threads: number, step: () => number, steps: number): RoundContender => ({
@@ -145,7 +150,7 @@ async function main(): Promise<void> {
     treadC('tread 2T', 2, mlpOpt.step, 50),
     treadC('tread 1T', 1, mlpOpt.step, 30),
   ];
-  if (torch) mlpC.push({ name: 'PyTorch 2T', round: () => askMs(torch.child, 'round mlp 2 50') }, { name: 'PyTorch 1T', round: () => askMs(torch.child, 'round mlp 1 30') });
+  if (torch) mlpC.push({ name: 'PyTorch 2T', round: () => askMs(torch.child, 'round mlp 2 50 1000') }, { name: 'PyTorch 1T', round: () => askMs(torch.child, 'round mlp 1 30 1000') });
   for (const j of jaxs) mlpC.push({ name: `jax-js ${j.threads}T`, round: () => askMs(j.child, 'round mlp 5') });
   mlpC.push(tfjsC('tfjs-wasm', 'wasm', tfMlp.step, 5));
   const mlp = await race(mlpC, async () => {
@@ -175,7 +180,7 @@ async function main(): Promise<void> {
     treadC('tread 2T', 2, cnnOpt.step, 10),
     treadC('tread 1T', 1, cnnOpt.step, 5),
   ];
-  if (torch) cnnC.push({ name: 'PyTorch 2T', round: () => askMs(torch.child, 'round cnn 2 10') }, { name: 'PyTorch 1T', round: () => askMs(torch.child, 'round cnn 1 5') });
+  if (torch) cnnC.push({ name: 'PyTorch 2T', round: () => askMs(torch.child, 'round cnn 2 10 1000') }, { name: 'PyTorch 1T', round: () => askMs(torch.child, 'round cnn 1 5 1000') });
   const jaxCnn = JAX_CNN ? jaxs.find((j) => j.threads === 1) : undefined;
   if (jaxCnn) cnnC.push({ name: 'jax-js 1T', round: () => askMs(jaxCnn.child, 'round cnn 1'), maxRounds: 2 });
   cnnC.push(tfjsC('tfjs-wasm', 'wasm', tfCnn.step, 1));
