@@ -13,8 +13,8 @@
  * images (a sanity check: both should reach ~0.83-0.86 after one epoch). Every round trains a
  * fresh model (seed = round number) with each contender, the contenders alternating.
  *
- *   npm run bench:fashion [-- --rounds 2 --quick --node 24 --no-torch]
- *     --quick: 60 batches instead of the full 469, one round
+ *   npm run bench:fashion [-- --rounds 2 --quick --threads 2,1 --node 24 --no-torch]
+ *     --quick: 60 batches instead of the full 469, one round; --threads: the thread counts
  *
  * Needs Debian's dataset-fashion-mnist (/usr/share/datasets/fashion-mnist, or
  * $TREAD_FASHION_MNIST). Writes bench/results/fashion.json (fashion-node24.json under Node 24).
@@ -34,21 +34,24 @@ import { startTorch } from './torch_child.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = reexecForNode();
-const known = ['--rounds', '--quick', '--no-torch'];
+const known = ['--rounds', '--quick', '--no-torch', '--threads'];
 for (const a of args) if (a.startsWith('--') && !known.includes(a)) throw new Error(`bench:fashion: unknown option ${a} (known: --node, ${known.join(', ')})`);
 const QUICK = args.includes('--quick');
 const ri = args.indexOf('--rounds');
 const ROUNDS = ri >= 0 ? Number(args[ri + 1]) : QUICK ? 1 : 2;
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || ROUNDS > 20) throw new Error('bench:fashion: --rounds must be an integer in 1..20');
+const ti = args.indexOf('--threads');
+const THREADS = (ti >= 0 ? String(args[ti + 1]) : '2,1').split(',').map(Number);
+if (!THREADS.every((t) => t === 1 || t === 2)) throw new Error('bench:fashion: --threads must be 1, 2 or 1,2');
 /** Batches per epoch: all 469 (60,000 / 128, the last one short), or 60 with --quick. */
 const MAX_BATCHES = QUICK ? 60 : 0;
 
 /** tread train's arguments for `--data fashion-mnist --model mlp --epochs 1` (+ --limit for --quick). */
-function trainArgs(seed: number): TrainArgs {
+function trainArgs(seed: number, batches: number): TrainArgs {
   const a: TrainArgs = {};
   for (const o of TRAIN_OPTIONS) a[camel(o.flag)] = o.default;
   Object.assign(a, { data: 'fashion-mnist', model: 'mlp', epochs: 1, seed, progress: false, monitor: false });
-  if (MAX_BATCHES) a.limit = MAX_BATCHES * 128;
+  if (batches) a.limit = batches * 128;
   return resolveDefaults(a);
 }
 
@@ -60,9 +63,9 @@ interface Epoch {
 }
 
 /** One epoch of what tread train builds, on `threads` threads; the data loading is not timed. */
-async function treadEpoch(threads: number, seed: number): Promise<Epoch> {
+async function treadEpoch(threads: number, seed: number, maxBatches = MAX_BATCHES): Promise<Epoch> {
   setThreads(threads);
-  const run = await buildRun(trainArgs(seed));
+  const run = await buildRun(trainArgs(seed, maxBatches));
   const { model, optimizer, scheduler } = run;
   const lossFn = run.lossFn as { forward(output: Tensor, target: Tensor): Tensor }; // a CrossEntropyLoss
   model.train?.();
@@ -100,15 +103,15 @@ async function main(): Promise<void> {
     return e.seconds;
   };
   const contenders: RoundContender[] = [];
-  for (const t of [2, 1]) {
+  for (const t of THREADS) {
     contenders.push({ name: `tread ${t}T`, round: async (r) => record(`tread ${t}T`, await treadEpoch(t, r + 1)) });
     if (torch) contenders.push({ name: `PyTorch ${t}T`, round: async (r) => record(`PyTorch ${t}T`, (await torch.child.ask(`fashion ${t} ${MAX_BATCHES} ${r + 1}`)) as unknown as Epoch) });
   }
-  // Warm-up: wasm tier-up and the data read once (file cache), torch's first epoch machinery.
-  await treadEpoch(2, 99).catch((e: Error) => {
+  // Warm-up (20 batches each): wasm tier-up, the data files in the page cache, torch's first epoch.
+  await treadEpoch(THREADS[0]!, 99, 20).catch((e: Error) => {
     throw new Error(`bench:fashion: ${e.message}`);
   });
-  if (torch) await torch.child.ask('fashion 2 20 99');
+  if (torch) await torch.child.ask(`fashion ${THREADS[0]} 20 99`);
   console.log(`${ROUNDS} round(s) of one epoch each:`);
   const stats = await alternateRounds(contenders, ROUNDS);
   await torch?.child.close();
@@ -121,7 +124,7 @@ async function main(): Promise<void> {
   const loadAfter = loadavg()[0]!;
   const seconds = (performance.now() - started) / 1000;
   say('');
-  say(`Fashion-MNIST MLP (tread train --data fashion-mnist --model mlp), one epoch of ${epochs.get('tread 2T')![0]!.batches} batches of 128: seconds per epoch, median of ${ROUNDS} round(s); test accuracy after the epoch (mean)`);
+  say(`Fashion-MNIST MLP (tread train --data fashion-mnist --model mlp), one epoch of ${[...epochs.values()][0]![0]!.batches} batches of 128: seconds per epoch, median of ${ROUNDS} round(s); test accuracy after the epoch (mean)`);
   say(`node ${process.version}; ${note}; load avg ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after; ${seconds.toFixed(0)} s`);
   say('');
   say('| implementation | s/epoch | ms/batch | test accuracy | tread / x (same threads) |');
