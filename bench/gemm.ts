@@ -10,7 +10,8 @@
  * Rounds of all contenders alternate (the children run one round per request), so a noisy
  * neighbour hurts all alike. Each number is the best of the rounds (the median is in the JSON);
  * a contender slower than a second a call (tfjs-wasm's and jax-js's transposed forms at
- * n = 1024) is timed on its one warm-up call only (jax-js's compile included; marked oneCall). Ratios: tread at the same thread count over
+ * n = 1024) gets one timed call; one slower than 5 s a call is timed on its warm-up call alone
+ * (jax-js's compile included, a small part of it; marked oneCall and *). Ratios: tread at the same thread count over
  * the baseline (above 1: tread faster). Writes bench/results/gemm.json (gemm-node24.json under
  * Node 24). PyTorch or jax-js missing: the benchmark says so and runs without it.
  *
@@ -39,8 +40,10 @@ const SIZES = QUICK ? [256, 512] : [256, 512, 1024];
 const ANCHOR_SIZES = [512, 1024];
 const ROUNDS = QUICK ? 3 : 10;
 const ROUND_MS = 50;
-/** A contender whose rounds took this long in all gets no more rounds. */
+/** A contender whose warm-up call took this long gets one timed call (ms). */
 const SLOW_MS = 1000;
+/** ... and this long: its warm-up call is its measurement. */
+const VERY_SLOW_MS = 5000;
 
 type Form = 'AB' | 'AtB' | 'ABt' | 'AtBt';
 const FORMS: { form: Form; ta: boolean; tb: boolean }[] = [
@@ -157,9 +160,9 @@ async function main(): Promise<void> {
       // tfjs: A·B is fast; the transposed forms are slow (seconds a call at n = 1024).
       contenders.push(local('tfjs-wasm', tfjs, SLOW_MS));
       // Warm-up: allocation, wasm tier-up, jax-js's compile of this shape. A contender whose
-      // warm-up call took over SLOW_MS (tfjs-wasm's and jax-js's transposed forms at n = 1024:
-      // seconds a call) keeps that call as its only measurement (compile included) and sits
-      // out the rounds.
+      // warm-up call took over SLOW_MS (tfjs-wasm's and jax-js's transposed forms: up to tens
+      // of seconds a call) gets one timed round of one call; over VERY_SLOW_MS, its warm-up
+      // call is its only measurement (the compile is then a negligible part of it).
       tread(1)();
       tread(2)();
       const warm = new Map<string, number>();
@@ -168,12 +171,13 @@ async function main(): Promise<void> {
       warm.set('tfjs-wasm', flops / ((performance.now() - tw) * 1e6));
       if (anchors && torch) for (const t of [1, 2]) await torch.child.ask(`gemm ${form} ${n} ${t} 0`);
       if (anchors) for (const j of jaxs) warm.set(`jax-js ${j.threads}T`, Number((await j.child.ask(`gemm ${form} ${n} 0`)).gflops));
-      const slow = new Set([...warm].filter(([, rate]) => flops / (rate * 1e6) > SLOW_MS).map(([name]) => name));
-      const racing = contenders.filter((c) => !slow.has(c.name));
+      const warmMs = (name: string) => (warm.has(name) ? flops / (warm.get(name)! * 1e6) : 0);
+      const slow = new Set(contenders.filter((c) => warmMs(c.name) > VERY_SLOW_MS).map((c) => c.name));
+      const racing = contenders.filter((c) => !slow.has(c.name)).map((c) => (warmMs(c.name) > SLOW_MS ? { ...c, maxRounds: 1 } : c));
       const stats = await alternateRounds(racing, ROUNDS);
       const r: Record<string, Stat & { oneCall?: true }> = {};
       for (const c of contenders) {
-        const i = racing.indexOf(c);
+        const i = racing.findIndex((q) => q.name === c.name);
         if (i < 0) r[c.name] = { best: warm.get(c.name)!, median: warm.get(c.name)!, oneCall: true };
         else r[c.name] = { best: Math.max(...stats[i]!.rounds), median: stats[i]!.median };
       }
@@ -205,7 +209,7 @@ async function main(): Promise<void> {
   const loadAfter = loadavg()[0]!;
   console.log(`\nSGEMM, GFLOP/s (best of ${ROUNDS} rounds of >= ${ROUND_MS} ms, alternating; square float32; ${info.variant}, pool ${info.poolThreads}; node ${process.version}; tfjs-wasm ${tf.version_core}, backend ${tf.getBackend()}; ${seconds.toFixed(0)} s; load avg ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after, this run included)`);
   for (const n of notes) console.log(n);
-  console.log('tread/x: tread at the same thread count over x (above 1: tread faster); tfjs-wasm has one thread in Node; *: one call (slower than a second a call), compile included\n');
+  console.log('tread/x: tread at the same thread count over x (above 1: tread faster); tfjs-wasm has one thread in Node; *: timed on its warm-up call alone (over 5 s a call)\n');
   console.log(table.join('\n'));
   const out = resolve(here, `results/gemm${process.versions.node.startsWith('24.') ? '-node24' : ''}.json`);
   mkdirSync(dirname(out), { recursive: true });
