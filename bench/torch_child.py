@@ -52,6 +52,9 @@ def blas_info():
         lib = ctypes.CDLL(openblas[0])
         lib.openblas_get_config.restype = ctypes.c_char_p
         info["openblas"] = lib.openblas_get_config().decode()
+        # The kernels DYNAMIC_ARCH picked for this CPU (OPENBLAS_CORETYPE overrides it).
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        info["core"] = lib.openblas_get_corename().decode()
         # 0 sequential, 1 pthreads, 2 OpenMP
         info["parallel"] = {0: "sequential", 1: "pthreads", 2: "openmp"}.get(lib.openblas_get_parallel(), "?")
     return info

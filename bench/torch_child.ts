@@ -32,7 +32,7 @@ export function torchEnv(threads?: number): NodeJS.ProcessEnv {
 
 export interface TorchInfo {
   torch: string;
-  blas: { libraries: string[]; openblas?: string; parallel?: string };
+  blas: { libraries: string[]; openblas?: string; parallel?: string; core?: string };
   set_num_threads: Record<string, number>;
 }
 
@@ -58,7 +58,7 @@ export async function startTorch(): Promise<{ torch: Torch | null; note: string 
     if (!info.blas.openblas) problems.push(`its BLAS is not OpenBLAS (${info.blas.libraries.join(', ') || 'none found'}): apt-get install libopenblas0-openmp`);
     else if (info.blas.parallel !== 'openmp') problems.push(`OpenBLAS is the ${info.blas.parallel} build, not the OpenMP one (${OPENBLAS_OPENMP} missing?)`);
     if (info.set_num_threads['1'] !== 1 || info.set_num_threads['2'] !== 2) problems.push(`torch.get_num_threads() does not follow set_num_threads: ${JSON.stringify(info.set_num_threads)}`);
-    const describe = `PyTorch ${info.torch} + ${info.blas.openblas ?? 'no OpenBLAS'} (${info.blas.parallel ?? '?'})${problems.length ? `; WARNING: ${problems.join('; ')}` : ''}`;
+    const describe = `PyTorch ${info.torch} + ${info.blas.openblas ?? 'no OpenBLAS'} (${info.blas.parallel ?? '?'}, ${info.blas.core ?? '?'} kernels${process.env.OPENBLAS_CORETYPE ? ` by OPENBLAS_CORETYPE` : ''})${problems.length ? `; WARNING: ${problems.join('; ')}` : ''}`;
     return { torch: { child, info, describe }, note: describe };
   } catch (e) {
     await child?.close();
