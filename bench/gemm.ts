@@ -9,11 +9,12 @@
  * PyTorch and jax-js at n = 512 and 1024 (the anchors); tfjs and the loop at every n.
  * Rounds of all contenders alternate (the children run one round per request), so a noisy
  * neighbour hurts all alike. Each number is the best of the rounds (the median is in the JSON);
- * a contender slower than a second a call (tfjs-wasm's and jax-js's transposed forms at
- * n = 1024) gets one timed call; one slower than 5 s a call is timed on its warm-up call alone
- * (jax-js's compile included, a small part of it; marked oneCall and *). Ratios: tread at the same thread count over
- * the baseline (above 1: tread faster). Writes bench/results/gemm.json (gemm-node24.json under
- * Node 24). PyTorch or jax-js missing: the benchmark says so and runs without it.
+ * a contender slower than a second a call (tfjs-wasm's and jax-js's transposed forms) gets one
+ * timed call; one slower than 5 s a call is timed on its warm-up call alone (jax-js's compile
+ * included, a small part of it; marked oneCall in the JSON, * in the table). Ratios: tread at
+ * the same thread count over the baseline (above 1: tread faster). Writes
+ * bench/results/gemm.json (gemm-node24.json under Node 24). PyTorch or jax-js missing: the
+ * benchmark says so and runs without it.
  *
  *   npm run bench:gemm [-- --quick --node 24 --no-torch --no-jax]     (TREAD_BENCH_QUICK=1 = --quick)
  */
