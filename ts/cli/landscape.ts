@@ -13,7 +13,8 @@ import { dirname, join, resolve } from 'node:path';
 import { init } from '../runtime/wasm.js';
 import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { loadWeights } from '../train/checkpoint.js';
+import { applyModelTensors, loadWeights } from '../train/checkpoint.js';
+import type { SafetensorsFile } from '../train/safetensors.js';
 import { atomicWriteFile } from '../train/atomic.js';
 import { escapeHtml } from '../train/report.js';
 import { evaluationBatches, lossEvaluator } from '../landscape/evaluate.js';
@@ -107,8 +108,9 @@ export async function landscapeCommand(argv: string[]): Promise<number> {
   if (existing.length && !args.overwrite) return fail(`${existing.join(', ')} already exist(s); pass --overwrite to replace, or choose another --out`);
   await init();
   let runArgs: TrainArgs | null;
+  let ckptFile: SafetensorsFile;
   try {
-    runArgs = (await readRunCheckpoint(ckpt)).args;
+    ({ args: runArgs, file: ckptFile } = await readRunCheckpoint(ckpt)); // read once: options and weights
   } catch (e) {
     return fail((e as Error).message);
   }
@@ -125,7 +127,11 @@ export async function landscapeCommand(argv: string[]): Promise<number> {
     from = space.read();
     fromLabel = args.from;
   }
-  await loadWeights(ckpt, run.model);
+  try {
+    applyModelTensors(run.model, ckptFile.tensors, { what: `checkpoint '${args.checkpoint}'` });
+  } catch (e) {
+    return fail((e as Error).message);
+  }
   const trained = space.read();
   const batches = await evaluationBatches(run.val as Iterable<readonly Tensor[]>, args.samples);
   const rows = batches.reduce((s, [x]) => s + x.shape[0]!, 0);
