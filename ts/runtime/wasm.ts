@@ -2,7 +2,7 @@
  * Loading the WebAssembly core, once: `await init()`.
  *
  * Four variants are built (scripts/build-wasm.sh): `tread-simd` (one thread, own memory) and
- * `tread-simd-threads` (shared memory, a rayon pool on workers), each also as `tread-relaxed*`
+ * `tread-simd-threads` (shared memory, tread's pool on workers), each also as `tread-relaxed*`
  * with relaxed SIMD (fused multiply-add in the hot kernels). `init` picks the threaded one
  * when threads are possible and asked for, and says why when they are not; and the relaxed
  * one when the engine has relaxed SIMD (Node 22+, Chromium 114+), unless told otherwise.
@@ -226,7 +226,8 @@ async function doInit(options: InitOptions): Promise<RuntimeInfo> {
   const instance = await WebAssembly.instantiate(module, {
     env: { memory },
     tread: {
-      // Called by rayon's spawn handler, inside tread_pool_init, once per pool thread.
+      // Called by tread_pool_init once per pool worker (crates/tread-wasm/src/pool.rs); the
+      // worker runs the pool's loop: tread_worker_run(index).
       spawn_worker: (builder: number) => pool[next++].post({ type: 'run', builder }),
     },
   });

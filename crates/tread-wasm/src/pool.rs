@@ -39,15 +39,22 @@ pub extern "C" fn tread_pool_set_spin(loads: usize) {
     pool::set_spin(loads)
 }
 
-/// Runs `regions` parallel regions of `tasks` empty tasks each (the hand-off cost alone;
-/// bench/step_loop.ts times it).
+/// Runs `regions` parallel regions of 2 tasks in which task 0 (the caller's) waits until a
+/// worker has started task 1: the time a region takes to reach a worker (bench/step_loop.ts
+/// times it with the workers spinning and parked).
 #[no_mangle]
-pub extern "C" fn tread_pool_probe_regions(regions: usize, tasks: usize) {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let sink = AtomicUsize::new(0);
+pub extern "C" fn tread_pool_probe_regions(regions: usize) {
+    use std::sync::atomic::{AtomicBool, Ordering};
     for _ in 0..regions {
-        tread_core::parallel::for_each_task(tasks, |i| {
-            sink.fetch_add(i, Ordering::Relaxed);
+        let started = AtomicBool::new(false);
+        tread_core::parallel::for_each_task(2, |i| {
+            if i == 1 {
+                started.store(true, Ordering::Release);
+            } else {
+                while !started.load(Ordering::Acquire) {
+                    std::hint::spin_loop();
+                }
+            }
         });
     }
 }
