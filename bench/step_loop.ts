@@ -9,7 +9,7 @@
  *   `tread_pool_probe_regions` (regions whose second task must be taken by a worker: the
  *   hand-off alone) with the workers spinning before they park and parking at once.
  *
- * Usage: npx tsx bench/step_loop.ts [--secs 6]
+ * Usage: npm run bench:step [-- --secs 6]
  */
 import { loadavg } from 'node:os';
 import { init, runtimeInfo, setThreads, wasm } from '../ts/runtime/wasm.js';

@@ -130,7 +130,10 @@ fn drain() {
 /// The loop of pool worker `index` (0-based); never returns.
 pub fn worker_main(index: usize) -> ! {
     WORKER_ID.with(|c| c.set(index + 1));
-    let mut seen = EPOCH.load(Ordering::Acquire);
+    // Not the current epoch: a worker that starts while a region is in flight (JavaScript
+    // starts workers asynchronously, after init() returns) joins it at once. Draining a
+    // region that is over is harmless: its claims are past STOP.
+    let mut seen = EPOCH.load(Ordering::Acquire).wrapping_sub(1);
     loop {
         let mut e = EPOCH.load(Ordering::Acquire);
         let mut spins = SPIN.load(Ordering::Relaxed);
