@@ -247,6 +247,15 @@ async function doInit(options: InitOptions): Promise<RuntimeInfo> {
     }),
   );
   if (exp.tread_pool_init(threads - 1) !== 0) throw new Error('tread: the thread pool could not be built');
+  // TREAD_POOL_SPIN: loads of the pool's epoch a worker spins before it parks (default 131072,
+  // roughly 0.1 ms; 0 parks at once). For benchmarks: spinning wins on an idle machine, and
+  // costs the main thread CPU time where the cores are oversubscribed.
+  const spin = isNode ? process.env.TREAD_POOL_SPIN : undefined;
+  if (spin !== undefined && spin !== '') {
+    const n = Number(spin);
+    if (!Number.isInteger(n) || n < 0 || n > 2 ** 31) throw new Error(`TREAD_POOL_SPIN must be an integer from 0 to 2^31, got "${spin}"`);
+    exp.tread_pool_set_spin(n);
+  }
   exp.tread_set_threads(threads);
   info = { variant: multi, relaxedSimd: relaxed, poolThreads: threads, threads, note };
   return { ...info };
