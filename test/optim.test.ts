@@ -220,6 +220,82 @@ describe('optimizers: options', () => {
   });
 });
 
+describe('optimizers: one multi-tensor call per group (foreach)', () => {
+  // Tensors of the MLP benchmark's sizes (the 784x256 weight is cut into chunks over the
+  // threads) and odd ones, in two groups.
+  const shapes = [[256, 784], [256], [128, 256], [128], [10, 128], [10], [3, 7], [70_003]];
+  const groupsOf = (ps: Tensor[]) => [{ params: ps.slice(0, 6) }, { params: ps.slice(6), lr: 0.003 }];
+  /** Bit-identical (toEqual on 200k-element arrays is slow). */
+  const expectSame = (x: Float32Array, y: Float32Array, what: string) => {
+    const a = new Int32Array(x.buffer, x.byteOffset, x.length);
+    const b = new Int32Array(y.buffer, y.byteOffset, y.length);
+    let diff = a.length === b.length ? 0 : -1;
+    for (let i = 0; i < a.length && diff >= 0; i++) if (a[i] !== b[i]) diff++;
+    expect(diff, `${what}: elements that differ`).toBe(0);
+  };
+  const names: Record<string, string> = { SGD: 'sgd', Adagrad: 'adagrad', RMSprop: 'rmsprop', Adadelta: 'adadelta', Adam: 'adam', AdamW: 'adamw', Adamax: 'adamax', NAdam: 'nadam', RAdam: 'radam' };
+  for (const threads of [2, 1]) {
+    for (const [name, make] of ALL) {
+      it(`${name}, ${threads} thread(s): bit-identical to one per-tensor kernel call each`, () => {
+        setThreads(threads);
+        try {
+          const a = shapes.map((s, i) => param(s, 10 + i));
+          const b = shapes.map((s, i) => param(s, 10 + i));
+          const optA = make(groupsOf(a));
+          const optB = make(groupsOf(b));
+          // The reference: each queued tensor runs at once through its per-tensor export.
+          const exportName = `tread_optim_${names[name.replace(/\(.*/, '')]}`;
+          (optB as any).queue = (_kernel: number, ...args: number[]) => wasm()[exportName](...args, 0);
+          for (let step = 0; step < 4; step++) {
+            setGrads(a);
+            setGrads(b);
+            // Step counts differ per tensor: one parameter skips steps 1 and 2.
+            if (step === 1 || step === 2) a[3].grad = b[3].grad = null;
+            optA.step();
+            optB.step();
+          }
+          a.forEach((p, i) => expectSame(p.f32, b[i].f32, `parameter ${i}`));
+          a.forEach((p, i) => {
+            const sa = optA.state.get(p)!;
+            const sb = optB.state.get(b[i])!;
+            expect(Object.keys(sa)).toEqual(Object.keys(sb));
+            for (const k of Object.keys(sa)) {
+              const x = sa[k];
+              const y = sb[k];
+              if (x instanceof Tensor) expectSame(x.f32, (y as Tensor).f32, `state ${i}.${k}`);
+              else expect(x).toBe(y);
+            }
+          });
+          [...a, ...b].forEach((t) => t.dispose());
+          optA.dispose();
+          optB.dispose();
+        } finally {
+          setThreads(2);
+        }
+      });
+    }
+  }
+
+  it('the finite check names the first bad tensor of many, in a chunk of a large one', () => {
+    const ps = shapes.map((s, i) => param(s, 30 + i, `p${i}`));
+    const opt = new optim.Adam(ps);
+    setGrads(ps);
+    ps[7].grad!.f32[69_000] = NaN;
+    ps[0].grad!.f32[150_000] = -Infinity;
+    const before = ps.map((q) => q.f32.slice());
+    expect(() => opt.step()).toThrow(/non-finite gradient \(-Infinity\) in parameter 'p0'.*element 150000/);
+    ps[0].grad!.f32[150_000] = 0;
+    expect(() => opt.step()).toThrow(/non-finite gradient \(NaN\) in parameter 'p7'.*element 69000/);
+    ps.forEach((q, i) => expect(q.f32.every((x, k) => x === before[i][k]), `parameter ${i} changed`).toBe(true));
+    ps[7].grad!.f32[69_000] = 0;
+    opt.step();
+    expect(ps[0].f32.some((x, k) => x !== before[0][k])).toBe(true);
+    opt.zeroGrad();
+    for (const p of ps) expect(p.grad!.f32.every((x) => x === 0)).toBe(true);
+    ps.forEach((t) => t.dispose());
+  });
+});
+
 describe('optimizers: non-finite gradients', () => {
   for (const [name, make] of ALL) {
     it(`${name}: a NaN/Inf gradient throws, naming the parameter, and changes nothing`, () => {

@@ -429,8 +429,12 @@ export class Sequential extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    // children() without its two arrays (this runs every step): the same modules, in order.
     let h = x;
-    for (const m of this.children()) h = m.forward(h);
+    for (const k of Object.keys(this)) {
+      const m = (this as any)[k];
+      if (m instanceof Module) h = m.forward(h);
+    }
     return h;
   }
 }

@@ -14,9 +14,9 @@
  * ```
  * State: `step`, `square_avg`, `acc_delta`. Kernel: crates/tread-core/src/optim/adadelta.rs.
  */
-import { wasm } from '../runtime/wasm.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checks, maxFlag, Optimizer, type OptimizerBaseOptions, type Hyper, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
+import { KERNEL } from './multi.js';
 
 export interface AdadeltaOptions extends OptimizerBaseOptions {
   /** Scale of the delta (default 1.0). */
@@ -44,6 +44,6 @@ export class Adadelta extends Optimizer<Hyper<AdadeltaOptions>> {
     st.step = ((st.step as number | undefined) ?? 0) + 1;
     const sq = this.buf(st, 'square_avg', p, 0);
     const acc = this.buf(st, 'acc_delta', p, 0);
-    wasm().tread_optim_adadelta(p.ptr, g.ptr, sq.ptr, acc.ptr, p.size, group.lr, group.rho, group.eps, group.weightDecay, maxFlag(group), 0);
+    this.queue(KERNEL.adadelta, p.ptr, g.ptr, sq.ptr, acc.ptr, p.size, group.lr, group.rho, group.eps, group.weightDecay, maxFlag(group));
   }
 }

@@ -14,9 +14,9 @@
  * ```
  * State: `step`, `sum`. Kernel: crates/tread-core/src/optim/adagrad.rs.
  */
-import { wasm } from '../runtime/wasm.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checks, maxFlag, Optimizer, type OptimizerBaseOptions, type Hyper, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
+import { KERNEL } from './multi.js';
 
 export interface AdagradOptions extends OptimizerBaseOptions {
   /** Learning rate (default 1e-2). */
@@ -49,6 +49,6 @@ export class Adagrad extends Optimizer<Hyper<AdagradOptions>> {
     st.step = t;
     const sum = this.buf(st, 'sum', p, group.initialAccumulatorValue);
     const clr = group.lr / (1 + (t - 1) * group.lrDecay);
-    wasm().tread_optim_adagrad(p.ptr, g.ptr, sum.ptr, p.size, clr, group.eps, group.weightDecay, maxFlag(group), 0);
+    this.queue(KERNEL.adagrad, p.ptr, g.ptr, sum.ptr, p.size, clr, group.eps, group.weightDecay, maxFlag(group));
   }
 }

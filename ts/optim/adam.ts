@@ -18,9 +18,9 @@
  * State: `step`, `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq` (amsgrad). One fused kernel per
  * parameter: crates/tread-core/src/optim/adam.rs.
  */
-import { wasm } from '../runtime/wasm.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checks, FLAG, maxFlag, Optimizer, type OptimizerBaseOptions, type Hyper, type OptionCheck, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
+import { KERNEL } from './multi.js';
 
 export interface AdamOptions extends OptimizerBaseOptions {
   /** Learning rate (default 1e-3). */
@@ -67,6 +67,6 @@ export class Adam extends Optimizer<Hyper<AdamOptions>> {
     const stepSize = group.lr / (1 - b1 ** t);
     const bc2Sqrt = Math.sqrt(1 - b2 ** t);
     const flags = maxFlag(group) | (group.amsgrad ? FLAG.amsgrad : 0);
-    wasm().tread_optim_adam(p.ptr, g.ptr, m.ptr, v.ptr, x, p.size, b1, b2, group.eps, group.weightDecay, stepSize, bc2Sqrt, flags, 0);
+    this.queue(KERNEL.adam, p.ptr, g.ptr, m.ptr, v.ptr, x, p.size, b1, b2, group.eps, group.weightDecay, stepSize, bc2Sqrt, flags);
   }
 }

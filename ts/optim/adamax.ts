@@ -14,9 +14,9 @@
  * ```
  * State: `step`, `exp_avg`, `exp_inf`. Kernel: crates/tread-core/src/optim/adamax.rs.
  */
-import { wasm } from '../runtime/wasm.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checks, maxFlag, Optimizer, type OptimizerBaseOptions, type Hyper, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
+import { KERNEL } from './multi.js';
 
 export interface AdamaxOptions extends OptimizerBaseOptions {
   /** Learning rate (default 2e-3). */
@@ -45,6 +45,6 @@ export class Adamax extends Optimizer<Hyper<AdamaxOptions>> {
     const u = this.buf(st, 'exp_inf', p, 0);
     const [b1, b2] = group.betas;
     const clr = group.lr / (1 - b1 ** t);
-    wasm().tread_optim_adamax(p.ptr, g.ptr, m.ptr, u.ptr, p.size, b1, b2, group.eps, group.weightDecay, clr, maxFlag(group), 0);
+    this.queue(KERNEL.adamax, p.ptr, g.ptr, m.ptr, u.ptr, p.size, b1, b2, group.eps, group.weightDecay, clr, maxFlag(group));
   }
 }

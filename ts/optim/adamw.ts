@@ -18,10 +18,10 @@
  * The decay does not go through the moment estimates (unlike Adam's weightDecay, an L2
  * term on the gradient). State as Adam. Kernel: crates/tread-core/src/optim/adamw.rs.
  */
-import { wasm } from '../runtime/wasm.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { adamChecks, adamState, type AdamOptions } from './adam.js';
 import { FLAG, maxFlag, Optimizer, type Hyper, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
+import { KERNEL } from './multi.js';
 
 export interface AdamWOptions extends AdamOptions {
   /** Decoupled weight decay λ (default 1e-2). */
@@ -42,6 +42,6 @@ export class AdamW extends Optimizer<Hyper<AdamWOptions>> {
     const bc2Sqrt = Math.sqrt(1 - b2 ** t);
     const flags = maxFlag(group) | (group.amsgrad ? FLAG.amsgrad : 0);
     // The kernel takes 1 - lr·λ as f32: compute it here in double, as PyTorch does.
-    wasm().tread_optim_adamw(p.ptr, g.ptr, m.ptr, v.ptr, x, p.size, group.lr, group.weightDecay, b1, b2, group.eps, stepSize, bc2Sqrt, flags, 0);
+    this.queue(KERNEL.adamw, p.ptr, g.ptr, m.ptr, v.ptr, x, p.size, group.lr, group.weightDecay, b1, b2, group.eps, stepSize, bc2Sqrt, flags);
   }
 }

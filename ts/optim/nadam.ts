@@ -21,9 +21,9 @@
  * the paper and later PyTorch use ∏ᵢ₌₁ᵗ⁺¹μᵢ. tread follows the fixtures.
  * State: `step`, `mu_product` (∏ᵢ₌₁ᵗμᵢ), `exp_avg`, `exp_avg_sq`. Kernel: crates/tread-core/src/optim/nadam.rs.
  */
-import { wasm } from '../runtime/wasm.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checks, maxFlag, Optimizer, type OptimizerBaseOptions, type Hyper, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
+import { KERNEL } from './multi.js';
 
 export interface NAdamOptions extends OptimizerBaseOptions {
   /** Learning rate (default 2e-3). */
@@ -66,6 +66,6 @@ export class NAdam extends Optimizer<Hyper<NAdamOptions>> {
     const prodNext = f(f(prod * f(mu)) * f(muNext));
     const cGrad = (-group.lr * (1 - mu)) / (1 - prod);
     const cAvg = (-group.lr * muNext) / (1 - prodNext);
-    wasm().tread_optim_nadam(p.ptr, g.ptr, m.ptr, v.ptr, p.size, b1, b2, group.eps, group.weightDecay, 1 - b2 ** t, cGrad, cAvg, maxFlag(group), 0);
+    this.queue(KERNEL.nadam, p.ptr, g.ptr, m.ptr, v.ptr, p.size, b1, b2, group.eps, group.weightDecay, 1 - b2 ** t, cGrad, cAvg, maxFlag(group));
   }
 }

@@ -7,9 +7,9 @@
  *   `optimizer.paramGroups[i].lr` (and any other option) may be read and written at any
  *   time: schedulers do exactly that. Extra keys in a group (`l1`, `l2`, a `name` ...) are
  *   kept and ignored by the update.
- * - **step()** updates every parameter whose `.grad` is set, with ONE fused in-place WASM
- *   kernel per parameter tensor (SIMD, split over threads for large tensors; no
- *   temporaries). Before anything is modified it checks every gradient for NaN/±Inf and
+ * - **step()** updates every parameter whose `.grad` is set with fused in-place WASM
+ *   kernels (SIMD, no temporaries), ONE call per parameter group (PyTorch's foreach: the
+ *   group's tensors are cut into chunks that the threads share, see multi.ts). Before anything is modified it checks every gradient for NaN/±Inf and
  *   throws an error naming the parameter: parameters and optimizer state stay untouched.
  *   The constructor option `checkFinite: false` skips that pass and steps on, as PyTorch
  *   does (a learning-rate sweep whose large rates diverge then runs to the end). It ends
@@ -29,6 +29,7 @@ import { wasm } from '../runtime/wasm.js';
 import { checkBooleanOption, checkNumberOption, didYouMean } from '../util/options.js';
 import { endStep } from '../tensor/lifetime.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';
+import { firstNonfiniteMulti, stepMulti, zeroMulti } from './multi.js';
 import { SCHEDULER_GROUP_KEYS, translateGroupOptions, translateParamState } from './pytorch_state.js';
 
 /** Group keys of tread's own beyond the options: penalties (optim/penalty.ts), names (paramGroupsByPrefix). */
@@ -124,8 +125,32 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number; [k: str
 
   private readonly checks: Record<string, OptionCheck>;
 
-  /** The per-parameter update (one kernel call). `state.step` was already incremented. */
+  /**
+   * The per-parameter update. Built-in optimizers queue their kernel's arguments with
+   * `queue()` (one wasm call per group, see multi.ts); an update may also run a kernel itself.
+   */
   protected abstract update(p: Tensor, g: Tensor, state: ParamState, group: ParamGroup): void;
+
+  /** Rows queued by update() for one multi-tensor call, and their kernel. */
+  private queued: number[] = [];
+  private queuedKernel = -1;
+
+  /**
+   * Queues one tensor's step: `args` are the per-tensor export's arguments without
+   * `use_ref`. step() runs the queue in one call per group (and when the kernel changes).
+   */
+  protected queue(kernel: number, ...args: number[]): void {
+    if (this.queuedKernel !== kernel) this.flush();
+    this.queuedKernel = kernel;
+    for (let i = 0; i < args.length; i++) this.queued.push(args[i]);
+  }
+
+  private flush(): void {
+    if (this.queued.length === 0) return;
+    const rows = this.queued;
+    this.queued = [];
+    stepMulti(this.queuedKernel, rows);
+  }
 
   /** Algorithm-specific checks beyond ranges (e.g. Nesterov needs momentum). */
   protected extraChecks(_o: Record<string, any>, _where: string): void {}
@@ -187,13 +212,18 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number; [k: str
    * PyTorch 1.13; no reallocation in a training loop), or sets them to null.
    */
   zeroGrad(setToNone = false): void {
+    const pairs: number[] = [];
     for (const g of this.paramGroups) {
       for (const p of g.params) {
-        if (p.grad === null) continue;
-        if (setToNone || p.grad.isFreed) p.grad = null;
-        else p.grad.f32.fill(0);
+        const grad = p.grad;
+        if (grad === null) continue;
+        if (setToNone || grad.isFreed) p.grad = null;
+        else if (grad.dtype !== 'float32') grad.f32.fill(0); // throws, as before: gradients are float32
+        else pairs.push(grad.ptr, grad.size);
       }
     }
+    // Every gradient in one wasm call (a JS fill of a view on shared memory is slow).
+    zeroMulti(pairs);
   }
 
   /** A parameter's name for messages. */
@@ -211,40 +241,58 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number; [k: str
       const l = closure();
       loss = l instanceof Tensor ? l.item() : l;
     }
-    const w = wasm();
     const work: [Tensor, Tensor, ParamGroup][] = [];
-    this.paramGroups.forEach((group, gi) => {
+    const groups = this.paramGroups;
+    for (let gi = 0; gi < groups.length; gi++) {
+      const group = groups[gi];
       if (typeof group.lr !== 'number' || !(group.lr >= 0)) {
         throw new Error(`${this.name}: invalid lr in paramGroups[${gi}]: must be >= 0, got ${String(group.lr)}`);
       }
-      group.params.forEach((p, pi) => {
+      const params = group.params;
+      for (let pi = 0; pi < params.length; pi++) {
+        const p = params[pi];
         const g = p.grad;
-        if (g === null) return;
+        if (g === null) continue;
         if (g.isFreed) throw new Error(`${this.name}: the gradient of parameter ${this.paramName(p, gi, pi)} was freed`);
         if (g.size !== p.size || g.dtype !== 'float32') {
           throw new Error(`${this.name}: the gradient of parameter ${this.paramName(p, gi, pi)} is ${g.dtype} ${shapeStr(g.shape)}, the parameter float32 ${shapeStr(p.shape)}`);
         }
-        if (this.checkFinite) {
-          const bad = w.tread_optim_first_nonfinite(g.ptr, g.size);
-          if (bad >= 0) {
-            const v = g.f32[bad];
-            throw new Error(
-              `${this.name}: non-finite gradient (${v}) in parameter ${this.paramName(p, gi, pi)} at element ${bad}; ` +
-                `the step was not applied (parameters and optimizer state are unchanged); ` +
-                `to step on anyway, as PyTorch does, construct the optimizer with { checkFinite: false }`,
-            );
-          }
-        }
         work.push([p, g, group]);
-      });
-    });
-    for (const [p, g, group] of work) {
-      let st = this.state.get(p);
-      if (st === undefined) {
-        st = {};
-        this.state.set(p, st);
       }
-      this.update(p, g, st, group);
+    }
+    if (this.checkFinite && work.length > 0) {
+      // Every gradient in one call (split over the threads); the element only for a bad one.
+      const pairs: number[] = [];
+      for (const [, g] of work) pairs.push(g.ptr, g.size);
+      const bad = firstNonfiniteMulti(pairs);
+      if (bad >= 0) {
+        const [p, g, group] = work[bad];
+        const gi = groups.indexOf(group);
+        const pi = group.params.indexOf(p);
+        const at = wasm().tread_optim_first_nonfinite(g.ptr, g.size);
+        const v = g.f32[at];
+        throw new Error(
+          `${this.name}: non-finite gradient (${v}) in parameter ${this.paramName(p, gi, pi)} at element ${at}; ` +
+            `the step was not applied (parameters and optimizer state are unchanged); ` +
+            `to step on anyway, as PyTorch does, construct the optimizer with { checkFinite: false }`,
+        );
+      }
+    }
+    let last: ParamGroup | null = null;
+    try {
+      for (const [p, g, group] of work) {
+        if (group !== last) this.flush();
+        last = group;
+        let st = this.state.get(p);
+        if (st === undefined) {
+          st = {};
+          this.state.set(p, st);
+        }
+        this.update(p, g, st, group);
+      }
+      this.flush();
+    } finally {
+      this.queued = [];
     }
     endStep();
     return loss;

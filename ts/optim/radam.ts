@@ -21,9 +21,9 @@
  * ```
  * State: `step`, `exp_avg`, `exp_avg_sq`. Kernel: crates/tread-core/src/optim/radam.rs.
  */
-import { wasm } from '../runtime/wasm.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checks, maxFlag, Optimizer, type OptimizerBaseOptions, type Hyper, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
+import { KERNEL } from './multi.js';
 
 export interface RAdamOptions extends OptimizerBaseOptions {
   /** Learning rate (default 1e-3). */
@@ -56,6 +56,6 @@ export class RAdam extends Optimizer<Hyper<RAdamOptions>> {
     const rhoInf = 2 / (1 - b2) - 1;
     const rhoT = rhoInf - (2 * t * b2 ** t) / bc2;
     const rect = rhoT > 5 ? Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT)) : 0;
-    wasm().tread_optim_radam(p.ptr, g.ptr, m.ptr, v.ptr, p.size, group.lr, b1, b2, group.eps, group.weightDecay, bc1, Math.sqrt(bc2), rect, maxFlag(group), 0);
+    this.queue(KERNEL.radam, p.ptr, g.ptr, m.ptr, v.ptr, p.size, group.lr, b1, b2, group.eps, group.weightDecay, bc1, Math.sqrt(bc2), rect, maxFlag(group));
   }
 }

@@ -17,9 +17,9 @@
  * State: `step`, `square_avg`, `momentum_buffer` (momentum > 0), `grad_avg` (centered).
  * Kernel: crates/tread-core/src/optim/rmsprop.rs.
  */
-import { wasm } from '../runtime/wasm.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checks, FLAG, maxFlag, Optimizer, type OptimizerBaseOptions, type Hyper, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
+import { KERNEL } from './multi.js';
 
 export interface RMSpropOptions extends OptimizerBaseOptions {
   /** Learning rate (default 1e-2). */
@@ -54,6 +54,6 @@ export class RMSprop extends Optimizer<Hyper<RMSpropOptions>> {
     const buf = group.momentum > 0 ? this.buf(st, 'momentum_buffer', p, 0).ptr : 0;
     const avg = group.centered ? this.buf(st, 'grad_avg', p, 0).ptr : 0;
     const flags = maxFlag(group) | (group.centered ? FLAG.centered : 0);
-    wasm().tread_optim_rmsprop(p.ptr, g.ptr, sq.ptr, avg, buf, p.size, group.lr, group.alpha, group.eps, group.weightDecay, group.momentum, flags, 0);
+    this.queue(KERNEL.rmsprop, p.ptr, g.ptr, sq.ptr, avg, buf, p.size, group.lr, group.alpha, group.eps, group.weightDecay, group.momentum, flags);
   }
 }

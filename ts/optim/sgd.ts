@@ -18,9 +18,9 @@
  * (maximize negates the gradient first, which is the same.) State: `momentum_buffer`.
  * One fused kernel per parameter: crates/tread-core/src/optim/sgd.rs.
  */
-import { wasm } from '../runtime/wasm.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checks, FLAG, maxFlag, Optimizer, type OptimizerBaseOptions, type Hyper, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
+import { KERNEL } from './multi.js';
 
 export interface SGDOptions extends OptimizerBaseOptions {
   /** Learning rate (required). */
@@ -68,6 +68,6 @@ export class SGD extends Optimizer<Hyper<SGDOptions>> {
       }
       buf = (b as Tensor).ptr;
     }
-    wasm().tread_optim_sgd(p.ptr, g.ptr, buf, p.size, group.lr, group.momentum, group.dampening, group.weightDecay, flags, 0);
+    this.queue(KERNEL.sgd, p.ptr, g.ptr, buf, p.size, group.lr, group.momentum, group.dampening, group.weightDecay, flags);
   }
 }

@@ -2,7 +2,7 @@
  * Loading the WebAssembly core, once: `await init()`.
  *
  * Four variants are built (scripts/build-wasm.sh): `tread-simd` (one thread, own memory) and
- * `tread-simd-threads` (shared memory, a rayon pool on workers), each also as `tread-relaxed*`
+ * `tread-simd-threads` (shared memory, tread's pool on workers), each also as `tread-relaxed*`
  * with relaxed SIMD (fused multiply-add in the hot kernels). `init` picks the threaded one
  * when threads are possible and asked for, and says why when they are not; and the relaxed
  * one when the engine has relaxed SIMD (Node 22+, Chromium 114+), unless told otherwise.
@@ -226,7 +226,8 @@ async function doInit(options: InitOptions): Promise<RuntimeInfo> {
   const instance = await WebAssembly.instantiate(module, {
     env: { memory },
     tread: {
-      // Called by rayon's spawn handler, inside tread_pool_init, once per pool thread.
+      // Called by tread_pool_init once per pool worker (crates/tread-wasm/src/pool.rs); the
+      // worker runs the pool's loop: tread_worker_run(index).
       spawn_worker: (builder: number) => pool[next++].post({ type: 'run', builder }),
     },
   });
@@ -246,6 +247,15 @@ async function doInit(options: InitOptions): Promise<RuntimeInfo> {
     }),
   );
   if (exp.tread_pool_init(threads - 1) !== 0) throw new Error('tread: the thread pool could not be built');
+  // TREAD_POOL_SPIN: loads of the pool's epoch a worker spins before it parks (default 131072,
+  // roughly 0.1 ms; 0 parks at once). For benchmarks: spinning wins on an idle machine, and
+  // costs the main thread CPU time where the cores are oversubscribed.
+  const spin = isNode ? process.env.TREAD_POOL_SPIN : undefined;
+  if (spin !== undefined && spin !== '') {
+    const n = Number(spin);
+    if (!Number.isInteger(n) || n < 0 || n > 2 ** 31) throw new Error(`TREAD_POOL_SPIN must be an integer from 0 to 2^31, got "${spin}"`);
+    exp.tread_pool_set_spin(n);
+  }
   exp.tread_set_threads(threads);
   info = { variant: multi, relaxedSimd: relaxed, poolThreads: threads, threads, note };
   return { ...info };

@@ -4,7 +4,7 @@
  *
  * A worker receives the compiled module and the shared memory, instantiates its own
  * instance over them, moves its shadow stack to the region the main thread reserved,
- * sets up its thread-local storage, says "ready", and then runs one rayon thread
+ * sets up its thread-local storage, says "ready", and then runs one pool worker
  * (tread_worker_run) when the main thread's pool asks for it. That call never returns.
  */
 export const WORKER_SOURCE = `

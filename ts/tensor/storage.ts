@@ -36,6 +36,11 @@ export const MAX_STORAGE_BYTES = 2 ** 31 - 16;
  * bits (2^32 + 16 bytes would become a 16-byte block that a kernel then writes far past).
  * `what` says what is being allocated, e.g. "a float32 tensor of shape [65536, 65536]".
  */
+/** True when `bytes` is a size one storage may have (the fast check before building a message). */
+export function storageBytesOk(bytes: number): boolean {
+  return Number.isSafeInteger(bytes) && bytes >= 0 && bytes <= MAX_STORAGE_BYTES;
+}
+
 export function checkStorageBytes(bytes: number, what: string): void {
   if (!Number.isSafeInteger(bytes) || bytes < 0) throw new Error(`${what}: invalid size of ${bytes} bytes`);
   if (bytes > MAX_STORAGE_BYTES) {

@@ -9,7 +9,7 @@
 import { memoryBuffer } from '../runtime/wasm.js';
 import { trackOwned, trackTemporary } from './lifetime.js';
 import { formatTensor } from './format.js';
-import { checkStorageBytes, DType, Storage } from './storage.js';
+import { checkStorageBytes, DType, Storage, storageBytesOk } from './storage.js';
 
 export type Shape = readonly number[];
 
@@ -97,7 +97,8 @@ export class Tensor {
   static empty(shape: Shape, dtype: DType = 'float32', temporary = false): Tensor {
     checkShape(shape, 'empty');
     const bytes = shapeSize(shape) * 4;
-    checkStorageBytes(bytes, `tread: a ${dtype} tensor of shape ${shapeStr(shape)}`);
+    // The message (shapeStr) only when it is needed: this runs for every tensor an op makes.
+    if (!storageBytesOk(bytes)) checkStorageBytes(bytes, `tread: a ${dtype} tensor of shape ${shapeStr(shape)}`);
     const storage = new Storage(bytes, temporary);
     if (temporary) trackTemporary(storage);
     else trackOwned(storage);

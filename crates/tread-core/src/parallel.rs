@@ -6,11 +6,20 @@
 //! run in order on the calling thread. The number of active threads is a runtime setting,
 //! so one build can be measured on 1 and on 2 threads.
 //!
+//! The pool is tread's own (`parallel/pool.rs`): resident workers that spin briefly on an
+//! epoch counter after each region and then park, so that the back-to-back regions of a
+//! training step reach awake workers without a wake-up call each.
+//!
 //! Why the caller works too: in wasm the caller is the JS main thread, and a hand-off to the
 //! pool and back costs two cross-thread wake-ups (tens of microseconds each). With the
 //! caller taking tasks itself, the pool is woken once, the caller starts at once, and it
 //! never sleeps waiting: a training step's many mid-sized products gain from a second
 //! thread instead of losing to the hand-offs. The pool therefore has `threads - 1` workers.
+
+#[cfg(feature = "threads")]
+mod futex;
+#[cfg(feature = "threads")]
+pub mod pool;
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -50,8 +59,7 @@ where
     #[cfg(feature = "threads")]
     {
         let helpers = threads().min(n) - 1;
-        if n > 1 && helpers > 0 {
-            shared::run(n, helpers, &f);
+        if n > 1 && helpers > 0 && pool::run(n, helpers, &f) {
             return;
         }
     }
@@ -72,69 +80,6 @@ fn as_task<R>(f: impl FnOnce() -> R) -> R {
     }
     let _restore = Restore(IN_TASK.with(|c| c.replace(true)));
     f()
-}
-
-#[cfg(feature = "threads")]
-mod shared {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
-
-    /// What a pool job shares with the caller. It lives in an `Arc`, so a job that starts
-    /// after the work is over only reads these counters, never the caller's stack.
-    struct Work {
-        n: usize,
-        next: AtomicUsize,
-        done: AtomicUsize,
-        /// `&F` with its lifetime erased; only dereferenced after claiming a task < n, and
-        /// the caller does not return before every claimed task is done.
-        task: usize,
-        call: unsafe fn(usize, usize),
-    }
-
-    unsafe fn call_task<F: Fn(usize)>(task: usize, i: usize) {
-        (*(task as *const F))(i)
-    }
-
-    fn drain(w: &Work) {
-        super::as_task(|| loop {
-            let i = w.next.fetch_add(1, Ordering::AcqRel);
-            if i >= w.n {
-                return;
-            }
-            unsafe { (w.call)(w.task, i) };
-            w.done.fetch_add(1, Ordering::AcqRel);
-        })
-    }
-
-    /// Waits for claimed tasks even when the caller's own task panics (native tests).
-    struct WaitOnDrop<'a>(&'a Work);
-    impl Drop for WaitOnDrop<'_> {
-        fn drop(&mut self) {
-            let w = self.0;
-            // Stop further claims, then wait for the ones in flight.
-            let claimed = w.next.swap(usize::MAX / 2, Ordering::AcqRel).min(w.n);
-            while w.done.load(Ordering::Acquire) < claimed {
-                std::hint::spin_loop();
-            }
-        }
-    }
-
-    pub(super) fn run<F: Fn(usize) + Sync + Send>(n: usize, helpers: usize, f: &F) {
-        let work = Arc::new(Work {
-            n,
-            next: AtomicUsize::new(0),
-            done: AtomicUsize::new(0),
-            task: f as *const F as usize,
-            call: call_task::<F>,
-        });
-        for _ in 0..helpers {
-            let w = Arc::clone(&work);
-            rayon::spawn(move || drain(&w));
-        }
-        let guard = WaitOnDrop(&work);
-        drain(&work);
-        drop(guard);
-    }
 }
 
 /// Splits `0..len` into at most `parts` contiguous ranges of roughly equal size, each a
@@ -216,13 +161,11 @@ mod tests {
     }
 }
 
-/// Index of the pool thread running the caller (0 outside the pool or without threads).
+/// Index of the pool thread running the caller: 1 + the worker's index (0 outside the pool or without threads).
 pub fn thread_index() -> usize {
     #[cfg(feature = "threads")]
-    {
-        if let Some(i) = rayon::current_thread_index() {
-            return i + 1;
-        }
-    }
-    0
+    let id = pool::worker_id();
+    #[cfg(not(feature = "threads"))]
+    let id = 0;
+    id
 }

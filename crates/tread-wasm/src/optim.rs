@@ -6,7 +6,7 @@
 //! lr·λ) arrive as f64, JavaScript's own numbers, so `1 - β` is computed in double and
 //! rounded once, as PyTorch does (`optim::one_minus`).
 
-use tread_core::optim::{adadelta, adagrad, adam, adamax, adamw, nadam, one_minus, radam, reduce, rmsprop, sgd};
+use tread_core::optim::{adadelta, adagrad, adam, adamax, adamw, multi, nadam, one_minus, radam, reduce, rmsprop, sgd};
 
 unsafe fn r<'a>(p: usize, n: usize) -> &'a [f32] {
     if n == 0 { &[] } else { std::slice::from_raw_parts(p as *const f32, n) }
@@ -222,4 +222,98 @@ pub unsafe extern "C" fn tread_optim_l2_penalty(wp: usize, g: usize, n: usize, l
 #[no_mangle]
 pub unsafe extern "C" fn tread_optim_l1_penalty(wp: usize, g: usize, n: usize, lambda: f32) -> f64 {
     reduce::l1_penalty(r(wp, n), w(g, n), lambda)
+}
+
+/// One optimizer step over a whole parameter group (`optim::multi`): `table` holds `count`
+/// rows of f64, each the arguments of the per-tensor export of `kind` without `use_ref`
+/// (0 sgd, 1 adam, 2 adamw, 3 adagrad, 4 rmsprop, 5 adadelta, 6 adamax, 7 nadam, 8 radam).
+/// In a row the columns before `n` are pointers. The group's elements are cut into chunks
+/// over the threads; a chunk is the per-tensor kernel on sub-slices (pointers moved by the
+/// chunk's start), so the result is the per-tensor calls' bit for bit. Returns 0, or -1 for
+/// an unknown kind.
+///
+/// # Safety
+/// `table` must address `count` rows of the kind's width; each row's pointers must address
+/// its `n` f32 (or be 0 where optional).
+#[no_mangle]
+pub unsafe extern "C" fn tread_optim_step_multi(kind: u32, table: usize, count: usize) -> i32 {
+    // (width of a row, column of n) per kind
+    let (width, ncol) = match kind {
+        0 => (9, 3),
+        1 => (13, 5),
+        2 => (14, 5),
+        3 => (8, 3),
+        4 => (12, 5),
+        5 => (10, 4),
+        6 => (11, 4),
+        7 => (13, 4),
+        8 => (14, 4),
+        _ => return -1,
+    };
+    let rows: &[f64] = if count == 0 { &[] } else { std::slice::from_raw_parts(table as *const f64, count * width) };
+    let lens: Vec<usize> = (0..count).map(|t| rows[t * width + ncol] as usize).collect();
+    multi::for_each_chunk(&lens, |t, s, e| {
+        let mut a = [0f64; 14];
+        a[..width].copy_from_slice(&rows[t * width..(t + 1) * width]);
+        for c in a.iter_mut().take(ncol) {
+            if *c != 0.0 {
+                *c += (4 * s) as f64;
+            }
+        }
+        a[ncol] = (e - s) as f64;
+        step_row(kind, &a);
+    });
+    0
+}
+
+/// Calls the per-tensor export of `kind` with a row's arguments (f64 to each parameter's
+/// type, as the JS-to-wasm call would convert them).
+unsafe fn step_row(kind: u32, a: &[f64; 14]) {
+    let u = |i: usize| a[i] as usize;
+    let f = |i: usize| a[i] as f32;
+    let fl = |i: usize| a[i] as u32;
+    match kind {
+        0 => tread_optim_sgd(u(0), u(1), u(2), u(3), f(4), f(5), a[6], f(7), fl(8), 0),
+        1 => tread_optim_adam(u(0), u(1), u(2), u(3), u(4), u(5), a[6], a[7], f(8), f(9), f(10), f(11), fl(12), 0),
+        2 => tread_optim_adamw(u(0), u(1), u(2), u(3), u(4), u(5), a[6], a[7], a[8], a[9], f(10), f(11), f(12), fl(13), 0),
+        3 => tread_optim_adagrad(u(0), u(1), u(2), u(3), f(4), f(5), f(6), fl(7), 0),
+        4 => tread_optim_rmsprop(u(0), u(1), u(2), u(3), u(4), u(5), f(6), a[7], f(8), f(9), f(10), fl(11), 0),
+        5 => tread_optim_adadelta(u(0), u(1), u(2), u(3), u(4), f(5), a[6], f(7), f(8), fl(9), 0),
+        6 => tread_optim_adamax(u(0), u(1), u(2), u(3), u(4), a[5], f(6), f(7), f(8), f(9), fl(10), 0),
+        7 => tread_optim_nadam(u(0), u(1), u(2), u(3), u(4), a[5], a[6], f(7), f(8), f(9), f(10), f(11), fl(12), 0),
+        _ => tread_optim_radam(u(0), u(1), u(2), u(3), u(4), f(5), a[6], a[7], f(8), f(9), f(10), f(11), f(12), fl(13), 0),
+    }
+}
+
+/// The first of `count` tensors (rows of f64 `(pointer, n)` in `table`) holding a NaN or
+/// ±Inf, or -1; the chunks are checked over the threads.
+///
+/// # Safety
+/// Each row's pointer must address its `n` f32.
+#[no_mangle]
+pub unsafe extern "C" fn tread_optim_first_nonfinite_multi(table: usize, count: usize) -> i32 {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let rows: &[f64] = if count == 0 { &[] } else { std::slice::from_raw_parts(table as *const f64, count * 2) };
+    let lens: Vec<usize> = (0..count).map(|t| rows[2 * t + 1] as usize).collect();
+    let first = AtomicUsize::new(usize::MAX);
+    multi::for_each_chunk(&lens, |t, s, e| {
+        if t < first.load(Ordering::Relaxed) && reduce::first_nonfinite(r(rows[2 * t] as usize + 4 * s, e - s)).is_some() {
+            first.fetch_min(t, Ordering::Relaxed);
+        }
+    });
+    let t = first.load(Ordering::Relaxed);
+    if t == usize::MAX { -1 } else { t as i32 }
+}
+
+/// Zeroes `count` tensors (rows of f64 `(pointer, n)` in `table`): zeroGrad in one call.
+///
+/// # Safety
+/// Each row's pointer must address its `n` f32.
+#[no_mangle]
+pub unsafe extern "C" fn tread_optim_zero_multi(table: usize, count: usize) {
+    let rows: &[f64] = if count == 0 { &[] } else { std::slice::from_raw_parts(table as *const f64, count * 2) };
+    let lens: Vec<usize> = (0..count).map(|t| rows[2 * t + 1] as usize).collect();
+    multi::for_each_chunk(&lens, |t, s, e| {
+        w(rows[2 * t] as usize + 4 * s, e - s).fill(0.0);
+    });
 }

@@ -1,39 +1,60 @@
-//! The rayon pool on web workers.
+//! The thread pool on web workers (`tread_core::parallel::pool`).
 //!
-//! rayon asks a spawn handler to start each pool thread. We box rayon's `ThreadBuilder`,
-//! hand its address to JavaScript (`tread.spawn_worker`), and a worker that shares this
-//! module and memory calls `tread_worker_run` with it, which runs the thread's loop for
-//! the life of the worker.
+//! JavaScript starts the workers: `tread_pool_init(n)` asks it, through the imported
+//! `tread.spawn_worker(i)`, to run worker `i`, and a worker that shares this module and
+//! memory calls `tread_worker_run(i)`, which runs the pool's worker loop for the life of
+//! the worker.
+
+use tread_core::parallel::pool;
 
 #[link(wasm_import_module = "tread")]
 extern "C" {
-    fn spawn_worker(builder: usize);
+    fn spawn_worker(index: usize);
 }
 
-/// Builds the global pool with `n` workers; 0 on success, -1 if it already exists.
+/// Starts the pool's `n` workers; 0 on success, -1 if it was already started.
 #[no_mangle]
 pub extern "C" fn tread_pool_init(n: usize) -> i32 {
-    let built = rayon::ThreadPoolBuilder::new()
-        .num_threads(n.max(1))
-        .spawn_handler(|builder| {
-            let ptr = Box::into_raw(Box::new(builder)) as usize;
-            unsafe { spawn_worker(ptr) };
-            Ok(())
-        })
-        .build_global();
-    if built.is_ok() {
-        0
-    } else {
-        -1
+    if pool::workers() > 0 {
+        return -1;
     }
+    let n = n.max(1);
+    pool::expect_workers(n);
+    for i in 0..n {
+        unsafe { spawn_worker(i) };
+    }
+    0
 }
 
-/// Entry point of a worker: runs one rayon thread until the pool ends.
-///
-/// # Safety
-/// `builder` must be a pointer handed out by `spawn_worker`, used once.
+/// Entry point of a worker: runs pool worker `index` until the process ends.
 #[no_mangle]
-pub unsafe extern "C" fn tread_worker_run(builder: usize) {
-    let builder = Box::from_raw(builder as *mut rayon::ThreadBuilder);
-    builder.run();
+pub extern "C" fn tread_worker_run(index: usize) {
+    pool::worker_main(index)
+}
+
+/// Sets how many loads of the pool's epoch a worker spins before it parks (0: park at once;
+/// benchmarks compare settings).
+#[no_mangle]
+pub extern "C" fn tread_pool_set_spin(loads: usize) {
+    pool::set_spin(loads)
+}
+
+/// Runs `regions` parallel regions of 2 tasks in which task 0 (the caller's) waits until a
+/// worker has started task 1: the time a region takes to reach a worker (bench/step_loop.ts
+/// times it with the workers spinning and parked).
+#[no_mangle]
+pub extern "C" fn tread_pool_probe_regions(regions: usize) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    for _ in 0..regions {
+        let started = AtomicBool::new(false);
+        tread_core::parallel::for_each_task(2, |i| {
+            if i == 1 {
+                started.store(true, Ordering::Release);
+            } else {
+                while !started.load(Ordering::Acquire) {
+                    std::hint::spin_loop();
+                }
+            }
+        });
+    }
 }

@@ -18,6 +18,7 @@ pub mod adamax;
 pub mod adamw;
 pub mod nadam;
 pub mod radam;
+pub mod multi;
 pub mod reduce;
 pub mod rmsprop;
 pub mod sgd;
