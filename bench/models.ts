@@ -47,20 +47,23 @@ export interface TreadStep {
   optimizer: string;
 }
 
-export function treadMlpStep(batchSize: number, seed = 1): TreadStep {
+/** `init`: initial weights by state-dict name (bench/browser/init.ts); default: tread's own init. */
+export function treadMlpStep(batchSize: number, seed = 1, init?: Record<string, Float32Array>): TreadStep {
   const data = batch(batchSize, 784, 10, seed);
   const model = new Sequential(new Linear(784, 256), new ReLU(), new Linear(256, 128), new ReLU(), new Linear(128, 10));
+  if (init) model.loadStateDict(init);
   const opt = new Adam(model.parameters(), { lr: 1e-3 });
   return { step: stepOf(model, opt, tensor(data.x, [batchSize, 784]), tensor(data.y, [batchSize])), optimizer: 'optim.Adam' };
 }
 
-export function treadCnnStep(batchSize: number, seed = 2): TreadStep {
+export function treadCnnStep(batchSize: number, seed = 2, init?: Record<string, Float32Array>): TreadStep {
   const data = batch(batchSize, 784, 10, seed);
   const model = new Sequential(
     new Conv2d(1, 32, 3), new ReLU(), new MaxPool2d(2),
     new Conv2d(32, 64, 3), new ReLU(), new MaxPool2d(2),
     new Flatten(), new Linear(64 * 5 * 5, 10),
   );
+  if (init) model.loadStateDict(init);
   const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
   return { step: stepOf(model, opt, tensor(data.x, [batchSize, 1, 28, 28]), tensor(data.y, [batchSize])), optimizer: 'optim.SGD' };
 }

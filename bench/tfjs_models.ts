@@ -48,14 +48,20 @@ export function registerWasmConv2DBackpropFilter(): void {
   });
 }
 
-export function tfjsMlp(xData: Float32Array, yData: Int32Array, n: number) {
+/**
+ * `init`: the initial weights in tfjs's layout and this order (bench/browser/init.ts makes them
+ * from PyTorch's); default: random weights, zero biases.
+ */
+export function tfjsMlp(xData: Float32Array, yData: Int32Array, n: number, init?: Float32Array[]) {
   const glorot = (shape: number[], fanIn: number) => tf.variable(tf.randomUniform(shape, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn)));
-  const w1 = glorot([784, 256], 784), b1 = tf.variable(tf.zeros([256]));
-  const w2 = glorot([256, 128], 256), b2 = tf.variable(tf.zeros([128]));
-  const w3 = glorot([128, 10], 128), b3 = tf.variable(tf.zeros([10]));
+  const given = init && ((i: number, shape: number[]) => tf.variable(tf.tensor(init[i]!, shape)));
+  const w1 = given ? given(0, [784, 256]) : glorot([784, 256], 784), b1 = given ? given(1, [256]) : tf.variable(tf.zeros([256]));
+  const w2 = given ? given(2, [256, 128]) : glorot([256, 128], 256), b2 = given ? given(3, [128]) : tf.variable(tf.zeros([128]));
+  const w3 = given ? given(4, [128, 10]) : glorot([128, 10], 128), b3 = given ? given(5, [10]) : tf.variable(tf.zeros([10]));
   const x = tf.tensor2d(xData, [n, 784]);
   const y = tf.oneHot(tf.tensor1d(yData, 'int32'), 10);
-  return tfjsTrainer(tf.train.adam(1e-3), [w1, b1, w2, b2, w3, b3, x, y], () => {
+  // epsilon 1e-8 as PyTorch's Adam and tread's (tfjs's default is 1e-7).
+  return tfjsTrainer(tf.train.adam(1e-3, 0.9, 0.999, 1e-8), [w1, b1, w2, b2, w3, b3, x, y], () => {
     const h1 = tf.relu(tf.add(tf.matMul(x, w1), b1));
     const h2 = tf.relu(tf.add(tf.matMul(h1, w2), b2));
     const logits = tf.add(tf.matMul(h2, w3), b3);
@@ -63,11 +69,13 @@ export function tfjsMlp(xData: Float32Array, yData: Int32Array, n: number) {
   });
 }
 
-export function tfjsCnn(xData: Float32Array, yData: Int32Array, n: number) {
+/** `init`: as tfjsMlp's (NHWC layouts: filters [kh, kw, Ci, Co], the dense rows over (h, w, c)). */
+export function tfjsCnn(xData: Float32Array, yData: Int32Array, n: number, init?: Float32Array[]) {
   const u = (shape: number[], fanIn: number) => tf.variable(tf.randomUniform(shape, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn)));
-  const k1 = u([3, 3, 1, 32], 9), c1 = tf.variable(tf.zeros([32]));
-  const k2 = u([3, 3, 32, 64], 288), c2 = tf.variable(tf.zeros([64]));
-  const w = u([1600, 10], 1600), b = tf.variable(tf.zeros([10]));
+  const given = init && ((i: number, shape: number[]) => tf.variable(tf.tensor(init[i]!, shape)));
+  const k1 = given ? given(0, [3, 3, 1, 32]) : u([3, 3, 1, 32], 9), c1 = given ? given(1, [32]) : tf.variable(tf.zeros([32]));
+  const k2 = given ? given(2, [3, 3, 32, 64]) : u([3, 3, 32, 64], 288), c2 = given ? given(3, [64]) : tf.variable(tf.zeros([64]));
+  const w = given ? given(4, [1600, 10]) : u([1600, 10], 1600), b = given ? given(5, [10]) : tf.variable(tf.zeros([10]));
   const x = tf.tensor4d(xData, [n, 28, 28, 1]);
   const y = tf.oneHot(tf.tensor1d(yData, 'int32'), 10);
   return tfjsTrainer(tf.train.momentum(0.01, 0.9), [k1, c1, k2, c2, w, b, x, y], () => {

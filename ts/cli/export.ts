@@ -14,7 +14,7 @@ import type { Module } from '../nn/module.js';
 import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { resumeFrom } from '../train/model_checkpoint.js';
-import { nearest } from '../util/options.js';
+import { walkFlags } from './flags.js';
 import { ArgError, type TrainArgs } from './args.js';
 import { buildRun, readRunCheckpoint, resolveDefaults } from './setup.js';
 
@@ -31,8 +31,6 @@ Options:
 Then:  python3 DIR/train_torch.py --epochs 3     or     torchrun --nproc_per_node=2 DIR/train_torch.py
 `;
 
-const FLAGS = ['to', 'out', 'no-data', 'data', 'overwrite', 'help'];
-
 export async function exportCommand(argv: string[]): Promise<number> {
   const fail = (m: string) => (process.stderr.write(`tread export: ${m}\n`), 2);
   let to: string | null = null;
@@ -41,29 +39,17 @@ export async function exportCommand(argv: string[]): Promise<number> {
   let overwrite = false;
   const positional: string[] = [];
   try {
-    for (let i = 0; i < argv.length; i++) {
-      const a = argv[i]!;
-      if (a === '--help' || a === '-h') {
-        process.stdout.write(HELP);
-        return 0;
-      }
-      if (!a.startsWith('--')) {
-        positional.push(a);
-        continue;
-      }
-      const [flag, inline] = a.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-      if (!FLAGS.includes(flag)) {
-        const near = nearest(flag, FLAGS);
-        throw new ArgError(`unknown option --${flag}${near ? ` (did you mean --${near}?)` : ''}; see tread export --help`);
-      }
-      if (flag === 'no-data') withData = false;
-      else if (flag === 'overwrite') overwrite = true;
-      else {
-        const v = inline ?? argv[++i];
-        if (v === undefined) throw new ArgError(`--${flag} needs a value`);
-        if (flag === 'to') to = v;
-        else if (flag === 'out') out = v;
-      }
+    const go = walkFlags(argv, {
+      command: 'export',
+      values: ['to', 'out'],
+      switches: ['no-data', 'overwrite'],
+      positional: (arg) => positional.push(arg),
+      flip: (flag) => (flag === 'no-data' ? (withData = false) : (overwrite = true)),
+      value: (flag, v) => (flag === 'to' ? (to = v) : (out = v)),
+    });
+    if (!go) {
+      process.stdout.write(HELP);
+      return 0;
     }
   } catch (e) {
     if (e instanceof ArgError) return fail(e.message);

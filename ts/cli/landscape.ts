@@ -13,7 +13,8 @@ import { dirname, join, resolve } from 'node:path';
 import { init } from '../runtime/wasm.js';
 import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { loadWeights } from '../train/checkpoint.js';
+import { applyModelTensors, loadWeights } from '../train/checkpoint.js';
+import type { SafetensorsFile } from '../train/safetensors.js';
 import { atomicWriteFile } from '../train/atomic.js';
 import { escapeHtml } from '../train/report.js';
 import { evaluationBatches, lossEvaluator } from '../landscape/evaluate.js';
@@ -21,7 +22,7 @@ import { evenly, linePath } from '../landscape/line.js';
 import { ParamSpace } from '../landscape/params.js';
 import { lossSurface } from '../landscape/plane.js';
 import { landscapeHtml } from '../landscape/report_section.js';
-import { nearest } from '../util/options.js';
+import { numberFlag, walkFlags } from './flags.js';
 import { ArgError, type TrainArgs } from './args.js';
 import { buildRun, readRunCheckpoint, resolveDefaults } from './setup.js';
 
@@ -41,8 +42,6 @@ Options:
   --overwrite        replace landscape.html/json already there
 `;
 
-const FLAGS = ['from', 'samples', 'resolution', 'range', 'line-points', 'seed', 'batchnorm', 'out', 'overwrite', 'help'];
-
 interface Args {
   checkpoint: string;
   from: string | null;
@@ -59,40 +58,26 @@ interface Args {
 export function parseLandscapeArgs(argv: string[]): Args | null {
   const a: Args = { checkpoint: '', from: null, samples: 1000, resolution: 21, range: 1, linePoints: 41, seed: 0, batchNorm: 'keep', out: null, overwrite: false };
   const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const raw = argv[i]!;
-    if (raw === '--help' || raw === '-h') return null;
-    if (!raw.startsWith('--')) {
-      positional.push(raw);
-      continue;
-    }
-    const [flag, inline] = raw.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    if (!FLAGS.includes(flag)) {
-      const near = nearest(flag, FLAGS);
-      throw new ArgError(`unknown option --${flag}${near ? ` (did you mean --${near}?)` : ''}; see tread landscape --help`);
-    }
-    if (flag === 'overwrite') {
-      a.overwrite = true;
-      continue;
-    }
-    const v = inline ?? argv[++i];
-    if (v === undefined) throw new ArgError(`--${flag} needs a value`);
-    const num = (lo: number, hi: number, int = true) => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || (int && !Number.isInteger(n)) || n < lo || n > hi) throw new ArgError(`--${flag}: expected ${int ? 'an integer' : 'a number'} in ${lo}..${hi}, got ${JSON.stringify(v)}`);
-      return n;
-    };
-    if (flag === 'from') a.from = v;
-    else if (flag === 'samples') a.samples = num(1, 100_000);
-    else if (flag === 'resolution') a.resolution = num(2, 201);
-    else if (flag === 'range') a.range = num(1e-6, 1e6, false);
-    else if (flag === 'line-points') a.linePoints = num(2, 10_001);
-    else if (flag === 'seed') a.seed = num(0, 2 ** 31);
-    else if (flag === 'batchnorm') {
-      if (v !== 'keep' && v !== 'recompute') throw new ArgError(`--batchnorm: expected keep or recompute, got ${JSON.stringify(v)}`);
-      a.batchNorm = v;
-    } else if (flag === 'out') a.out = v;
-  }
+  const go = walkFlags(argv, {
+    command: 'landscape',
+    values: ['from', 'samples', 'resolution', 'range', 'line-points', 'seed', 'batchnorm', 'out'],
+    switches: ['overwrite'],
+    positional: (arg) => positional.push(arg),
+    flip: () => (a.overwrite = true),
+    value: (flag, v) => {
+      if (flag === 'from') a.from = v;
+      else if (flag === 'samples') a.samples = numberFlag(flag, v, 1, 100_000);
+      else if (flag === 'resolution') a.resolution = numberFlag(flag, v, 2, 201);
+      else if (flag === 'range') a.range = numberFlag(flag, v, 1e-6, 1e6, false);
+      else if (flag === 'line-points') a.linePoints = numberFlag(flag, v, 2, 10_001);
+      else if (flag === 'seed') a.seed = numberFlag(flag, v, 0, 2 ** 31);
+      else if (flag === 'batchnorm') {
+        if (v !== 'keep' && v !== 'recompute') throw new ArgError(`--batchnorm: expected keep or recompute, got ${JSON.stringify(v)}`);
+        a.batchNorm = v;
+      } else if (flag === 'out') a.out = v;
+    },
+  });
+  if (!go) return null;
   if (positional.length !== 1) throw new ArgError(`expected one checkpoint file, got ${positional.length ? positional.join(' ') : 'none'}; see tread landscape --help`);
   a.checkpoint = positional[0]!;
   return a;
@@ -123,8 +108,9 @@ export async function landscapeCommand(argv: string[]): Promise<number> {
   if (existing.length && !args.overwrite) return fail(`${existing.join(', ')} already exist(s); pass --overwrite to replace, or choose another --out`);
   await init();
   let runArgs: TrainArgs | null;
+  let ckptFile: SafetensorsFile;
   try {
-    runArgs = (await readRunCheckpoint(ckpt)).args;
+    ({ args: runArgs, file: ckptFile } = await readRunCheckpoint(ckpt)); // read once: options and weights
   } catch (e) {
     return fail((e as Error).message);
   }
@@ -141,7 +127,11 @@ export async function landscapeCommand(argv: string[]): Promise<number> {
     from = space.read();
     fromLabel = args.from;
   }
-  await loadWeights(ckpt, run.model);
+  try {
+    applyModelTensors(run.model, ckptFile.tensors, { what: `checkpoint '${args.checkpoint}'` });
+  } catch (e) {
+    return fail((e as Error).message);
+  }
   const trained = space.read();
   const batches = await evaluationBatches(run.val as Iterable<readonly Tensor[]>, args.samples);
   const rows = batches.reduce((s, [x]) => s + x.shape[0]!, 0);

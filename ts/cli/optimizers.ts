@@ -10,7 +10,8 @@ import { init } from '../runtime/wasm.js';
 import { compareOptimizers, optimizersPageHtml } from '../landscape/optimizers_page.js';
 import { standardTestFunctions } from '../landscape/test_functions.js';
 import { atomicWriteFile } from '../train/atomic.js';
-import { didYouMean, nearest } from '../util/options.js';
+import { didYouMean } from '../util/options.js';
+import { numberFlag, walkFlags } from './flags.js';
 import { ArgError } from './args.js';
 
 const HELP = `Usage: tread optimizers [options]
@@ -35,42 +36,27 @@ interface Args {
   overwrite: boolean;
 }
 
-const FLAGS = ['out', 'steps', 'points', 'lr-range', 'functions', 'overwrite', 'help'];
-
 function parse(argv: string[]): Args | null {
   const a: Args = { out: './tread-optimizers', steps: 300, points: 17, lrRange: [1e-4, 1], functions: null, overwrite: false };
-  for (let i = 0; i < argv.length; i++) {
-    const raw = argv[i]!;
-    if (raw === '--help' || raw === '-h') return null;
-    if (!raw.startsWith('--')) throw new ArgError(`unexpected argument '${raw}' (see tread optimizers --help)`);
-    const [flag, inline] = raw.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    if (!FLAGS.includes(flag)) {
-      const near = nearest(flag, FLAGS);
-      throw new ArgError(`unknown option --${flag}${near ? ` (did you mean --${near}?)` : ''}; see tread optimizers --help`);
-    }
-    if (flag === 'overwrite') {
-      a.overwrite = true;
-      continue;
-    }
-    const v = inline ?? argv[++i];
-    if (v === undefined) throw new ArgError(`--${flag} needs a value`);
-    const int = () => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new ArgError(`--${flag}: expected an integer in 1..100000, got ${JSON.stringify(v)}`);
-      return n;
-    };
-    if (flag === 'out') a.out = v;
-    else if (flag === 'steps') a.steps = int();
-    else if (flag === 'points') a.points = Math.max(2, int());
-    else if (flag === 'lr-range') {
-      const m = /^([^:]+):([^:]+)$/.exec(v);
-      const lo = m ? Number(m[1]) : NaN;
-      const hi = m ? Number(m[2]) : NaN;
-      if (!(lo > 0) || !(hi > lo) || !Number.isFinite(hi)) throw new ArgError(`--lr-range: expected lo:hi with 0 < lo < hi, got ${JSON.stringify(v)}`);
-      a.lrRange = [lo, hi];
-    } else if (flag === 'functions') a.functions = v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
-  }
-  return a;
+  const go = walkFlags(argv, {
+    command: 'optimizers',
+    values: ['out', 'steps', 'points', 'lr-range', 'functions'],
+    switches: ['overwrite'],
+    flip: () => (a.overwrite = true),
+    value: (flag, v) => {
+      if (flag === 'out') a.out = v;
+      else if (flag === 'steps') a.steps = numberFlag(flag, v, 1, 100_000);
+      else if (flag === 'points') a.points = Math.max(2, numberFlag(flag, v, 1, 100_000));
+      else if (flag === 'lr-range') {
+        const m = /^([^:]+):([^:]+)$/.exec(v);
+        const lo = m ? Number(m[1]) : NaN;
+        const hi = m ? Number(m[2]) : NaN;
+        if (!(lo > 0) || !(hi > lo) || !Number.isFinite(hi)) throw new ArgError(`--lr-range: expected lo:hi with 0 < lo < hi, got ${JSON.stringify(v)}`);
+        a.lrRange = [lo, hi];
+      } else if (flag === 'functions') a.functions = v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+    },
+  });
+  return go ? a : null;
 }
 
 export async function optimizersCommand(argv: string[]): Promise<number> {

@@ -23,6 +23,7 @@ import type { BatchSource, LossFn } from '../train/fit.js';
 import type { ModuleLike, OptimizerLike, SchedulerLike } from '../train/types.js';
 import type { TrainArgs } from './args.js';
 import { fromJSONSafe, readCheckpointFile } from '../train/checkpoint.js';
+import type { SafetensorsFile } from '../train/safetensors.js';
 
 export interface Run {
   train: BatchSource;
@@ -252,9 +253,9 @@ export async function buildRun(args: TrainArgs): Promise<Run> {
  * the epochs it had completed; `args` is null for a file tread train did not write. Throws the
  * reader's error for a file that cannot be read.
  */
-export async function readRunCheckpoint(file: string): Promise<{ args: TrainArgs | null; epoch: number }> {
+export async function readRunCheckpoint(file: string): Promise<{ args: TrainArgs | null; epoch: number; file: SafetensorsFile }> {
   const f = await readCheckpointFile(file);
   const t = fromJSONSafe(f.metadata['tread.training'] ?? 'null');
   const args = t?.extra?.args;
-  return { args: args && typeof args === 'object' ? (args as TrainArgs) : null, epoch: t?.epoch ?? 0 };
+  return { args: args && typeof args === 'object' ? (args as TrainArgs) : null, epoch: t?.epoch ?? 0, file: f };
 }

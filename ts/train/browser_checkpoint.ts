@@ -19,7 +19,7 @@ import {
   CheckpointError,
   encodeCheckpoint,
   OPTIMIZER_PREFIX,
-  planModelLoad,
+  applyModelTensors,
   type LoadCheckpointOptions,
   type LoadedCheckpoint,
   type LoadReport,
@@ -69,13 +69,6 @@ function parseCheckpointBytes(bytes: Uint8Array, what: string): SafetensorsFile 
     if (e instanceof SafetensorsError) throw new CheckpointError(`${e.message}. The file is corrupt or not a safetensors file; nothing was loaded.`);
     throw e;
   }
-}
-
-/** Loads a parsed file's model tensors: validated first (planModelLoad), then written; all or nothing. */
-function applyWeights(file: SafetensorsFile, model: ModuleLike, options: { strict?: boolean; what: string }): LoadReport {
-  const { plan, report } = planModelLoad(model, file.tensors, { strict: options.strict, what: options.what });
-  for (const [t, f] of plan) t.data.set(f.data);
-  return report;
 }
 
 /** Checkpoint bytes (model + optimizer + training state), as saveCheckpoint writes them. */
@@ -140,7 +133,7 @@ export async function loadWeightsFrom(source: ByteStore | ByteSource, a: string 
   checkOptions('loadWeightsFrom', options, ['strict', 'maxBytes']);
   if (!model || typeof model.stateDict !== 'function') throw new Error('loadWeightsFrom: a model (with stateDict) is required');
   const { bytes, what } = await bytesOf('loadWeightsFrom', source, key, options.maxBytes);
-  return applyWeights(parseCheckpointBytes(bytes, `weights in ${what}`), model, { strict: options.strict, what: `weights in ${what}` });
+  return applyModelTensors(model, parseCheckpointBytes(bytes, `weights in ${what}`).tensors, { strict: options.strict, what: `weights in ${what}` });
 }
 
 /** The bytes as a Blob (application/octet-stream), e.g. for a download link. */

@@ -327,6 +327,17 @@ function applyPlan(plan: [Tensor, SafeTensor, string][]): void {
   for (const [t, f] of plan) t.data.set(f.data);
 }
 
+/** Loads an already parsed file's model tensors: all checked first (planModelLoad), then written. */
+export function applyModelTensors(
+  model: ModuleLike,
+  tensors: Map<string, SafeTensor>,
+  options: { strict?: boolean; what: string },
+): LoadReport {
+  const { plan, report } = planModelLoad(model, tensors, options);
+  applyPlan(plan);
+  return report;
+}
+
 export interface LoadCheckpointOptions {
   model: ModuleLike;
   optimizer?: OptimizerLike | null;
@@ -477,9 +488,7 @@ export async function loadWeights(
   checkOptions('loadWeights', options, ['strict', 'limits']);
   if (options?.strict !== undefined) checkBooleanOption('loadWeights', 'strict', options.strict);
   const parsed = await readCheckpointFile(file, 'weights file', options.limits ?? {});
-  const { plan, report } = planModelLoad(model, parsed.tensors, { strict: options.strict, what: `weights file '${file}'` });
-  applyPlan(plan);
-  return report;
+  return applyModelTensors(model, parsed.tensors, { strict: options.strict, what: `weights file '${file}'` });
 }
 
 /** Loads an in-memory state (name -> tensor, or a parsed file's tensors) into a model; validated, all or nothing. */

@@ -8,11 +8,9 @@
 import { isGradEnabled, record } from '../../autograd/engine.js';
 import { wasm } from '../../runtime/wasm.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { Module } from '../module.js';
-import { nextDropoutSeed } from '../random.js';
+import { DropoutBase } from './dropout_base.js';
 import { checkFloat, ReusableBuffer, temp } from './util.js';
-import { checkBooleanOption, checkNumberOption, checkOptions } from '../../util/options.js';
-
+import { checkBooleanOption, checkOptions } from '../../util/options.js';
 
 export interface DropoutOptions {
   /** Seed of this layer's masks (default: drawn from the global seed). */
@@ -20,39 +18,19 @@ export interface DropoutOptions {
   inplace?: boolean;
 }
 
-export class Dropout extends Module {
-  /** Seed of the mask stream; the n-th training forward uses draw n of it. */
-  seed: number;
-  /** Training forwards run so far (the position in the mask stream). */
-  calls = 0;
+export class Dropout extends DropoutBase {
   private readonly mask = new ReusableBuffer('float32');
-
-  readonly p: number;
 
   /** Dropout(p, { seed }) as PyTorch's Dropout(p), or Dropout({ p, seed }). */
   constructor(p: number | (DropoutOptions & { p?: number }) = 0.5, options: DropoutOptions = {}) {
-    super();
     if (p !== null && typeof p === 'object') {
       checkOptions('Dropout', p, ['p', 'seed', 'inplace']);
       options = p;
       p = p.p ?? 0.5;
-    } else checkOptions('Dropout', options, ['seed', 'inplace']);
-    this.p = p;
+    } else checkOptions('Dropout', options ?? {}, ['seed', 'inplace']);
     options ??= {};
-    if (options.seed !== undefined) checkNumberOption('Dropout', 'seed', options.seed, { integer: true });
     if (options.inplace !== undefined) checkBooleanOption('Dropout', 'inplace', options.inplace);
-    if (!(p >= 0 && p <= 1)) throw new Error(`Dropout: p must be between 0 and 1, got ${p}`);
-    this.seed = options.seed !== undefined ? options.seed >>> 0 : nextDropoutSeed();
-  }
-
-  override extraRepr(): string {
-    return `p=${this.p}`;
-  }
-
-  /** Restarts the mask stream (the next forward draws what the first one drew). */
-  reseed(seed: number = this.seed): void {
-    this.seed = seed >>> 0;
-    this.calls = 0;
+    super(p, options.seed, 'Dropout');
   }
 
   forward(x: Tensor): Tensor {

@@ -10,8 +10,7 @@
 import { mul } from '../../ops/index.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkOptions } from '../../util/options.js';
-import { Module } from '../module.js';
-import { checkSeed, nextDropoutSeed } from '../random.js';
+import { DropoutBase } from './dropout_base.js';
 import { checkFloat, shapeStr, temp } from './util.js';
 
 export interface Dropout2dOptions {
@@ -35,30 +34,10 @@ function uniformOf(seed: number, call: number, k: number): number {
   return (h >>> 0) / 4294967296;
 }
 
-export class Dropout2d extends Module {
-  /** Seed of the mask stream; the n-th training forward uses draw n of it. */
-  seed: number;
-  /** Training forwards run so far (the position in the mask stream). */
-  calls = 0;
-
-  constructor(
-    readonly p = 0.5,
-    options: Dropout2dOptions = {},
-  ) {
-    super();
-    checkOptions('Dropout2d', options, ['seed', 'inplace']);
-    if (!(typeof p === 'number' && p >= 0 && p <= 1)) throw new Error(`Dropout2d: p must be between 0 and 1, got ${p}`);
-    this.seed = options.seed !== undefined ? checkSeed(options.seed, 'Dropout2d') >>> 0 : nextDropoutSeed();
-  }
-
-  override extraRepr(): string {
-    return `p=${this.p}`;
-  }
-
-  /** Restarts the mask stream (the next forward draws what the first one drew). */
-  reseed(seed: number = this.seed): void {
-    this.seed = seed >>> 0;
-    this.calls = 0;
+export class Dropout2d extends DropoutBase {
+  constructor(p = 0.5, options: Dropout2dOptions = {}) {
+    checkOptions('Dropout2d', options ?? {}, ['seed', 'inplace']);
+    super(p, options?.seed, 'Dropout2d');
   }
 
   forward(x: Tensor): Tensor {
