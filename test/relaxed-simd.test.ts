@@ -1,10 +1,10 @@
 /**
  * Relaxed-SIMD detection and the choice of variant, on each engine the project tests: Node 20
- * (no relaxed SIMD unless --experimental-wasm-relaxed-simd), Node 20 with the flag, Node 24
- * (on by default). Each case is a child process (init runs once per process):
+ * (no relaxed SIMD unless --experimental-wasm-relaxed-simd), Node 20 with the flag, Node 22
+ * and Node 24 (on by default). Each case is a child process (init runs once per process):
  * test/helpers/relaxed-child.ts. The independent check of the probe in features.ts is the
  * relaxed build itself: dist/wasm/tread-relaxed.wasm holds relaxed instructions, so it
- * validates exactly where relaxed SIMD is on. Needs build/node24 (scripts/setup.sh) and
+ * validates exactly where relaxed SIMD is on. Needs build/node22 and build/node24 (scripts/setup.sh) and
  * dist/wasm (npm run build).
  */
 import { spawn } from 'node:child_process';
@@ -18,6 +18,7 @@ import { init } from '../ts/runtime/wasm.js';
 const root = join(import.meta.dirname, '..');
 const node20 = process.execPath.includes('node24') ? 'node' : process.execPath;
 const node24 = join(root, 'build/node24/node_modules/.bin/node');
+const node22 = join(root, 'build/node22/node_modules/.bin/node');
 const FLAG = '--experimental-wasm-relaxed-simd';
 
 interface ChildOut {
@@ -70,6 +71,7 @@ afterAll(() => {
 describe('relaxed SIMD detection', () => {
   it('has what it needs', () => {
     expect(existsSync(node24), 'build/node24 is missing: run scripts/setup.sh').toBe(true);
+    expect(existsSync(node22), 'build/node22 is missing: run scripts/setup.sh').toBe(true);
     for (const f of ['tread-simd', 'tread-simd-threads', 'tread-relaxed', 'tread-relaxed-threads']) {
       expect(existsSync(join(root, `dist/wasm/${f}.wasm`)), `dist/wasm/${f}.wasm: run npm run build`).toBe(true);
     }
@@ -127,6 +129,16 @@ describe('relaxed SIMD detection', () => {
       expect(r.gemmWorst).toBeLessThan(1e-5);
       expect(r.warnings).toEqual([]);
     }
+  });
+
+  it('Node 22: relaxed SIMD by default; auto loads the relaxed builds', async () => {
+    const [single, threads] = await Promise.all([child(node22, [], { threads: 1 }), child(node22, [], { threads: 2 })]);
+    expect(single.node).toMatch(/^22\./);
+    expect(single.hasRelaxedSimd).toBe(true);
+    expect(single.relaxedFileValidates).toBe(true);
+    expect(single.info).toMatchObject({ variant: 'tread-relaxed', relaxedSimd: true, poolThreads: 1, note: null });
+    expect(threads.info).toMatchObject({ variant: 'tread-relaxed-threads', relaxedSimd: true, poolThreads: 2 });
+    for (const r of [single, threads]) expect(r.gemmWorst).toBeLessThan(1e-5);
   });
 
   it('a wasmDir with only the two plain files: auto falls back to plain with a note naming the missing file; true fails naming it', async () => {
