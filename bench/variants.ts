@@ -79,12 +79,15 @@ function main(): void {
   const rows = Object.keys(runs[0][0]).map((k) => {
     const plain = median(runs[0].map((t) => t[k]));
     const relaxed = median(runs[1].map((t) => t[k]));
-    return { workload: k, plainMs: plain, relaxedMs: relaxed, ratio: relaxed / plain };
+    const bestRatio = Math.min(...runs[1].map((t) => t[k])) / Math.min(...runs[0].map((t) => t[k]));
+    return { workload: k, plainMs: plain, relaxedMs: relaxed, ratio: relaxed / plain, bestRatio };
   });
   console.log(`${variants[0]} vs ${variants[1]}, node ${process.version}, ${ROUNDS} rounds alternating, load avg ${load.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after`);
-  console.log('| workload | plain ms | relaxed ms | relaxed / plain |');
-  console.log('|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.workload} | ${r.plainMs.toFixed(3)} | ${r.relaxedMs.toFixed(3)} | ${r.ratio.toFixed(3)} |`);
+  // 2-thread times on 2 shared vCPUs are bimodal (a neighbour on the other core doubles them):
+  // the best round of each variant is the steadier comparison there.
+  console.log('| workload | plain ms (median) | relaxed ms (median) | relaxed / plain (medians) | relaxed / plain (best rounds) |');
+  console.log('|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.workload} | ${r.plainMs.toFixed(3)} | ${r.relaxedMs.toFixed(3)} | ${r.ratio.toFixed(3)} | ${r.bestRatio.toFixed(3)} |`);
   mkdirSync(resolve(here, 'results'), { recursive: true });
   writeFileSync(resolve(here, 'results/variants.json'), `${JSON.stringify({ node: process.version, variants, load, rounds: ROUNDS, rows, runs }, null, 2)}\n`);
 }
