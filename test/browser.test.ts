@@ -2,7 +2,8 @@
  * tread in a real browser: Debian's Chromium, headless, driven by playwright-core, on a page
  * served from loopback with COOP/COEP headers. In a Worker it must run the threaded build
  * and multiply matrices correctly; on the main thread it must fall back to one thread and
- * say why. Needs `npm run build` (dist/) and chromium (scripts/setup.sh installs both).
+ * say why. Both threaded variants (relaxed SIMD, which Chromium has, and plain SIMD128) run
+ * in Workers side by side against JS references. Needs `npm run build` (dist/) and chromium (scripts/setup.sh installs both).
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -51,6 +52,28 @@ describe('browser (Chromium)', () => {
     expect(main.error).toBeUndefined();
     expect(main.info.variant).toBe('tread-relaxed');
     expect(main.info.note).toMatch(/main thread cannot block/);
+    await page.close();
+  });
+
+  it('runs both variants, relaxed SIMD and plain SIMD128, in Workers: GEMM, conv and training steps match JS references', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`http://127.0.0.1:${port}/test/browser/variants.html`);
+    await page.waitForFunction(() => (window as any).__variants['1'] && (window as any).__variants['0'], null, { timeout: 60_000 });
+    const { 1: relaxed, 0: plain } = await page.evaluate(() => (window as any).__variants);
+    expect(errors).toEqual([]);
+    expect(relaxed.error).toBeUndefined();
+    expect(plain.error).toBeUndefined();
+    expect(relaxed.info).toMatchObject({ variant: 'tread-relaxed-threads', relaxedSimd: true, poolThreads: 2 });
+    expect(plain.info).toMatchObject({ variant: 'tread-simd-threads', relaxedSimd: false, poolThreads: 2 });
+    for (const r of [relaxed, plain]) {
+      // Relative to float64 loops (test/browser/variant-check.mjs); FMA moves the last bits only.
+      expect(r.gemm).toBeLessThan(1e-5);
+      expect(r.conv).toBeLessThan(1e-5);
+      expect(r.train.worst).toBeLessThan(1e-5);
+      expect(r.train.losses[2]).toBeLessThan(r.train.losses[0] - 0.1); // the steps train
+    }
     await page.close();
   });
 });

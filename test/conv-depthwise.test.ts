@@ -18,11 +18,12 @@ import { endStep } from '../ts/tensor/lifetime.js';
 import { Tensor } from '../ts/tensor/tensor.js';
 import { Conv2d, type Conv2dOptions } from '../ts/nn/layers/conv.js';
 import { gradcheck, mulberry } from './helpers/gradcheck.js';
+import { POOL_THREADS, THREAD_COUNTS } from './helpers/variant.js';
 
 beforeAll(async () => {
   await init({ threads: 2 });
 });
-afterAll(() => setThreads(2));
+afterAll(() => setThreads(POOL_THREADS));
 
 type Pair = [number, number];
 const asPair = (v: number | readonly [number, number] | undefined, d: number): Pair =>
@@ -127,7 +128,9 @@ function depthwiseLayer(t: DwCase, seed: number): Conv2d {
 function checkAgainstNaive(t: DwCase, seed: number): void {
   const conv = depthwiseLayer(t, seed);
   const x = randomTensor([t.n, t.c, t.h, t.w], seed + 1);
-  const ref = naiveDepthwise(t, x.f32, conv.weight.f32, conv.bias ? conv.bias.f32 : null);
+  // Copies: the reference's backward reads them after the layer ran, and on a single-threaded
+  // build (own, non-shared memory) a view of wasm memory detaches when the memory grows.
+  const ref = naiveDepthwise(t, x.f32.slice(), conv.weight.f32.slice(), conv.bias ? conv.bias.f32.slice() : null);
   const label = JSON.stringify(t);
   const y = conv.forward(x);
   expect(y.shape, label).toEqual(ref.shape);
@@ -161,7 +164,7 @@ const cases: DwCase[] = [
 ];
 
 describe('depthwise Conv2d (direct kernel) against a naive depthwise convolution', () => {
-  for (const threads of [1, 2]) {
+  for (const threads of THREAD_COUNTS) {
     it(`every option, channel multipliers 1-3, on ${threads} thread(s)`, () => {
       setThreads(threads);
       cases.forEach((t, i) => checkAgainstNaive(t, 100 * i + threads));
@@ -175,7 +178,7 @@ describe('depthwise Conv2d (direct kernel) against a naive depthwise convolution
   }
 
   it('gradients match central finite differences (stride 1 and 2)', () => {
-    setThreads(2);
+    setThreads(POOL_THREADS);
     for (const [i, t] of ([
       { n: 2, c: 2, m: 2, h: 6, w: 9, k: 3, opts: { padding: 'same' } },
       { n: 1, c: 3, m: 1, h: 7, w: 8, k: [2, 3], opts: { stride: 2, padding: [1, 2], dilation: [2, 1] } },

@@ -162,7 +162,9 @@ function checkConvAgainstNaive(c: ConvCase, seed: number): void {
   conv.weight.f32.forEach((_, i, a) => (a[i] = rw() * 2 - 1));
   if (conv.bias) conv.bias.f32.forEach((_, i, a) => (a[i] = rw() * 2 - 1));
   const x = randomTensor([c.n, c.cin, c.h, c.w], seed + 1);
-  const ref = naiveConv(c, x.f32, conv.weight.f32, conv.bias ? conv.bias.f32 : null);
+  // Copies: the reference's backward reads them after the layer ran, and on a single-threaded
+  // build (own, non-shared memory) a view of wasm memory detaches when the memory grows.
+  const ref = naiveConv(c, x.f32.slice(), conv.weight.f32.slice(), conv.bias ? conv.bias.f32.slice() : null);
   const label = JSON.stringify(c);
   const y = conv.forward(x);
   expect(y.shape, label).toEqual(ref.shape);

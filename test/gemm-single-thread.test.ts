@@ -1,15 +1,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, runtimeInfo } from '../ts/runtime/wasm.js';
 import { FORMS, runCase } from './gemm-helpers.js';
+import { pinnedVariant } from './helpers/variant.js';
 
-// Its own process (vitest forks pool): the single-threaded, non-shared-memory build.
+// Its own process (vitest forks pool): the single-threaded, non-shared-memory build (the plain
+// one; the variant runs of vitest.variants.config.ts load tread-relaxed here instead).
 beforeAll(async () => {
   await init({ threads: 1, relaxedSimd: false });
 });
 
 describe('sgemm on the single-threaded build', () => {
-  it('is the tread-simd variant', () => {
-    expect(runtimeInfo().variant).toBe('tread-simd');
+  it('is the single-threaded variant', () => {
+    expect(runtimeInfo().variant).toBe(pinnedVariant() ?? 'tread-simd');
   });
 
   it.each(FORMS)('transA=%s transB=%s', (transA, transB) => {

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { init, runtimeInfo, setThreads } from '../ts/runtime/wasm.js';
 import { sgemm } from '../ts/kernels/gemm.js';
 import { FORMS, runCase } from './gemm-helpers.js';
+import { POOL_THREADS, THREAD_COUNTS } from './helpers/variant.js';
 
 beforeAll(async () => {
   await init({ threads: 2 });
@@ -10,9 +11,9 @@ beforeAll(async () => {
 const ODD = [1, 7, 63, 129];
 const ROUND = [8, 64, 128];
 
-describe.each([2, 1])('sgemm through wasm, %i thread(s)', (threads) => {
+describe.each([...THREAD_COUNTS].reverse())('sgemm through wasm, %i thread(s)', (threads) => {
   beforeAll(() => {
-    expect(runtimeInfo().poolThreads).toBe(2);
+    expect(runtimeInfo().poolThreads).toBe(POOL_THREADS);
     setThreads(threads);
   });
 

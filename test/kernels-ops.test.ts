@@ -10,11 +10,12 @@ import { axpy, BinaryOp, binaryBcast, contiguousStrides, unary, unaryBackward, U
 import { maxAxis, reduceTo, sumAll, sumAxis } from '../ts/kernels/reduce.js';
 import { softmaxBackwardKernel, softmaxKernel } from '../ts/kernels/softmax.js';
 import { mulberry } from './helpers/gradcheck.js';
+import { POOL_THREADS, THREAD_COUNTS } from './helpers/variant.js';
 
 beforeAll(async () => {
   await init({ threads: 2 });
 });
-afterAll(() => setThreads(2));
+afterAll(() => setThreads(POOL_THREADS));
 
 const rnd = mulberry(7);
 function rand(n: number, lo = -3, hi = 3): Tensor {
@@ -38,7 +39,7 @@ function close(got: Tensor, want: Tensor, rtol: number, atol: number, what: stri
 
 const SIZES = [1, 7, 63, 64, 129, 1000, 70001];
 
-for (const threads of [1, 2]) {
+for (const threads of THREAD_COUNTS) {
   describe(`kernels vs references, ${threads} thread(s)`, () => {
     beforeAll(() => setThreads(threads));
 

@@ -46,7 +46,7 @@ const mse = () => new nn.MSELoss();
 type Row = [string, () => unknown, string, string, string?];
 const ROWS: Row[] = [
   // runtime and tensors
-  ['tread.init', () => tread.init({ thread: 2 } as any), 'thread', 'threads'],
+  ['tread.init', () => tread.init({ relaxed_simd: true } as any), 'relaxed_simd', 'relaxedSimd'],
   ['tread.tensor', () => tread.tensor([1], [1], { requires_grad: true } as any), 'requires_grad', 'requiresGrad'],
   ['tread.zeros', () => tread.zeros([2], { dtyp: 'int32' } as any), 'dtyp', 'dtype'],
   ['tread.ones', () => tread.ones([2], { requires_grad: true } as any), 'requires_grad', 'requiresGrad'],
@@ -371,7 +371,9 @@ describe('the cases that used to change training without a word', () => {
     expect([d.p, d.seed]).toEqual([0.25, 3]);
   });
 
-  it('values are checked too, by name', () => {
+  it('values are checked too, by name', async () => {
+    await expect(tread.init({ relaxedSimd: 'on' as any })).rejects.toThrow(/init: relaxedSimd must be true, false or 'auto', got "on"/);
+    await expect(tread.init({ threads: '2' as any })).rejects.toThrow(/init: threads must be a positive integer or 'auto', got "2"/);
     expect(() => new nn.CrossEntropyLoss({ labelSmoothing: 1.5 })).toThrow(/CrossEntropyLoss: labelSmoothing must be <= 1, got 1.5/);
     expect(() => new nn.Linear(2, 2, { bias: 'no' as any })).toThrow(/Linear: bias must be true or false/);
     expect(() => new data.DataLoader(spirals(), { shuffle: 'yes' as any })).toThrow(/DataLoader: shuffle must be true or false/);

@@ -47,7 +47,10 @@ export interface RuntimeInfo {
   poolThreads: number;
   /** Threads kernels use now (setThreads changes it, up to poolThreads). */
   threads: number;
-  /** Why fewer threads than asked for, if so. */
+  /**
+   * Why fewer threads than asked for, if so; and when the relaxed-SIMD build was picked but its
+   * file was missing, that the plain build runs instead (joined by '; ').
+   */
   note: string | null;
 }
 
@@ -132,8 +135,11 @@ async function resolveThreads(asked: number | 'auto' | undefined): Promise<numbe
   return Math.min(8, Math.max(1, await hardwareThreads()));
 }
 
-/** Whether to load a relaxed-SIMD variant: the option, then TREAD_RELAXED_SIMD, then detection. */
-function resolveRelaxed(asked: boolean | 'auto' | undefined): boolean {
+/**
+ * Whether to load a relaxed-SIMD variant: the option, then TREAD_RELAXED_SIMD, then detection;
+ * `explicit` when the option or the variable asked for it (then a missing file is an error).
+ */
+function resolveRelaxed(asked: boolean | 'auto' | undefined): { relaxed: boolean; explicit: boolean } {
   const available = hasRelaxedSimd();
   let want: boolean | 'auto' = asked ?? 'auto';
   const env = isNode ? process.env.TREAD_RELAXED_SIMD : undefined;
@@ -147,7 +153,7 @@ function resolveRelaxed(asked: boolean | 'auto' | undefined): boolean {
         '--experimental-wasm-relaxed-simd); pass relaxedSimd: \'auto\' to fall back to plain SIMD',
     );
   }
-  return want === 'auto' ? available : want;
+  return want === 'auto' ? { relaxed: available, explicit: false } : { relaxed: want, explicit: true };
 }
 
 async function loadBytes(name: WasmName, dir: string | URL | undefined): Promise<ArrayBuffer> {
@@ -187,6 +193,40 @@ async function loadBytes(name: WasmName, dir: string | URL | undefined): Promise
   );
 }
 
+/**
+ * The bytes of the variant to run: the relaxed twin of `plain` when `relaxed` says so.
+ *
+ * A relaxed file that cannot be found (a `wasmDir` that holds only the two plain files, as
+ * copied before the relaxed variants existed, or a bundler setup that copied only those) is
+ * not an error when the relaxed build was only picked by detection (`relaxedSimd: 'auto'` and
+ * no TREAD_RELAXED_SIMD=1): the plain build computes the same things (last bits aside, as
+ * between any two variants), a little slower, and a hard failure after an upgrade would punish
+ * a setup that followed the old instructions; so
+ * init loads it and says so once (console.warn and `runtimeInfo().note`, naming the missing
+ * file). When relaxed SIMD was asked for explicitly, the missing file is an error that names
+ * it. A missing plain file is always an error.
+ */
+async function loadVariant(
+  plain: 'tread-simd' | 'tread-simd-threads',
+  relaxed: { relaxed: boolean; explicit: boolean },
+  options: InitOptions,
+): Promise<{ bytes: ArrayBuffer; relaxed: boolean; note: string | null }> {
+  if (!relaxed.relaxed) return { bytes: await loadBytes(plain, options.wasmDir), relaxed: false, note: null };
+  const name: WasmName = plain === 'tread-simd' ? 'tread-relaxed' : 'tread-relaxed-threads';
+  try {
+    return { bytes: await loadBytes(name, options.wasmDir), relaxed: true, note: null };
+  } catch (e) {
+    if (relaxed.explicit) {
+      throw new Error(`init: relaxed SIMD was asked for (relaxedSimd: true or TREAD_RELAXED_SIMD=1), but ${(e as Error).message}`);
+    }
+    const bytes = await loadBytes(plain, options.wasmDir);
+    const note = `tread: ${name}.wasm is missing, so the plain SIMD128 build ${plain}.wasm runs instead ` +
+      `(correct results, without relaxed SIMD's fused multiply-add; copy all four tread-*.wasm files to use it): ${(e as Error).message}`;
+    console.warn(note);
+    return { bytes, relaxed: false, note };
+  }
+}
+
 /** The wasm magic number, \0asm. */
 function isWasm(bytes: ArrayBuffer): boolean {
   const b = new Uint8Array(bytes, 0, Math.min(4, bytes.byteLength));
@@ -206,18 +246,20 @@ async function doInit(options: InitOptions): Promise<RuntimeInfo> {
       threads = 1;
     }
   }
-  const relaxed = resolveRelaxed(options.relaxedSimd);
-  const single: WasmVariant = relaxed ? 'tread-relaxed' : 'tread-simd';
-  const multi: WasmVariant = relaxed ? 'tread-relaxed-threads' : 'tread-simd-threads';
+  const wanted = resolveRelaxed(options.relaxedSimd);
+  const loaded = await loadVariant(threads === 1 ? 'tread-simd' : 'tread-simd-threads', wanted, options);
+  const relaxed = loaded.relaxed;
+  if (loaded.note !== null) note = note === null ? loaded.note : `${note}; ${loaded.note}`;
   if (threads === 1) {
-    const bytes = await loadBytes(single, options.wasmDir);
-    const { instance } = await WebAssembly.instantiate(new Uint8Array(bytes), { tread: { spawn_worker: noSpawn } });
+    const single: WasmVariant = relaxed ? 'tread-relaxed' : 'tread-simd';
+    const { instance } = await WebAssembly.instantiate(new Uint8Array(loaded.bytes), { tread: { spawn_worker: noSpawn } });
     exportsRef = guardExports(instance.exports) as unknown as WasmExports;
     memoryRef = instance.exports.memory as WebAssembly.Memory;
     info = { variant: single, relaxedSimd: relaxed, poolThreads: 1, threads: 1, note };
     return { ...info };
   }
-  const bytes = await loadBytes(multi, options.wasmDir);
+  const multi: WasmVariant = relaxed ? 'tread-relaxed-threads' : 'tread-simd-threads';
+  const bytes = loaded.bytes;
   const module = await WebAssembly.compile(bytes);
   const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true } as any);
   // The calling thread takes tasks too (crates/tread-core/src/parallel.rs): threads - 1 workers.
