@@ -24,6 +24,11 @@
 //! `[m × k²]·[k² × OH·OW]`, too small to run fast. Its `cols` buffer then holds a copy of
 //! the input, not columns: `cols` is the forward's saved state, read only by
 //! `conv2d_backward`. (Other padding modes keep im2col, whose index maps implement them.)
+//!
+//! Dense 3×3 convolutions with stride 1 (no dilation, one group, at least 8 input and
+//! output channels, zero padding or none) run Winograd F(4×4, 3×3) instead
+//! (`conv/winograd.rs`): 36 products per 16 outputs instead of 144, in all three passes.
+//! There `cols` holds the transformed input tiles (about a quarter of the im2col columns).
 
 mod depthwise;
 mod f32x4;

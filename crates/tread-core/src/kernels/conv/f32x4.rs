@@ -15,10 +15,6 @@ mod imp {
         pub fn zero() -> F4 {
             F4(f32x4_splat(0.0))
         }
-        #[inline(always)]
-        pub fn splat(v: f32) -> F4 {
-            F4(f32x4_splat(v))
-        }
         /// # Safety
         /// Four floats readable at `p`.
         #[inline(always)]
@@ -57,15 +53,6 @@ mod imp {
                 F4(i32x4_shuffle::<2, 3, 6, 7>(t1, t3)),
             ]
         }
-        #[inline(always)]
-        pub fn lane(self, l: usize) -> f32 {
-            match l {
-                0 => f32x4_extract_lane::<0>(self.0),
-                1 => f32x4_extract_lane::<1>(self.0),
-                2 => f32x4_extract_lane::<2>(self.0),
-                _ => f32x4_extract_lane::<3>(self.0),
-            }
-        }
     }
 }
 
@@ -78,10 +65,6 @@ mod imp {
         #[inline(always)]
         pub fn zero() -> F4 {
             F4([0.0; 4])
-        }
-        #[inline(always)]
-        pub fn splat(v: f32) -> F4 {
-            F4([v; 4])
         }
         /// # Safety
         /// Four floats readable at `p`.
@@ -111,10 +94,6 @@ mod imp {
         #[inline(always)]
         pub fn transpose(r: [F4; 4]) -> [F4; 4] {
             std::array::from_fn(|i| F4(std::array::from_fn(|j| r[j].0[i])))
-        }
-        #[inline(always)]
-        pub fn lane(self, l: usize) -> f32 {
-            self.0[l]
         }
     }
 }
