@@ -199,8 +199,10 @@ describe('what a depthwise layer keeps for its backward', () => {
     // geometry: n, c, h, w, oc, kh, kw, sh, sw, pads (top, bottom, left, right), dilation, groups, mode
     const depthwise = [32, 32, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 32, 0];
     expect(wasm().tread_conv2d_saved_len_ex(...depthwise)).toBe(32 * 32 * 28 * 28);
-    const dense = [32, 32, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0];
-    expect(wasm().tread_conv2d_saved_len_ex(...dense)).toBe(32 * 9 * 32 * 28 * 28);
+    // A dense 3x3 stride-2 layer keeps im2col's columns (stride 1 goes to Winograd:
+    // test/conv-winograd.test.ts).
+    const dense = [32, 32, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 0];
+    expect(wasm().tread_conv2d_saved_len_ex(...dense)).toBe(32 * 9 * 32 * 14 * 14);
     const reflect = [2, 4, 9, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4, 1];
     expect(wasm().tread_conv2d_saved_len_ex(...reflect)).toBe(4 * 9 * 2 * 9 * 8); // im2col path
   });

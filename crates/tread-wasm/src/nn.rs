@@ -119,6 +119,14 @@ pub unsafe extern "C" fn tread_conv2d_backward_ex(
     );
 }
 
+/// Tile size of the Winograd path of 3x3 stride-1 convolutions: 4, 2 (default), or 0 (off:
+/// im2col + GEMM). For tests and measurements comparing the paths; a buffer saved by a
+/// forward must go to a backward run under the same setting.
+#[no_mangle]
+pub extern "C" fn tread_conv2d_set_winograd(m: u32) {
+    conv::set_winograd_tile(m);
+}
+
 /// Direct-loop reference forward (tests).
 ///
 /// # Safety
