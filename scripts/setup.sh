@@ -2,7 +2,8 @@
 # Installs everything tread needs on a fresh Debian 12 machine, offline but for the npm
 # registry and Debian's apt repositories. Idempotent: a second run only checks.
 #   - Debian's rustc-web 1.96 + rust-src (wasm32 std is rebuilt with -Zbuild-std),
-#     lld-22 (wasm-ld) and Debian's rayon sources (no crates.io here);
+#     lld-22 (wasm-ld); no crates.io here, and tread needs no crates beyond std (its thread
+#     pool is its own: crates/tread-core/src/parallel/);
 #   - chromium for the browser test;
 #   - python3-torch (PyTorch 1.13) for the tests of the hand-off to PyTorch (tread export)
 #     and, with libopenblas0-openmp (OpenBLAS, OpenMP build: torch.set_num_threads reaches it),
@@ -13,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for p in rustc-web cargo-web rust-web-src lld-22 librust-rayon-dev chromium dataset-fashion-mnist python3-torch libopenblas0-openmp; do
+for p in rustc-web cargo-web rust-web-src lld-22 chromium dataset-fashion-mnist python3-torch libopenblas0-openmp; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
