@@ -58,6 +58,8 @@ const KC: usize = 256;
 const MC: usize = 32 * MR;
 /// B panels packed (and claimed) together: `GROUP*NR` columns.
 const GROUP: usize = 8;
+/// Groups of packed B that a task's row blocks share while in L2 (see `Job::rows`).
+const L2_GROUPS: usize = 8;
 /// Most floats of packed B held at once (8 MiB); wider products go in column chunks.
 const SHARED_B_MAX: usize = 1 << 21;
 /// Below this many multiply-adds (m·n·k) a call runs as one task.
@@ -433,35 +435,46 @@ impl Job {
         });
     }
 
+    /// Loop order (per task): column chunks of `L2_GROUPS` groups, depth blocks, row blocks of
+    /// `mc_max`, groups. A chunk of packed B for one depth block (`KC × 512` floats, 512 KiB)
+    /// stays in L2 while every row block of the task passes over it; A is packed again per
+    /// chunk, which is why a task with a single row block takes all its groups as one chunk.
     #[allow(clippy::too_many_arguments)]
     unsafe fn rows(&self, sb: &SharedB, i0: usize, i1: usize, g0: usize, g1: usize, start: usize, mc_max: usize, abuf: &mut [f32]) {
         let (k, kc_max) = (self.k, sb.kc_max);
         let gw = GROUP * NR;
         let gsize = kc_max * gw;
-        let mut ic = i0;
-        while ic < i1 {
-            let mc = mc_max.min(i1 - ic);
+        let ng = g1 - g0;
+        let chunk = if i1 - i0 <= mc_max { ng } else { L2_GROUPS };
+        let mut s0 = 0;
+        while s0 < ng {
+            let s1 = (s0 + chunk).min(ng);
             let mut pc = 0;
             let mut kb = 0;
             while pc < k {
                 let kc = kc_max.min(k - pc);
                 let last = pc + kc == k;
-                pack::pack_a(self.trans_a, self.a, self.lda, ic, mc, pc, kc, abuf);
                 let beta = if pc == 0 { self.beta } else { 1.0 };
-                for step in 0..g1 - g0 {
-                    let g = g0 + (start - g0 + step) % (g1 - g0);
-                    let jg = g * gw; // within the chunk
-                    let nc = gw.min(sb.nc - jg);
-                    let bp = sb.buf.0.add((kb * sb.groups + g) * gsize);
-                    self.ensure_b(sb, kb * sb.groups + g, pc, kc, sb.j0 + jg, nc, bp);
-                    let cblk = self.c.0.add(ic * self.ldc + sb.j0 + jg);
-                    let ep = if last && self.ep.active() { Some((&self.ep, ic, sb.j0 + jg)) } else { None };
-                    macro_kernel(mc, nc, kc, abuf.as_ptr(), bp, cblk, self.ldc, self.alpha, beta, ep);
+                let mut ic = i0;
+                while ic < i1 {
+                    let mc = mc_max.min(i1 - ic);
+                    pack::pack_a(self.trans_a, self.a, self.lda, ic, mc, pc, kc, abuf);
+                    for step in s0..s1 {
+                        let g = g0 + (start - g0 + step) % ng;
+                        let jg = g * gw; // within the chunk of B
+                        let nc = gw.min(sb.nc - jg);
+                        let bp = sb.buf.0.add((kb * sb.groups + g) * gsize);
+                        self.ensure_b(sb, kb * sb.groups + g, pc, kc, sb.j0 + jg, nc, bp);
+                        let cblk = self.c.0.add(ic * self.ldc + sb.j0 + jg);
+                        let ep = if last && self.ep.active() { Some((&self.ep, ic, sb.j0 + jg)) } else { None };
+                        macro_kernel(mc, nc, kc, abuf.as_ptr(), bp, cblk, self.ldc, self.alpha, beta, ep);
+                    }
+                    ic += mc;
                 }
                 pc += kc;
                 kb += 1;
             }
-            ic += mc;
+            s0 = s1;
         }
     }
 
