@@ -115,7 +115,7 @@ async function main(): Promise<void> {
 
   const seconds = (performance.now() - t0) / 1000;
   const loadAfter = loadavg()[0];
-  console.log(`\nSGEMM, GFLOP/s (best of ${ROUNDS} rounds; square float32; ${info.variant}, pool ${info.poolThreads}; tfjs-wasm ${tf.version_core}, backend ${tf.getBackend()}; ${seconds.toFixed(0)} s; load avg ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after, this run included)\n`);
+  console.log(`\nSGEMM, GFLOP/s (best of ${ROUNDS} rounds; square float32; Node ${process.version}, ${info.variant}, pool ${info.poolThreads}; tfjs-wasm ${tf.version_core}, backend ${tf.getBackend()}; ${seconds.toFixed(0)} s; load avg ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after, this run included)\n`);
   console.log(table.join('\n'));
   const out = resolve(here, 'results/gemm.json');
   mkdirSync(dirname(out), { recursive: true });
