@@ -442,8 +442,6 @@ impl Job {
     #[allow(clippy::too_many_arguments)]
     unsafe fn rows(&self, sb: &SharedB, i0: usize, i1: usize, g0: usize, g1: usize, start: usize, mc_max: usize, abuf: &mut [f32]) {
         let (k, kc_max) = (self.k, sb.kc_max);
-        let gw = GROUP * NR;
-        let gsize = kc_max * gw;
         let ng = g1 - g0;
         let chunk = if i1 - i0 <= mc_max { ng } else { L2_GROUPS };
         let mut s0 = 0;
@@ -459,15 +457,24 @@ impl Job {
                 while ic < i1 {
                     let mc = mc_max.min(i1 - ic);
                     pack::pack_a(self.trans_a, self.a, self.lda, ic, mc, pc, kc, abuf);
+                    // A group another task is still packing is put off to the end of
+                    // the sweep (bit `step - s0` of `later`) instead of waited for.
+                    let mut later = 0u64;
                     for step in s0..s1 {
                         let g = g0 + (start - g0 + step) % ng;
-                        let jg = g * gw; // within the chunk of B
-                        let nc = gw.min(sb.nc - jg);
-                        let bp = sb.buf.0.add((kb * sb.groups + g) * gsize);
-                        self.ensure_b(sb, kb * sb.groups + g, pc, kc, sb.j0 + jg, nc, bp);
-                        let cblk = self.c.0.add(ic * self.ldc + sb.j0 + jg);
-                        let ep = if last && self.ep.active() { Some((&self.ep, ic, sb.j0 + jg)) } else { None };
-                        macro_kernel(mc, nc, kc, abuf.as_ptr(), bp, cblk, self.ldc, self.alpha, beta, ep);
+                        let busy_ok = step - s0 < 64;
+                        if !self.ensure_b(sb, kb, g, pc, kc, busy_ok) {
+                            later |= 1 << (step - s0);
+                            continue;
+                        }
+                        self.group(sb, kb, g, ic, mc, kc, beta, last, abuf);
+                    }
+                    while later != 0 {
+                        let step = s0 + later.trailing_zeros() as usize;
+                        later &= later - 1;
+                        let g = g0 + (start - g0 + step) % ng;
+                        self.ensure_b(sb, kb, g, pc, kc, false);
+                        self.group(sb, kb, g, ic, mc, kc, beta, last, abuf);
                     }
                     ic += mc;
                 }
@@ -478,24 +485,46 @@ impl Job {
         }
     }
 
-    /// Makes sure B group `slot` (depth `pc..pc+kc`, columns `j..j+nc`) is packed at `bp`:
-    /// packs it if no task has claimed it yet, waits if another task is packing it.
+    /// The macro-kernel for rows `ic..ic+mc` × B group `g` of depth block `kb` (packed).
     #[allow(clippy::too_many_arguments)]
-    unsafe fn ensure_b(&self, sb: &SharedB, slot: usize, pc: usize, kc: usize, j: usize, nc: usize, bp: *mut f32) {
+    #[inline]
+    unsafe fn group(&self, sb: &SharedB, kb: usize, g: usize, ic: usize, mc: usize, kc: usize, beta: f32, last: bool, abuf: &[f32]) {
+        let gw = GROUP * NR;
+        let jg = g * gw; // within the chunk of B
+        let nc = gw.min(sb.nc - jg);
+        let bp = sb.buf.0.add((kb * sb.groups + g) * sb.kc_max * gw);
+        let cblk = self.c.0.add(ic * self.ldc + sb.j0 + jg);
+        let ep = if last && self.ep.active() { Some((&self.ep, ic, sb.j0 + jg)) } else { None };
+        macro_kernel(mc, nc, kc, abuf.as_ptr(), bp, cblk, self.ldc, self.alpha, beta, ep);
+    }
+
+    /// Makes sure B group `g` of depth block `kb` (depth `pc..pc+kc`) is packed: packs it if
+    /// no task has claimed it yet. When another task is packing it, returns false at once
+    /// if `may_defer`, else waits for it (that task never waits on anything, so this ends).
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn ensure_b(&self, sb: &SharedB, kb: usize, g: usize, pc: usize, kc: usize, may_defer: bool) -> bool {
+        let slot = kb * sb.groups + g;
         let flag = &sb.flags[slot];
         if flag.load(Ordering::Acquire) == 2 {
-            return;
+            return true;
         }
         if flag.compare_exchange(0, 1, Ordering::Acquire, Ordering::Acquire).is_ok() {
+            let gw = GROUP * NR;
+            let jg = g * gw;
+            let nc = gw.min(sb.nc - jg);
+            let bp = sb.buf.0.add(slot * sb.kc_max * gw);
             let dst = std::slice::from_raw_parts_mut(bp, nc.div_ceil(NR) * NR * kc);
-            pack::pack_b(self.trans_b, self.b, self.ldb, pc, kc, j, nc, dst);
+            pack::pack_b(self.trans_b, self.b, self.ldb, pc, kc, sb.j0 + jg, nc, dst);
             flag.store(2, Ordering::Release);
-            return;
+            return true;
         }
-        // Another task is packing this group; that never waits on anything, so this ends.
+        if may_defer {
+            return false;
+        }
         while flag.load(Ordering::Acquire) != 2 {
             std::hint::spin_loop();
         }
+        true
     }
 }
 
