@@ -21,7 +21,7 @@
 //! on 2 threads, 8 tasks packed A four times and B twice.)
 //!
 //! Epilogues (`sgemm_ep`): a bias per column or per row of C, then ReLU, applied to each
-//! register tile right after its last depth block is stored, while it is in L1.
+//! `mc × 64` block of C right after its last depth block is stored, while it is in cache.
 
 mod pack;
 
@@ -117,7 +117,7 @@ impl Ep {
         !self.col.is_null() || !self.row.is_null() || self.relu
     }
 
-    /// Applies the epilogue to the `mr × nr` tile at `c` whose first element is C[i][j].
+    /// Applies the epilogue to the `mr × nr` block at `c` whose first element is C[i][j].
     ///
     /// # Safety
     /// The tile is valid; the biases cover rows `i..i+mr` and columns `j..j+nr`.
@@ -335,14 +335,14 @@ pub fn sgemm_ep(
         while j0 < n {
             let nc = chunk.min(n - j0);
             let groups = nc.div_ceil(GROUP * NR);
-            grow(bbuf, kblocks * kc_max * groups * GROUP * NR);
+            let bslice = aligned(bbuf, kblocks * kc_max * groups * GROUP * NR);
             let flags: Vec<AtomicU8> = (0..kblocks * groups).map(|_| AtomicU8::new(0)).collect();
             let (tm, tn) = task_grid(m, nc, k, threads, groups);
             let rows = parallel::split_range(m, tm, MR);
             let cols = parallel::split_range(groups, tn, 1);
             let ncols = cols.len();
             let ntasks = rows.len() * ncols;
-            let shared = SharedB { buf: SharedMut(bbuf.as_mut_ptr()), flags: &flags, j0, nc, kc_max, groups };
+            let shared = SharedB { buf: SharedMut(bslice.as_mut_ptr()), flags: &flags, j0, nc, kc_max, groups };
             parallel::for_each_task(ntasks, |t| {
                 let (r, g) = (t / ncols, t % ncols);
                 let (i0, i1) = rows[r];
@@ -425,12 +425,13 @@ impl Job {
         let mc_max = block(i1 - i0, MC, MR);
         PACK_A.with(|cell| match cell.try_borrow_mut() {
             Ok(mut abuf) => {
-                grow(&mut abuf, mc_max * kc_max);
-                self.rows(sb, i0, i1, g0, g1, start, mc_max, &mut abuf);
+                let abuf = aligned(&mut abuf, mc_max * kc_max);
+                self.rows(sb, i0, i1, g0, g1, start, mc_max, abuf);
             }
             Err(_) => {
-                let mut abuf = vec![0.0; mc_max * kc_max];
-                self.rows(sb, i0, i1, g0, g1, start, mc_max, &mut abuf);
+                let mut abuf = Vec::new();
+                let abuf = aligned(&mut abuf, mc_max * kc_max);
+                self.rows(sb, i0, i1, g0, g1, start, mc_max, abuf);
             }
         });
     }
@@ -494,8 +495,12 @@ impl Job {
         let nc = gw.min(sb.nc - jg);
         let bp = sb.buf.0.add((kb * sb.groups + g) * sb.kc_max * gw);
         let cblk = self.c.0.add(ic * self.ldc + sb.j0 + jg);
-        let ep = if last && self.ep.active() { Some((&self.ep, ic, sb.j0 + jg)) } else { None };
-        macro_kernel(mc, nc, kc, abuf.as_ptr(), bp, cblk, self.ldc, self.alpha, beta, ep);
+        macro_kernel(mc, nc, kc, abuf.as_ptr(), bp, cblk, self.ldc, self.alpha, beta);
+        if last && self.ep.active() {
+            // The block was just stored (mc × 64 floats, in L1/L2): one pass over it. (Applied
+            // per register tile inside the macro-kernel instead, it measured slower.)
+            self.ep.tile(cblk, self.ldc, mc, nc, ic, sb.j0 + jg);
+        }
     }
 
     /// Makes sure B group `g` of depth block `kb` (depth `pc..pc+kc`) is packed: packs it if
@@ -528,15 +533,19 @@ impl Job {
     }
 }
 
-fn grow(v: &mut Vec<f32>, len: usize) {
-    if v.len() < len {
-        v.resize(len, 0.0);
+/// `len` floats of `v` starting on a 64-byte line (grown as needed): packed panels are read
+/// 16 and 32 bytes at a time, and a buffer that starts mid-line splits some of those reads
+/// across two lines.
+fn aligned(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
+    const LINE: usize = 16; // floats
+    if v.len() < len + LINE {
+        v.resize(len + LINE, 0.0);
     }
+    let skip = v.as_ptr().align_offset(64).min(LINE);
+    &mut v[skip..skip + len]
 }
 
-/// All register tiles of an `mc × nc` block of C from packed A (`ap`) and B (`bp`); with
-/// `ep = Some((epilogue, i, j))` (C[i][j] is the block's first element), the epilogue is
-/// applied to each tile once it is stored.
+/// All register tiles of an `mc × nc` block of C from packed A (`ap`) and B (`bp`).
 #[allow(clippy::too_many_arguments)]
 #[inline]
 unsafe fn macro_kernel(
@@ -549,7 +558,6 @@ unsafe fn macro_kernel(
     ldc: usize,
     alpha: f32,
     beta: f32,
-    ep: Option<(&Ep, usize, usize)>,
 ) {
     let mut jr = 0;
     while jr < nc {
@@ -572,9 +580,6 @@ unsafe fn macro_kernel(
                         *o = if beta == 0.0 { v } else { v + beta * *o };
                     }
                 }
-            }
-            if let Some((e, i, j)) = ep {
-                e.tile(ct, ldc, mr, nr, i + ir, j + jr);
             }
             ir += MR;
         }
