@@ -1,7 +1,9 @@
 //! sgemm against sgemm_ref: all transpose forms, odd and round sizes, padded strides,
-//! alpha/beta, beta = 0 over NaN, on 1 thread and (with the `threads` feature) on several.
+//! alpha/beta, beta = 0 over NaN, on 1 thread and (with the `threads` feature) on several;
+//! and sgemm_ep (bias per column / per row, ReLU) against sgemm_ep_ref, which checks itself
+//! against sgemm_ref plus a plain loop.
 
-use tread_core::kernels::gemm::{sgemm, sgemm_ref};
+use tread_core::kernels::gemm::{sgemm, sgemm_ep, sgemm_ep_ref, sgemm_ref, Epilogue};
 use tread_core::parallel;
 use std::sync::Mutex;
 
@@ -125,4 +127,118 @@ fn degenerate_shapes() {
 fn short_slice_panics() {
     let mut c = vec![0.0; 4];
     sgemm(false, false, 2, 2, 2, 1.0, &[1.0; 3], 2, &[1.0; 4], 2, 0.0, &mut c, 2);
+}
+
+/// sgemm_ep vs sgemm_ep_ref; `bias`: 0 none, 1 per column, 2 per row, 3 both.
+#[allow(clippy::too_many_arguments)]
+fn check_ep(ta: bool, tb: bool, m: usize, n: usize, k: usize, alpha: f32, beta: f32, pad: usize, bias: u8, relu: bool) {
+    let mut rng = Rng(0xD1B54A32D192ED03 ^ (m * 7_000_003 + n * 3001 + k * 7 + bias as usize) as u64);
+    let (ar, ac) = if ta { (k, m) } else { (m, k) };
+    let (br, bc) = if tb { (n, k) } else { (k, n) };
+    let (lda, ldb, ldc) = (ac + pad, bc + 2 * pad, n + 3 * pad);
+    let a = rng.vec(ar.max(1) * lda);
+    let b = rng.vec(br.max(1) * ldb);
+    let c0 = rng.vec(m.max(1) * ldc);
+    let colb = rng.vec(n);
+    let rowb = rng.vec(m);
+    let ep = Epilogue {
+        col_bias: (bias & 1 != 0).then_some(&colb[..]),
+        row_bias: (bias & 2 != 0).then_some(&rowb[..]),
+        relu,
+    };
+    let mut want = c0.clone();
+    let mut got = c0.clone();
+    sgemm_ep_ref(ta, tb, m, n, k, alpha, &a, lda, &b, ldb, beta, &mut want, ldc, ep);
+    sgemm_ep(ta, tb, m, n, k, alpha, &a, lda, &b, ldb, beta, &mut got, ldc, ep);
+    // The reference itself: sgemm_ref, then the epilogue by hand.
+    let mut plain = c0.clone();
+    sgemm_ref(ta, tb, m, n, k, alpha, &a, lda, &b, ldb, beta, &mut plain, ldc);
+    let tol = 1e-5 * (k as f32 + 1.0) * (alpha.abs() + 1.0) + 1e-6;
+    let mut negatives = 0;
+    for i in 0..m {
+        for j in 0..ldc {
+            let idx = i * ldc + j;
+            if j >= n {
+                assert!(got[idx].to_bits() == c0[idx].to_bits(), "padding C[{i}][{j}] changed");
+                continue;
+            }
+            let mut r = plain[idx] as f64;
+            if bias & 1 != 0 {
+                r += colb[j] as f64;
+            }
+            if bias & 2 != 0 {
+                r += rowb[i] as f64;
+            }
+            if r < 0.0 {
+                negatives += 1;
+            }
+            if relu && r < 0.0 {
+                r = 0.0;
+            }
+            let w = want[idx];
+            assert!((w as f64 - r).abs() <= 1e-5 * (1.0 + r.abs()), "ref C[{i}][{j}] = {w}, by hand {r}");
+            let g = got[idx];
+            assert!(
+                (g - w).abs() <= tol * (1.0 + w.abs()),
+                "ta={ta} tb={tb} m={m} n={n} k={k} alpha={alpha} beta={beta} bias={bias} relu={relu}: C[{i}][{j}] = {g}, want {w}"
+            );
+            if relu {
+                assert!(g >= 0.0, "relu left C[{i}][{j}] = {g}");
+            }
+        }
+    }
+    // The data straddle zero, so ReLU really clamps something.
+    assert!(m * n < 8 || negatives > 0);
+}
+
+fn sweep_ep(threads: usize) {
+    parallel::set_threads(threads);
+    for ta in [false, true] {
+        for tb in [false, true] {
+            for &(m, n, k) in &[(1, 1, 1), (3, 7, 5), (7, 9, 63), (33, 17, 40), (64, 64, 64), (130, 70, 300), (5, 300, 17), (261, 700, 520)] {
+                for bias in 0..4u8 {
+                    check_ep(ta, tb, m, n, k, 1.0, 0.0, 0, bias, true);
+                    check_ep(ta, tb, m, n, k, -0.5, 2.0, 2, bias, bias == 1);
+                }
+            }
+        }
+    }
+    parallel::set_threads(1);
+}
+
+#[test]
+fn sgemm_ep_matches_reference_one_thread() {
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    sweep_ep(1);
+}
+
+#[test]
+fn sgemm_ep_matches_reference_threads() {
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    sweep_ep(2);
+    sweep_ep(3);
+}
+
+#[test]
+fn sgemm_ep_degenerate_and_nan() {
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    // k = 0: C = act(beta·C + bias).
+    let mut c = vec![f32::NAN, 1.0, -4.0, 2.0];
+    let ep = Epilogue { col_bias: Some(&[1.0, -3.0]), row_bias: None, relu: true };
+    sgemm_ep(false, false, 2, 2, 0, 1.0, &[], 1, &[], 2, 0.0, &mut c, 2, ep);
+    assert_eq!(c, vec![1.0, 0.0, 1.0, 0.0]);
+    // NaN in the product stays NaN through ReLU (as torch.relu).
+    let a = vec![f32::NAN, 1.0];
+    let b = vec![1.0, 1.0];
+    let mut c = vec![0.0; 1];
+    sgemm_ep(false, false, 1, 1, 2, 1.0, &a, 2, &b, 1, 0.0, &mut c, 1, Epilogue { relu: true, ..Default::default() });
+    assert!(c[0].is_nan());
+}
+
+#[test]
+#[should_panic(expected = "column bias")]
+fn short_bias_panics() {
+    let mut c = vec![0.0; 4];
+    let ep = Epilogue { col_bias: Some(&[1.0]), ..Default::default() };
+    sgemm_ep(false, false, 2, 2, 2, 1.0, &[1.0; 4], 2, &[1.0; 4], 2, 0.0, &mut c, 2, ep);
 }

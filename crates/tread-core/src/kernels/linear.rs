@@ -1,24 +1,38 @@
 //! Fully connected layer, `y = x·Wᵀ + b` (PyTorch's `Linear`: W is `[out, in]`), on SGEMM.
 //!
-//! Forward: the bias rows are written into y, then one GEMM adds `x·Wᵀ` (beta = 1).
+//! Forward: one GEMM whose epilogue adds the bias (and, for `linear_forward_act` with
+//! `relu`, clamps) as each register tile of y is stored, so y is written once and never
+//! re-read. (Before: the bias rows were written into y, then a beta = 1 GEMM read them back.)
 //! Backward: `dx = dy·W`, `dW = beta·dW + dyᵀ·x` (beta = 1 accumulates straight into an
 //! existing gradient), `db = beta·db + Σ_rows dy`.
 
-use crate::kernels::gemm::sgemm;
+use crate::kernels::gemm::{sgemm, sgemm_ep, Epilogue};
 
 /// `y[m, out] = x[m, in]·Wᵀ + b`.
 pub fn linear_forward(m: usize, fin: usize, fout: usize, x: &[f32], w: &[f32], b: Option<&[f32]>, y: &mut [f32]) {
+    linear_forward_act(m, fin, fout, x, w, b, false, y);
+}
+
+/// `y[m, out] = x[m, in]·Wᵀ + b`, then ReLU when `relu` (`y < 0 ? 0 : y`, NaN stays NaN):
+/// bias and activation fused into the GEMM's epilogue. The ReLU's backward needs only y
+/// (its mask is `y > 0`), so the pre-activation is never stored.
+#[allow(clippy::too_many_arguments)]
+pub fn linear_forward_act(
+    m: usize,
+    fin: usize,
+    fout: usize,
+    x: &[f32],
+    w: &[f32],
+    b: Option<&[f32]>,
+    relu: bool,
+    y: &mut [f32],
+) {
     assert!(x.len() >= m * fin && w.len() >= fout * fin && y.len() >= m * fout, "linear: buffers too short");
-    let beta = match b {
-        Some(b) => {
-            for row in y[..m * fout].chunks_exact_mut(fout.max(1)) {
-                row.copy_from_slice(&b[..fout]);
-            }
-            1.0
-        }
-        None => 0.0,
-    };
-    sgemm(false, true, m, fout, fin, 1.0, x, fin.max(1), w, fin.max(1), beta, y, fout.max(1));
+    if let Some(b) = b {
+        assert!(b.len() >= fout, "linear: bias has {} elements, needs {fout}", b.len());
+    }
+    let ep = Epilogue { col_bias: b.map(|b| &b[..fout]), row_bias: None, relu };
+    sgemm_ep(false, true, m, fout, fin, 1.0, x, fin.max(1), w, fin.max(1), 0.0, y, fout.max(1), ep);
 }
 
 /// Gradients of `linear_forward`; each is skipped when not asked for.
@@ -97,6 +111,41 @@ mod tests {
             }
             let s: f32 = (0..m).map(|i| dy[i * fout + j]).sum();
             assert!((db[j] - s).abs() < 1e-5);
+        }
+    }
+
+    /// The fused forward against loops: bias, ReLU (with negatives present), no bias, fin = 0,
+    /// and shapes that cross register-tile and block edges, on 1 and 2 threads.
+    #[test]
+    fn linear_forward_act_matches_loops() {
+        for &(m, fin, fout) in &[(1, 1, 1), (5, 7, 3), (33, 130, 17), (128, 300, 70), (3, 0, 5)] {
+            let x: Vec<f32> = (0..m * fin).map(|i| (i as f32 * 0.37).sin()).collect();
+            let w: Vec<f32> = (0..fout * fin).map(|i| (i as f32 * 0.71).cos() * 0.2).collect();
+            let b: Vec<f32> = (0..fout).map(|j| (j as f32 * 0.9).sin()).collect();
+            for threads in [1, 2] {
+                crate::parallel::set_threads(threads);
+                for (bias, relu) in [(true, true), (true, false), (false, true), (false, false)] {
+                    let mut y = vec![f32::NAN; m * fout];
+                    linear_forward_act(m, fin, fout, &x, &w, bias.then_some(&b[..]), relu, &mut y);
+                    let mut negatives = 0;
+                    for i in 0..m {
+                        for j in 0..fout {
+                            let mut s: f64 = (0..fin).map(|k| x[i * fin + k] as f64 * w[j * fin + k] as f64).sum();
+                            if bias {
+                                s += b[j] as f64;
+                            }
+                            negatives += (s < 0.0) as usize;
+                            if relu && s < 0.0 {
+                                s = 0.0;
+                            }
+                            let got = y[i * fout + j] as f64;
+                            assert!((got - s).abs() < 1e-4 * (1.0 + s.abs()), "m={m} fin={fin} fout={fout} bias={bias} relu={relu}: y[{i}][{j}] = {got}, want {s}");
+                        }
+                    }
+                    assert!(fin == 0 || m * fout < 4 || negatives > 0, "no negative pre-activations: ReLU untested");
+                }
+            }
+            crate::parallel::set_threads(1);
         }
     }
 }

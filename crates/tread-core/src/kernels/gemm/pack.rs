@@ -12,6 +12,27 @@
 
 use super::{MR, NR};
 
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use super::f32_interleave4_wasmsimd::interleave4;
+
+/// `dst[p*ld + r] = src[r][p]` for `p < kc`, `r < 4`: the portable twin of
+/// `f32_interleave4_wasmsimd::interleave4` (native builds, and the reference it must match).
+///
+/// # Safety
+/// Each `src[r]` is readable for `kc` values; `dst` is writable at every `p*ld + r`.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[inline]
+unsafe fn interleave4(src: [*const f32; 4], kc: usize, dst: *mut f32, ld: usize) {
+    for p in 0..kc {
+        for (r, s) in src.iter().enumerate() {
+            *dst.add(p * ld + r) = *s.add(p);
+        }
+    }
+}
+
+// The transposing packs below interleave streams four at a time.
+const _: () = assert!(MR == 4 && NR % 4 == 0);
+
 /// Packs rows `i0..i0+mc`, depth `p0..p0+kc` of `op(A)` into `dst`
 /// (`dst.len() >= ceil(mc/MR)*MR*kc`).
 ///
@@ -65,17 +86,10 @@ pub unsafe fn pack_a(
         let rows = (mc - r * MR).min(MR);
         let pd = d.add(r * MR * kc);
         let ib = i0 + r * MR;
-        // Rows of A are contiguous in p: read MR row streams, interleave them.
+        // Rows of A are contiguous in p: read MR = 4 row streams, interleave them.
         if rows == MR {
-            let mut src = [std::ptr::null::<f32>(); MR];
-            for (ii, s) in src.iter_mut().enumerate() {
-                *s = a.add((ib + ii) * lda + p0);
-            }
-            for p in 0..kc {
-                for ii in 0..MR {
-                    *pd.add(p * MR + ii) = *src[ii].add(p);
-                }
-            }
+            let src = [0, 1, 2, 3].map(|ii| a.add((ib + ii) * lda + p0));
+            interleave4(src, kc, pd, MR);
         } else {
             for p in 0..kc {
                 for ii in 0..MR {
@@ -125,15 +139,10 @@ pub unsafe fn pack_b(
                 }
             }
         } else if cols == NR {
-            // op(B)[p][j] = b[j*ldb + p]: NR column streams, interleaved.
-            let mut src = [std::ptr::null::<f32>(); NR];
-            for (jj, sp) in src.iter_mut().enumerate() {
-                *sp = b.add((jb + jj) * ldb + p0);
-            }
-            for p in 0..kc {
-                for jj in 0..NR {
-                    *pd.add(p * NR + jj) = *src[jj].add(p);
-                }
+            // op(B)[p][j] = b[j*ldb + p]: NR column streams, interleaved four at a time.
+            for g in (0..NR).step_by(4) {
+                let src = [0, 1, 2, 3].map(|jj| b.add((jb + g + jj) * ldb + p0));
+                interleave4(src, kc, pd.add(g), NR);
             }
         } else {
             for p in 0..kc {
