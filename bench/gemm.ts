@@ -18,7 +18,7 @@
  *
  *   npm run bench:gemm [-- --quick --node 24 --no-torch --no-jax]     (TREAD_BENCH_QUICK=1 = --quick)
  */
-import { alternateRounds, busyWarning, measureRates, type Rate, type RoundContender } from './harness.js';
+import { alternateRounds, busyWarning, measureRates, roundRate, type Rate, type RoundContender } from './harness.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
@@ -126,17 +126,7 @@ async function main(): Promise<void> {
       const local = (name: string, fn: () => void, budgetMs?: number): RoundContender => ({
         name,
         budgetMs,
-        round: () => {
-          let calls = 0;
-          const s = performance.now();
-          let t = s;
-          do {
-            fn();
-            calls++;
-            t = performance.now();
-          } while (t - s < ROUND_MS);
-          return (flops * calls) / ((t - s) * 1e6);
-        },
+        round: () => roundRate(flops, fn, ROUND_MS),
       });
       const tread = (threads: number) => () => {
         setThreads(threads);

@@ -11,21 +11,24 @@ export interface Rate {
  * alternating between them round by round so that they all see the same machine load.
  * Returns `work` per second in units of 1e9 (GFLOP/s for flops, GB/s for bytes).
  */
+/** One round: calls `fn` for at least `roundMs` (and at least once); `work` per call, in 1e9 per second. */
+export function roundRate(work: number, fn: () => void, roundMs: number): number {
+  let calls = 0;
+  const t0 = performance.now();
+  let t = t0;
+  do {
+    fn();
+    calls++;
+    t = performance.now();
+  } while (t - t0 < roundMs);
+  return (work * calls) / ((t - t0) * 1e6);
+}
+
 export function measureRates(work: number, fns: (() => void)[], rounds: number, roundMs: number): Rate[] {
   const rates: number[][] = fns.map(() => []);
   for (const fn of fns) fn(); // warm-up: allocation, wasm tier-up
   for (let r = 0; r < rounds; r++) {
-    fns.forEach((fn, i) => {
-      let calls = 0;
-      const t0 = performance.now();
-      let t = t0;
-      do {
-        fn();
-        calls++;
-        t = performance.now();
-      } while (t - t0 < roundMs);
-      rates[i].push((work * calls) / ((t - t0) * 1e6));
-    });
+    fns.forEach((fn, i) => rates[i].push(roundRate(work, fn, roundMs)));
   }
   return rates.map((v) => {
     v.sort((x, y) => x - y);
