@@ -16,7 +16,8 @@
  *   θₜ ← θₜ₋₁ - γ·m̂ₜ / (√v̂ₜ + ε)
  * ```
  * State: `step`, `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq` (amsgrad). One fused kernel per
- * parameter: crates/tread-core/src/optim/adam.rs.
+ * parameter (crates/tread-core/src/optim/adam.rs), queued and run for the whole group in one
+ * wasm call (multi.ts).
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { checks, FLAG, maxFlag, Optimizer, type OptimizerBaseOptions, type Hyper, type OptionCheck, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';

@@ -16,7 +16,8 @@
  *   else:         θₜ ← θₜ₋₁ - γgₜ
  * ```
  * (maximize negates the gradient first, which is the same.) State: `momentum_buffer`.
- * One fused kernel per parameter: crates/tread-core/src/optim/sgd.rs.
+ * One fused kernel per parameter (crates/tread-core/src/optim/sgd.rs), queued and run for the
+ * whole group in one wasm call (multi.ts).
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { checks, FLAG, maxFlag, Optimizer, type OptimizerBaseOptions, type Hyper, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
