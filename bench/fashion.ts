@@ -28,7 +28,7 @@ import { buildRun, resolveDefaults } from '../ts/cli/setup.js';
 import { TRAIN_OPTIONS, camel, type TrainArgs } from '../ts/cli/args.js';
 import { evaluate } from '../ts/train/fit.js';
 import type { Tensor } from '../ts/tensor/tensor.js';
-import { alternateRounds, busyWarning, median, type RoundContender } from './harness.js';
+import { alternateRounds, busyWarning, cpuLine, median, type RoundContender } from './harness.js';
 import { reexecForNode } from './node24.js';
 import { startTorch } from './torch_child.js';
 
@@ -126,6 +126,7 @@ async function main(): Promise<void> {
   say('');
   say(`Fashion-MNIST MLP (tread train --data fashion-mnist --model mlp), one epoch of ${[...epochs.values()][0]![0]!.batches} batches of 128: seconds per epoch, median of ${ROUNDS} round(s); test accuracy after the epoch (mean)`);
   say(`node ${process.version}; ${note}; load avg ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after; ${seconds.toFixed(0)} s`);
+  say(`cpu: ${cpuLine()}`);
   say('');
   say('| implementation | s/epoch | ms/batch | test accuracy | tread / x (same threads) |');
   say('|---|---|---|---|---|');
@@ -139,7 +140,7 @@ async function main(): Promise<void> {
   const file = `results/fashion${process.versions.node.startsWith('24.') ? '-node24' : ''}.json`;
   mkdirSync(resolve(here, 'results'), { recursive: true });
   writeFileSync(resolve(here, file), JSON.stringify({
-    bench: 'fashion', unit: 's/epoch', date: new Date().toISOString(), node: process.version,
+    bench: 'fashion', unit: 's/epoch', date: new Date().toISOString(), node: process.version, cpu: cpuLine(),
     variant: info.variant, poolThreads: info.poolThreads, torch: torch?.info ?? null, note, busy,
     rounds: ROUNDS, quick: QUICK, seconds, loadAvg: { before: loadBefore, after: loadAfter },
     ratioIs: 'tread at the same thread count / PyTorch, medians (below 1: tread faster)',

@@ -18,7 +18,7 @@
  *
  *   npm run bench:gemm [-- --quick --node 24 --no-torch --no-jax]     (TREAD_BENCH_QUICK=1 = --quick)
  */
-import { alternateRounds, busyWarning, measureRates, roundRate, type Rate, type RoundContender } from './harness.js';
+import { alternateRounds, busyWarning, cpuLine, measureRates, roundRate, type Rate, type RoundContender } from './harness.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
@@ -199,13 +199,14 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   const loadAfter = loadavg()[0]!;
   console.log(`\nSGEMM, GFLOP/s (best of ${ROUNDS} rounds of >= ${ROUND_MS} ms, alternating; square float32; ${info.variant}, pool ${info.poolThreads}; node ${process.version}; tfjs-wasm ${tf.version_core}, backend ${tf.getBackend()}; ${seconds.toFixed(0)} s; load avg ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after, this run included)`);
+  console.log(`cpu: ${cpuLine()}`);
   for (const n of notes) console.log(n);
   console.log('tread/x: tread at the same thread count over x (above 1: tread faster); tfjs-wasm has one thread in Node; *: timed on its warm-up call alone (over 5 s a call)\n');
   console.log(table.join('\n'));
   const out = resolve(here, `results/gemm${process.versions.node.startsWith('24.') ? '-node24' : ''}.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify({
-    bench: 'gemm', unit: 'GFLOP/s', date: new Date().toISOString(), node: process.version,
+    bench: 'gemm', unit: 'GFLOP/s', date: new Date().toISOString(), node: process.version, cpu: cpuLine(),
     variant: info.variant, poolThreads: info.poolThreads, tfjs: tf.version_core, torch: torch?.info ?? null,
     jax: jaxs.map((j) => j.ready), notes, rounds: ROUNDS, roundMs: ROUND_MS,
     seconds, loadAvgBefore: loadBefore, loadAvgAfter: loadAfter, results: rows, table,

@@ -35,7 +35,7 @@ import { startTreadAndTfjs } from './baselines.js';
 import { setThreads } from '../ts/runtime/wasm.js';
 import { batch, treadCnnStep, treadMlpStep } from './models.js';
 import { registerWasmConv2DBackpropFilter, tfjsCnn, tfjsMlp } from './tfjs_models.js';
-import { alternateRounds, busyWarning, type RoundContender, type RoundStat } from './harness.js';
+import { alternateRounds, busyWarning, cpuLine, type RoundContender, type RoundStat } from './harness.js';
 import { reexecForNode } from './node24.js';
 import { startTorch } from './torch_child.js';
 import { JAX_OPTIMIZERS, startJax, type Jax } from './jax.js';
@@ -105,6 +105,7 @@ async function main(): Promise<void> {
   if (!JAX) notes.push('jax-js not run (--no-jax)');
   else if (jaxs.length) notes.push(`jax-js optimizers: ${JAX_OPTIMIZERS}`);
   say(`tread ${info.variant} (pool ${info.poolThreads}), node ${process.version}; load avg ${loadBefore.toFixed(2)}`);
+  say(`cpu: ${cpuLine()}`);
   for (const n of notes) say(n);
   const busy = busyWarning(loadBefore, availableParallelism());
   if (busy) {
@@ -245,6 +246,7 @@ async function main(): Promise<void> {
     unit: 'ms/step',
     date: new Date().toISOString(),
     node: process.version,
+    cpu: cpuLine(),
     variant: info.variant,
     poolThreads: info.poolThreads,
     tfjs: tf.version_core,

@@ -8,9 +8,9 @@
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { alternateRounds, median } from '../bench/harness.js';
+import { alternateRounds, cpuLine, median } from '../bench/harness.js';
 import { LineChild } from '../bench/child.js';
-import { PYTHON, startTorch } from '../bench/torch_child.js';
+import { PYTHON, cpuFlags, openblasCoretype, startTorch } from '../bench/torch_child.js';
 import { startJax } from '../bench/jax.js';
 import { NODE24 } from '../bench/node24.js';
 
@@ -23,6 +23,27 @@ const hasTorch = (() => {
     return false;
   }
 })();
+
+describe('openblasCoretype', () => {
+  // Flags as /proc/cpuinfo prints them on this project's two machine kinds (trimmed).
+  const zen3 = 'processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse sse2 avx fma avx2 bmi2 vaes\n';
+  const zen4 = 'processor\t: 0\nflags\t\t: fpu avx avx2 avx512f avx512dq avx512cd avx512bw avx512vl avx512_bf16\n';
+  it('reads the flags line of /proc/cpuinfo', () => {
+    expect(cpuFlags(zen3)).toEqual(['fpu', 'sse', 'sse2', 'avx', 'fma', 'avx2', 'bmi2', 'vaes']);
+    expect(cpuFlags('processor\t: 0\n')).toEqual([]);
+  });
+  it('names the CPU and its widest vector ISA in the reports (cpuLine)', () => {
+    const two = (flags: string) => [0, 1].map((i) => `processor\t: ${i}\ncpu family\t: 25\nmodel\t\t: 17\nmodel name\t: AMD EPYC 9R14\nflags\t\t: ${flags}\n`).join('\n');
+    expect(cpuLine(two('fpu avx2 avx512f avx512vl'))).toBe('AMD EPYC 9R14 (family 25 model 17), AVX-512, 2 CPUs');
+    expect(cpuLine(two('fpu avx fma avx2'))).toBe('AMD EPYC 9R14 (family 25 model 17), AVX2 (no AVX-512), 2 CPUs');
+  });
+  it('asks for the SkylakeX kernels only where the CPU has their AVX-512 subsets, and a user setting wins', () => {
+    expect(openblasCoretype(cpuFlags(zen3), {})).toBeUndefined();
+    expect(openblasCoretype(cpuFlags(zen4), {})).toBe('SkylakeX');
+    expect(openblasCoretype(['avx512f', 'avx512vl'], {})).toBeUndefined();
+    expect(openblasCoretype(cpuFlags(zen4), { OPENBLAS_CORETYPE: 'Haswell' })).toBe('Haswell');
+  });
+});
 
 describe('alternateRounds', () => {
   it('interleaves the contenders round by round and honours maxRounds and budgetMs', async () => {
@@ -85,6 +106,9 @@ describe.skipIf(!hasTorch)('PyTorch child (bench/torch_child.py)', () => {
         expect(info.blas.openblas).toMatch(/OpenBLAS/);
         expect(info.blas.parallel).toBe('openmp');
         expect(note).not.toMatch(/WARNING/);
+        // The kernels asked for (SkylakeX on an AVX-512 CPU) are the ones OpenBLAS runs.
+        const asked = openblasCoretype(cpuFlags());
+        if (asked) expect(info.blas.core?.toLowerCase()).toBe(asked.toLowerCase());
       }
       // Adam on one fixed batch: the loss falls (random labels are memorized).
       const first = Number((await torch!.child.ask('round mlp 1 1')).loss);

@@ -11,5 +11,6 @@ pub mod dropout;
 pub mod linear;
 pub mod loss;
 pub mod norm;
+mod norm_rows;
 pub mod pool;
 pub mod window;

@@ -3,6 +3,7 @@
 //! (`M/(M-1)`, M = N·L) into the running estimate, `running = (1-m)·running + m·batch`.
 //! Parallel over channels; sums in f64.
 
+use super::norm_rows;
 use crate::parallel::{self, SharedMut};
 
 #[derive(Clone, Copy, Debug)]
@@ -19,6 +20,15 @@ impl BnShape {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// `[N, C]` batches (L = 1) run down the rows, a block of channels at a time (`norm_rows.rs`).
+fn rows_layout(s: &BnShape) -> bool {
+    #[cfg(test)]
+    if tests::FORCE_CHANNELS.load(std::sync::atomic::Ordering::Relaxed) {
+        return false;
+    }
+    s.l == 1
 }
 
 fn par_channels<F: Fn(usize) + Sync + Send>(s: &BnShape, f: F) {
@@ -61,6 +71,10 @@ pub fn batchnorm_forward_train(
         Some((a, b)) => (Some(SharedMut(a.as_mut_ptr())), Some(SharedMut(b.as_mut_ptr()))),
         None => (None, None),
     };
+    if rows_layout(s) {
+        let running = rm.zip(rv);
+        return norm_rows::forward_train(s, x, weight, bias, eps, momentum, yp, mp, ip, running);
+    }
     par_channels(s, |c| {
         let mut sum = 0.0f64;
         for o in runs(s, c) {
@@ -116,12 +130,17 @@ pub fn batchnorm_forward_eval(
 ) {
     assert!(x.len() >= s.len() && y.len() >= s.len(), "batchnorm: buffers too short");
     let yp = SharedMut(y.as_mut_ptr());
-    par_channels(s, |c| {
+    let scale_shift = |c: usize| {
         let is = 1.0 / (running_var[c] as f64 + eps as f64).sqrt();
         let g = weight.map_or(1.0, |w| w[c] as f64);
         let b = bias.map_or(0.0, |b| b[c] as f64);
-        let scale = (g * is) as f32;
-        let shift = (b - running_mean[c] as f64 * g * is) as f32;
+        ((g * is) as f32, (b - running_mean[c] as f64 * g * is) as f32)
+    };
+    if rows_layout(s) {
+        return norm_rows::forward_eval(s, x, scale_shift, yp);
+    }
+    par_channels(s, |c| {
+        let (scale, shift) = scale_shift(c);
         for o in runs(s, c) {
             // SAFETY: channel c's elements belong to this task.
             let yo = unsafe { yp.slice(o, s.l) };
@@ -158,6 +177,9 @@ pub fn batchnorm_backward(
         Some((d, b)) => (Some(SharedMut(d.as_mut_ptr())), b),
         None => (None, 0.0),
     };
+    if rows_layout(s) {
+        return norm_rows::backward(s, train, x, dy, weight, mean, invstd, xp, wp.map(|p| (p, wbeta)), bp.map(|p| (p, bbeta)));
+    }
     par_channels(s, |c| {
         let mu = mean[c];
         let is = invstd[c];
@@ -236,6 +258,10 @@ pub fn batchnorm_train_ref(s: &BnShape, x: &[f32], w: &[f32], b: &[f32], eps: f6
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// Set by `rows_match_channels` only: `[N, C]` batches take the channel-major loops.
+    pub(super) static FORCE_CHANNELS: AtomicBool = AtomicBool::new(false);
 
     fn rand_vec(n: usize, seed: &mut u64) -> Vec<f32> {
         (0..n)
@@ -275,5 +301,48 @@ mod tests {
                 assert!((a - b).abs() < 1e-3 * (1.0 + b.abs()), "{a} {b}");
             }
         }
+    }
+
+    /// Everything the kernels write for one `[N, C]` batch: y, mean, invstd, running stats,
+    /// the eval forward, and dx, dw, db of a train and an eval backward.
+    fn all_outputs(s: &BnShape, seed: u64, affine: bool) -> Vec<Vec<f32>> {
+        let mut seed = seed;
+        let x = rand_vec(s.len(), &mut seed);
+        let dy = rand_vec(s.len(), &mut seed);
+        let (w, b) = (rand_vec(s.c, &mut seed), rand_vec(s.c, &mut seed));
+        let (w, b) = if affine { (Some(&w[..]), Some(&b[..])) } else { (None, None) };
+        let (mut y, mut mean, mut invstd) = (vec![0.0; s.len()], vec![0.0; s.c], vec![0.0; s.c]);
+        let (mut rm, mut rv) = (rand_vec(s.c, &mut seed), vec![1.5; s.c]);
+        batchnorm_forward_train(s, &x, w, b, 1e-5, 0.1, &mut y, &mut mean, &mut invstd, Some((&mut rm, &mut rv)));
+        let mut ye = vec![0.0; s.len()];
+        batchnorm_forward_eval(s, &x, w, b, &rm, &rv, 1e-5, &mut ye);
+        let mut out = vec![y, mean.clone(), invstd.clone(), rm, rv, ye];
+        for train in [true, false] {
+            let (mut dx, mut dw, mut db) = (vec![0.0; s.len()], vec![0.5; s.c], vec![0.25; s.c]);
+            batchnorm_backward(s, train, &x, &dy, w, &mean, &invstd, Some(&mut dx), Some((&mut dw, 1.0)), Some((&mut db, 0.0)));
+            out.extend([dx, dw, db]);
+        }
+        out
+    }
+
+    #[test]
+    fn rows_match_channels() {
+        // Bit for bit: the same f64 sums in the same order; on 1 and 2 threads, with blocks of
+        // channels that end inside a block of 64 and shapes below the parallel threshold.
+        for threads in [1, 2] {
+            crate::parallel::set_threads(threads);
+            for (s, affine) in [(BnShape { n: 128, c: 256, l: 1 }, true), (BnShape { n: 7, c: 100, l: 1 }, false), (BnShape { n: 300, c: 70, l: 1 }, true), (BnShape { n: 1, c: 3, l: 1 }, true)] {
+                let rows = all_outputs(&s, 5, affine);
+                FORCE_CHANNELS.store(true, Ordering::Relaxed);
+                let channels = all_outputs(&s, 5, affine);
+                FORCE_CHANNELS.store(false, Ordering::Relaxed);
+                for (k, (a, b)) in rows.iter().zip(&channels).enumerate() {
+                    for (i, (p, q)) in a.iter().zip(b).enumerate() {
+                        assert!(p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()), "{s:?} output {k}[{i}]: rows {p} channels {q}");
+                    }
+                }
+            }
+        }
+        crate::parallel::set_threads(1);
     }
 }
