@@ -28,7 +28,8 @@ import { buildRun, resolveDefaults } from '../ts/cli/setup.js';
 import { TRAIN_OPTIONS, camel, type TrainArgs } from '../ts/cli/args.js';
 import { evaluate } from '../ts/train/fit.js';
 import type { Tensor } from '../ts/tensor/tensor.js';
-import { alternateRounds, busyWarning, cpuLine, median, type RoundContender } from './harness.js';
+import { alternateRounds, busyWarning, median, type RoundContender } from './harness.js';
+import { cpuLine } from './cpu.js';
 import { reexecForNode } from './node24.js';
 import { startTorch } from './torch_child.js';
 

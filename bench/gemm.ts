@@ -18,7 +18,8 @@
  *
  *   npm run bench:gemm [-- --quick --node 24 --no-torch --no-jax]     (TREAD_BENCH_QUICK=1 = --quick)
  */
-import { alternateRounds, busyWarning, cpuLine, measureRates, roundRate, type Rate, type RoundContender } from './harness.js';
+import { alternateRounds, busyWarning, measureRates, roundRate, type Rate, type RoundContender } from './harness.js';
+import { cpuLine } from './cpu.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';

@@ -1,6 +1,7 @@
-/** Timing shared by the benchmarks. */
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+/**
+ * Timing shared by the benchmarks, in Node and in the browser bench's Worker (so nothing here
+ * imports Node's modules: bench/cpu.ts has what reads the machine).
+ */
 
 export interface Rate {
   /** `work` per second / 1e9 (GFLOP/s for flops, GB/s for bytes), best round. */
@@ -8,11 +9,6 @@ export interface Rate {
   median: number;
 }
 
-/**
- * Times each of `fns` in `rounds` rounds of at least `roundMs` (and at least one call),
- * alternating between them round by round so that they all see the same machine load.
- * Returns `work` per second in units of 1e9 (GFLOP/s for flops, GB/s for bytes).
- */
 /** One round: calls `fn` for at least `roundMs` (and at least once); `work` per call, in 1e9 per second. */
 export function roundRate(work: number, fn: () => void, roundMs: number): number {
   let calls = 0;
@@ -26,6 +22,24 @@ export function roundRate(work: number, fn: () => void, roundMs: number): number
   return (work * calls) / ((t - t0) * 1e6);
 }
 
+/** roundRate for a contender whose calls return a promise (jax-js): each call is awaited before the clock is read. */
+export async function roundRateAsync(work: number, fn: () => unknown, roundMs: number): Promise<number> {
+  let calls = 0;
+  const t0 = performance.now();
+  let t = t0;
+  do {
+    await fn();
+    calls++;
+    t = performance.now();
+  } while (t - t0 < roundMs);
+  return (work * calls) / ((t - t0) * 1e6);
+}
+
+/**
+ * Times each of `fns` in `rounds` rounds of at least `roundMs` (and at least one call),
+ * alternating between them round by round so that they all see the same machine load.
+ * Returns `work` per second in units of 1e9 (GFLOP/s for flops, GB/s for bytes).
+ */
 export function measureRates(work: number, fns: (() => void)[], rounds: number, roundMs: number): Rate[] {
   const rates: number[][] = fns.map(() => []);
   for (const fn of fns) fn(); // warm-up: allocation, wasm tier-up
@@ -91,24 +105,3 @@ export function busyWarning(load: number, cores: number): string | null {
   return `WARNING: the machine is busy (load average ${load.toFixed(2)} on ${cores} CPUs): rerun on a quiet machine; PyTorch at 2 threads (OpenMP, spin-waiting threads) is hurt far more than the others by a busy machine`;
 }
 
-/**
- * The CPU, for every report: machines of one kind differ from session to session here (an
- * AVX-512 AMD Zen 4 one day, an AVX2-only Zen 3 the next), and with them both ceilings: wasm
- * SIMD128's (FMA ports and clock) and native BLAS's (AVX-512 vs AVX2 kernels). Numbers from
- * different CPUs do not compare; ratios from one run do.
- */
-export function cpuLine(cpuinfo?: string): string {
-  let text = cpuinfo;
-  if (text === undefined) {
-    try {
-      text = readFileSync('/proc/cpuinfo', 'utf8');
-    } catch {
-      return `${availableParallelism()} CPUs (no /proc/cpuinfo)`;
-    }
-  }
-  const field = (name: string) => text!.split('\n').find((l) => l.startsWith(name))?.split(':')[1]?.trim() ?? '?';
-  const flags = field('flags').split(/\s+/);
-  const isa = flags.includes('avx512f') ? 'AVX-512' : flags.includes('avx2') ? 'AVX2 (no AVX-512)' : 'no AVX2';
-  const cpus = cpuinfo === undefined ? availableParallelism() : text.split('\n').filter((l) => l.startsWith('processor')).length;
-  return `${field('model name')} (family ${field('cpu family')} model ${field('model')}), ${isa}, ${cpus} CPUs`;
-}

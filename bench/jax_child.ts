@@ -21,6 +21,7 @@
  * The first command on a model compiles it and runs warm-up steps (2 for the MLP, 1 for the CNN: seconds each).
  */
 import { installWorkerShim } from './web_worker_shim.js';
+import { roundRateAsync } from './harness.js';
 
 const args = process.argv.slice(2);
 const THREADS = Number(args[args.indexOf('--threads') + 1] ?? '1');
@@ -90,14 +91,8 @@ async function gemm(form: string, n: number, roundMs: number) {
     else c.dataSync();
   };
   let calls = 0;
-  const t0 = performance.now();
-  let t = t0;
-  do {
-    await call();
-    calls++;
-    t = performance.now();
-  } while (t - t0 < roundMs);
-  return { gflops: (2 * n ** 3 * calls) / ((t - t0) * 1e6), calls };
+  const gflops = await roundRateAsync(2 * n ** 3, () => (calls++, call()), roundMs);
+  return { gflops, calls };
 }
 
 async function handle(w: string[]): Promise<Record<string, unknown>> {

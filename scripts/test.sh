@@ -21,8 +21,6 @@ npx vitest run
 node24=build/node24/node_modules/.bin/node
 echo "== vitest on the other wasm variants: Node 24 (relaxed SIMD)"
 "$node24" node_modules/vitest/vitest.mjs run --config vitest.variants.config.ts
-# The relaxed single-threaded build's own GEMM file (Node 20 skips it: no relaxed SIMD there).
-"$node24" node_modules/vitest/vitest.mjs run test/gemm-relaxed-single-thread.test.ts
 echo "== vitest on the other wasm variants: Node 20 (plain single-threaded; relaxed with the flag)"
 npx vitest run --config vitest.variants.config.ts
 echo "== golden fixtures"

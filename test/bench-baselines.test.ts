@@ -8,7 +8,8 @@
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { alternateRounds, cpuLine, median } from '../bench/harness.js';
+import { alternateRounds, median } from '../bench/harness.js';
+import { cpuLine } from '../bench/cpu.js';
 import { LineChild } from '../bench/child.js';
 import { PYTHON, cpuFlags, openblasCoretype, startTorch } from '../bench/torch_child.js';
 import { startJax } from '../bench/jax.js';

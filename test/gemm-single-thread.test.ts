@@ -4,7 +4,8 @@ import { FORMS, runCase } from './gemm-helpers.js';
 import { pinnedVariant } from './helpers/variant.js';
 
 // Its own process (vitest forks pool): the single-threaded, non-shared-memory build (the plain
-// one; the variant runs of vitest.variants.config.ts load tread-relaxed here instead).
+// one; the variant runs of vitest.variants.config.ts load tread-relaxed here instead, on Node 24:
+// the FMA microkernel without the pool).
 beforeAll(async () => {
   await init({ threads: 1, relaxedSimd: false });
 });
@@ -15,7 +16,8 @@ describe('sgemm on the single-threaded build', () => {
   });
 
   it.each(FORMS)('transA=%s transB=%s', (transA, transB) => {
-    for (const [m, n, k] of [[1, 1, 1], [7, 63, 129], [64, 64, 64], [129, 7, 63]]) {
+    // 300 x 260 x 530: several row blocks, column groups and depth blocks, with edges in each.
+    for (const [m, n, k] of [[1, 1, 1], [7, 63, 129], [64, 64, 64], [129, 7, 63], [300, 260, 530]]) {
       runCase({ transA, transB, m, n, k });
     }
     runCase({ transA, transB, m: 130, n: 70, k: 300, alpha: 2, beta: -1, pad: 3 });

@@ -23,7 +23,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { init, memoryBuffer, runtimeInfo, setThreads, wasm } from '../../ts/runtime/wasm.js';
 import { sgemmRaw } from '../../ts/kernels/gemm.js';
-import { measureRates, type Rate } from '../harness.js';
+import { measureRates, roundRateAsync, type Rate } from '../harness.js';
 import { batch, treadCnnStep, treadMlpStep } from '../models.js';
 import { registerWasmConv2DBackpropFilter, tfjsCnn, tfjsMlp } from '../tfjs_models.js';
 import { cnnInit, mlpInit, tfjsCnnInit, tfjsMlpInit } from './init.js';
@@ -164,17 +164,7 @@ async function measureRatesAsync(work: number, fns: (() => unknown)[], rounds: n
   const rates: number[][] = fns.map(() => []);
   for (const fn of fns) await fn();
   for (let r = 0; r < rounds; r++) {
-    for (const [i, fn] of fns.entries()) {
-      let calls = 0;
-      const t0 = performance.now();
-      let t = t0;
-      do {
-        await fn();
-        calls++;
-        t = performance.now();
-      } while (t - t0 < roundMs);
-      rates[i]!.push((work * calls) / ((t - t0) * 1e6));
-    }
+    for (const [i, fn] of fns.entries()) rates[i]!.push(await roundRateAsync(work, fn, roundMs));
   }
   return rates.map((v) => ({ best: Math.max(...v), median: median(v) }));
 }
