@@ -94,6 +94,25 @@ export abstract class Module {
     return this.forward(...inputs);
   }
 
+  /**
+   * Sequential's fusion of neighbours (Linear then ReLU: one GEMM with the bias and clamp in
+   * its epilogue, one fused backward): whether this module may run together with the next one
+   * (then Sequential holds its forward until it sees that one).
+   * @internal
+   */
+  mayFuse(): boolean {
+    return false;
+  }
+
+  /**
+   * This module and `next` on `x` in one go, or null where they do not fuse (then Sequential
+   * runs the two forwards). Only called when `mayFuse()`.
+   * @internal
+   */
+  fusedForward(_next: Module, _x: Tensor): Tensor | null {
+    return null;
+  }
+
   // ---- hooks ----
 
   /**
@@ -430,12 +449,26 @@ export class Sequential extends Module {
 
   forward(x: Tensor): Tensor {
     // children() without its two arrays (this runs every step): the same modules, in order.
+    // A module that may fuse with its successor (mayFuse) is held until that one is seen.
     let h = x;
+    let held: Module | null = null;
     for (const k of Object.keys(this)) {
       const m = (this as any)[k];
-      if (m instanceof Module) h = m.forward(h);
+      if (!(m instanceof Module)) continue;
+      if (held !== null) {
+        const first: Module = held;
+        held = null;
+        const fused = first.fusedForward(m, h);
+        if (fused !== null) {
+          h = fused;
+          continue;
+        }
+        h = first.forward(h);
+      }
+      if (m.mayFuse()) held = m;
+      else h = m.forward(h);
     }
-    return h;
+    return held !== null ? held.forward(h) : h;
   }
 }
 

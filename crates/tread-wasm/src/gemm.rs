@@ -1,10 +1,10 @@
 //! SGEMM exports: thin wrappers over `tread_core::kernels::gemm` (row-major,
-//! `C = alpha·op(A)·op(B) + beta·C`, and `sgemm_ep` with a bias/ReLU epilogue) and the
-//! fused Linear(+ReLU) forward. Pointers are byte offsets of f32 arrays in linear memory,
+//! `C = alpha·op(A)·op(B) + beta·C`, and `sgemm_ep` with a bias/ReLU epilogue; the fused
+//! Linear + ReLU is in nn.rs). Pointers are byte offsets of f32 arrays in linear memory,
 //! 0 for an absent bias; flags are 0/1. The slices span exactly what the strides say is
 //! read/written.
 
-use tread_core::kernels::{gemm, linear};
+use tread_core::kernels::gemm;
 
 /// Length of a row-major operand of `rows × cols` with row stride `ld` (0 when empty).
 fn span(rows: usize, cols: usize, ld: usize) -> usize {
@@ -107,17 +107,4 @@ unsafe fn epilogue<'a>(m: usize, n: usize, col_bias: usize, row_bias: usize, rel
         row_bias: (row_bias != 0).then(|| slice(row_bias, m)),
         relu: relu != 0,
     }
-}
-
-/// `y[m, fout] = relu(x[m, fin]·Wᵀ + b)`: Linear followed by ReLU in one GEMM (bias and
-/// clamp in its epilogue). Its backward is `tread_linear_backward` with `dy` masked by
-/// `y > 0` (the ReLU's gradient needs only the output). `b` may be 0.
-///
-/// # Safety
-/// Pointers address arrays of the implied sizes.
-#[no_mangle]
-pub unsafe extern "C" fn tread_linear_forward_relu(m: usize, fin: usize, fout: usize, x: usize, w: usize, b: usize, y: usize) {
-    let ys: &mut [f32] = if m * fout == 0 { &mut [] } else { std::slice::from_raw_parts_mut(y as *mut f32, m * fout) };
-    let bias = (b != 0).then(|| slice(b, fout));
-    linear::linear_forward_act(m, fin, fout, slice(x, m * fin), slice(w, fout * fin), bias, true, ys);
 }

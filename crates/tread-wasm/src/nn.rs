@@ -46,6 +46,33 @@ pub unsafe extern "C" fn tread_linear_backward(
     );
 }
 
+/// `y[m, fout] = relu(x[m, fin]·Wᵀ + b)`: Linear followed by ReLU in one GEMM (bias and
+/// clamp in its epilogue). Its backward is `tread_linear_relu_backward`. `b` may be 0.
+///
+/// # Safety
+/// Pointers address arrays of the implied sizes.
+#[no_mangle]
+pub unsafe extern "C" fn tread_linear_forward_relu(m: usize, fin: usize, fout: usize, x: usize, w: usize, b: usize, y: usize) {
+    linear::linear_forward_act(m, fin, fout, f32s(x, m * fin), f32s(w, fout * fin), opt(b, fout), true, f32s_mut(y, m * fout));
+}
+
+/// Backward of `tread_linear_forward_relu` from its output `y`: `dz = dy·[y > 0]` into the
+/// scratch `dz` (`m × fout`), then dx, dW, db as `tread_linear_backward` on `dz`.
+///
+/// # Safety
+/// As above; `dx`, `dw`, `db` may be 0 (not wanted).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_linear_relu_backward(
+    m: usize, fin: usize, fout: usize, x: usize, w: usize, y: usize, dy: usize, dz: usize,
+    dx: usize, dw: usize, dw_beta: f32, db: usize, db_beta: f32,
+) {
+    linear::linear_relu_backward(
+        m, fin, fout, f32s(x, m * fin), f32s(w, fout * fin), f32s(y, m * fout), f32s(dy, m * fout), f32s_mut(dz, m * fout),
+        opt_mut(dx, m * fin), opt_mut(dw, fout * fin).map(|d| (d, dw_beta)), opt_mut(db, fout).map(|d| (d, db_beta)),
+    );
+}
+
 // ---- Conv2d ----
 
 #[allow(clippy::too_many_arguments)]

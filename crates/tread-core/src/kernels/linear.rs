@@ -35,6 +35,64 @@ pub fn linear_forward_act(
     sgemm_ep(false, true, m, fout, fin, 1.0, x, fin.max(1), w, fin.max(1), 0.0, y, fout.max(1), ep);
 }
 
+/// Gradients of `linear_forward_act` with `relu`, from the layer's output `y` (the ReLU's
+/// mask is `y > 0`; NaN and zero pass no gradient, as `torch.relu`'s backward). One pass masks
+/// `dy` into `dz` (scratch, `m × fout`) and sums its columns into `db`; then the two GEMMs of
+/// `linear_backward` run on `dz`. The results are bit for bit those of the ReLU's backward
+/// followed by `linear_backward` (the same masked values, the same order of sums).
+#[allow(clippy::too_many_arguments)]
+pub fn linear_relu_backward(
+    m: usize,
+    fin: usize,
+    fout: usize,
+    x: &[f32],
+    w: &[f32],
+    y: &[f32],
+    dy: &[f32],
+    dz: &mut [f32],
+    dx: Option<&mut [f32]>,
+    dw: Option<(&mut [f32], f32)>,
+    db: Option<(&mut [f32], f32)>,
+) {
+    let len = m * fout;
+    assert!(y.len() >= len && dy.len() >= len && dz.len() >= len, "linear_relu_backward: buffers too short");
+    let mut db = db.map(|(d, beta)| {
+        let d = &mut d[..fout];
+        scale_bias_grad(d, beta);
+        d
+    });
+    let mut acc = vec![0.0f32; if db.is_some() { fout } else { 0 }];
+    for ((zb, gb), yb) in dz[..len].chunks_mut(DB_ROWS * fout.max(1)).zip(dy[..len].chunks(DB_ROWS * fout.max(1))).zip(y[..len].chunks(DB_ROWS * fout.max(1))) {
+        acc.fill(0.0);
+        for ((z, g), v) in zb.chunks_exact_mut(fout.max(1)).zip(gb.chunks_exact(fout.max(1))).zip(yb.chunks_exact(fout.max(1))) {
+            for ((z, g), v) in z.iter_mut().zip(g).zip(v) {
+                *z = if *v > 0.0 { *g } else { 0.0 };
+            }
+            for (a, z) in acc.iter_mut().zip(z.iter()) {
+                *a += *z;
+            }
+        }
+        if let Some(d) = db.as_deref_mut() {
+            for (d, a) in d.iter_mut().zip(&acc) {
+                *d += *a;
+            }
+        }
+    }
+    linear_backward(m, fin, fout, x, w, &dz[..len], dx, dw, None);
+}
+
+/// Rows per block of the bias gradient's column sums (each block summed in f32, then added).
+const DB_ROWS: usize = 64;
+
+/// `db = beta·db` before the sums are added (beta = 0 overwrites, never reading db).
+fn scale_bias_grad(db: &mut [f32], beta: f32) {
+    if beta == 0.0 {
+        db.fill(0.0);
+    } else if beta != 1.0 {
+        db.iter_mut().for_each(|v| *v *= beta);
+    }
+}
+
 /// Gradients of `linear_forward`; each is skipped when not asked for.
 #[allow(clippy::too_many_arguments)]
 pub fn linear_backward(
@@ -56,14 +114,10 @@ pub fn linear_backward(
     }
     if let Some((db, beta)) = db {
         let db = &mut db[..fout];
-        if beta == 0.0 {
-            db.fill(0.0);
-        } else if beta != 1.0 {
-            db.iter_mut().for_each(|v| *v *= beta);
-        }
+        scale_bias_grad(db, beta);
         // Column sums in blocks of rows, each block's sum added in f32 (short runs).
         let mut acc = vec![0.0f32; fout];
-        for blk in dy[..m * fout].chunks(64 * fout.max(1)) {
+        for blk in dy[..m * fout].chunks(DB_ROWS * fout.max(1)) {
             acc.fill(0.0);
             for row in blk.chunks_exact(fout.max(1)) {
                 for (a, v) in acc.iter_mut().zip(row) {
@@ -143,6 +197,36 @@ mod tests {
                         }
                     }
                     assert!(fin == 0 || m * fout < 4 || negatives > 0, "no negative pre-activations: ReLU untested");
+                }
+            }
+            crate::parallel::set_threads(1);
+        }
+    }
+
+    /// The fused ReLU + Linear backward against its composition (mask, then
+    /// `linear_backward`), bit for bit, with zeros and NaN in y, beta 0 and 1, and parts not
+    /// asked for; on 1 and 2 threads.
+    #[test]
+    fn linear_relu_backward_is_the_composition() {
+        for &(m, fin, fout) in &[(1, 1, 1), (5, 7, 3), (130, 33, 70), (200, 16, 9)] {
+            let x: Vec<f32> = (0..m * fin).map(|i| (i as f32 * 0.37).sin()).collect();
+            let w: Vec<f32> = (0..fout * fin).map(|i| (i as f32 * 0.71).cos() * 0.2).collect();
+            let mut y: Vec<f32> = (0..m * fout).map(|i| (i as f32 * 0.53).sin().max(0.0)).collect();
+            y[0] = f32::NAN;
+            let dy: Vec<f32> = (0..m * fout).map(|i| (i as f32 * 1.3).cos()).collect();
+            for threads in [1, 2] {
+                crate::parallel::set_threads(threads);
+                for (beta, parts) in [(0.0, [true, true, true]), (1.0, [true, true, true]), (1.0, [false, true, false]), (0.0, [true, false, true])] {
+                    let masked: Vec<f32> = dy.iter().zip(&y).map(|(g, v)| if *v > 0.0 { *g } else { 0.0 }).collect();
+                    let fresh = |n: usize| (0..n).map(|i| (i as f32 * 0.1).sin()).collect::<Vec<f32>>();
+                    let (mut dx1, mut dw1, mut db1) = (fresh(m * fin), fresh(fout * fin), fresh(fout));
+                    let (mut dx2, mut dw2, mut db2) = (dx1.clone(), dw1.clone(), db1.clone());
+                    linear_backward(m, fin, fout, &x, &w, &masked, parts[0].then_some(&mut dx1[..]), parts[1].then_some((&mut dw1[..], beta)), parts[2].then_some((&mut db1[..], beta)));
+                    let mut dz = vec![f32::NAN; m * fout];
+                    linear_relu_backward(m, fin, fout, &x, &w, &y, &dy, &mut dz, parts[0].then_some(&mut dx2[..]), parts[1].then_some((&mut dw2[..], beta)), parts[2].then_some((&mut db2[..], beta)));
+                    for (a, b) in [(&dx1, &dx2), (&dw1, &dw2), (&db1, &db2), (&masked, &dz)] {
+                        assert_eq!(a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), b.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "m={m} fin={fin} fout={fout} beta={beta} parts={parts:?}");
+                    }
                 }
             }
             crate::parallel::set_threads(1);
