@@ -12,7 +12,13 @@
  * a contender slower than a second a call (tfjs-wasm's and jax-js's transposed forms) gets one
  * timed call; one slower than 5 s a call is timed on its warm-up call alone (jax-js's compile
  * included, a small part of it; marked oneCall in the JSON, * in the table). Ratios: tread at
- * the same thread count over the baseline (above 1: tread faster). Writes
+ * the same thread count over the baseline (above 1: tread faster).
+ *
+ * The ceiling: "in-cache 1T" is tread's own macro-kernel over one packed block already in
+ * cache (`tread_gemm_probe`: no packing, no edges, one thread), racing in the same rounds;
+ * "tread 1T / in-cache" says how much of what this CPU's wasm SIMD gives the library keeps.
+ * (Absolute GFLOP/s move with the CPU: 46-49 on an AVX-512 Zen 4 at 1T, 27-37 on an AVX2 Zen 3.)
+ * Writes
  * bench/results/gemm.json (gemm-node24.json under Node 24). PyTorch or jax-js missing: the
  * benchmark says so and runs without it.
  *
@@ -100,11 +106,13 @@ async function main(): Promise<void> {
   for (const n of notes) console.log(n);
 
   const rows: Record<string, unknown>[] = [];
+  /** Flops of one repetition of the in-cache probe; a probe call does about one product's work. */
+  const probeFlops = w.tread_gemm_probe_flops();
   const table: string[] = [];
   const fmt = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(1));
   const ratio = (a: number, b: number | undefined) => (b === undefined ? '-' : `${(a / b).toFixed(2)}`);
-  table.push('| n | form | tread 1T | tread 2T | 2T/1T | PyTorch 1T | PyTorch 2T | jax-js 1T | jax-js 2T | tfjs-wasm | naive JS | tread/torch 1T | tread/torch 2T | tread/jax 1T | tread/jax 2T | tread 1T/tfjs |');
-  table.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  table.push('| n | form | tread 1T | in-cache 1T | tread 1T / in-cache | tread 2T | 2T/1T | PyTorch 1T | PyTorch 2T | jax-js 1T | jax-js 2T | tfjs-wasm | naive JS | tread/torch 1T | tread/torch 2T | tread/jax 1T | tread/jax 2T | tread 1T/tfjs |');
+  table.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 
   for (const n of SIZES) {
     const flops = 2 * n * n * n;
@@ -138,7 +146,8 @@ async function main(): Promise<void> {
         r.dataSync();
         r.dispose();
       };
-      const contenders: RoundContender[] = [local('tread 1T', tread(1)), local('tread 2T', tread(2))];
+      const probe = () => w.tread_gemm_probe(Math.max(1, Math.round(flops / probeFlops)));
+      const contenders: RoundContender[] = [local('tread 1T', tread(1)), local('tread 2T', tread(2)), { name: 'in-cache 1T', round: () => roundRate(Math.max(1, Math.round(flops / probeFlops)) * probeFlops, probe, ROUND_MS) }];
       if (anchors && torch) {
         for (const t of [1, 2]) {
           contenders.push({ name: `PyTorch ${t}T`, round: async () => Number((await torch.child.ask(`gemm ${form} ${n} ${t} ${ROUND_MS}`)).gflops) });
@@ -177,8 +186,9 @@ async function main(): Promise<void> {
       const cell = (name: string) => (r[name] ? `${fmt(r[name].best)}${r[name].oneCall ? '*' : ''}` : '-');
       const t1 = r['tread 1T']!.best, t2 = r['tread 2T']!.best;
       const nv = form === 'AB' ? naive : undefined;
+      const ceiling = r['in-cache 1T']!.best;
       rows.push({ n, form, results: r, naiveJs: nv ?? null,
-        speedup2T: t2 / t1,
+        speedup2T: t2 / t1, ofInCache: t1 / ceiling,
         treadOver: {
           'PyTorch 1T': g('PyTorch 1T') && t1 / g('PyTorch 1T')!, 'PyTorch 2T': g('PyTorch 2T') && t2 / g('PyTorch 2T')!,
           'jax-js 1T': g('jax-js 1T') && t1 / g('jax-js 1T')!, 'jax-js 2T': g('jax-js 2T') && t2 / g('jax-js 2T')!,
@@ -186,7 +196,7 @@ async function main(): Promise<void> {
         },
         // the fields of the earlier JSON
         tread1: r['tread 1T'], tread2: r['tread 2T'], tfjsWasm: r['tfjs-wasm'], tread1OverTfjs: t1 / g('tfjs-wasm')!, tread2OverTfjs: t2 / g('tfjs-wasm')! });
-      table.push(`| ${n} | ${form} | ${fmt(t1)} | ${fmt(t2)} | ${(t2 / t1).toFixed(2)}x | ${cell('PyTorch 1T')} | ${cell('PyTorch 2T')} | ${cell('jax-js 1T')} | ${cell('jax-js 2T')} | ${cell('tfjs-wasm')} | ${fmt(nv?.best)} | ${ratio(t1, g('PyTorch 1T'))} | ${ratio(t2, g('PyTorch 2T'))} | ${ratio(t1, g('jax-js 1T'))} | ${ratio(t2, g('jax-js 2T'))} | ${ratio(t1, g('tfjs-wasm'))} |`);
+      table.push(`| ${n} | ${form} | ${fmt(t1)} | ${fmt(ceiling)} | ${(t1 / ceiling).toFixed(2)} | ${fmt(t2)} | ${(t2 / t1).toFixed(2)}x | ${cell('PyTorch 1T')} | ${cell('PyTorch 2T')} | ${cell('jax-js 1T')} | ${cell('jax-js 2T')} | ${cell('tfjs-wasm')} | ${fmt(nv?.best)} | ${ratio(t1, g('PyTorch 1T'))} | ${ratio(t2, g('PyTorch 2T'))} | ${ratio(t1, g('jax-js 1T'))} | ${ratio(t2, g('jax-js 2T'))} | ${ratio(t1, g('tfjs-wasm'))} |`);
       console.log(table[table.length - 1]);
     }
     ta.dispose();

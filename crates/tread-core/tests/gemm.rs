@@ -242,3 +242,14 @@ fn short_bias_panics() {
     let ep = Epilogue { col_bias: Some(&[1.0]), ..Default::default() };
     sgemm_ep(false, false, 2, 2, 2, 1.0, &[1.0; 4], 2, &[1.0; 4], 2, 0.0, &mut c, 2, ep);
 }
+
+#[test]
+fn macro_kernel_probe_does_the_work_it_is_timed_for() {
+    // Ones times ones, accumulated: every element of C is reps · KC (exact in f32), so each
+    // repetition ran the full depth over the block.
+    use tread_core::kernels::gemm::{macro_kernel_probe, PROBE_FLOPS};
+    let k = PROBE_FLOPS / (2 * 128 * 64);
+    assert_eq!(k, 256);
+    assert_eq!(macro_kernel_probe(0), 0.0);
+    assert_eq!(macro_kernel_probe(3), (3 * k) as f32);
+}

@@ -108,3 +108,17 @@ unsafe fn epilogue<'a>(m: usize, n: usize, col_bias: usize, row_bias: usize, rel
         relu: relu != 0,
     }
 }
+
+/// The in-cache macro-kernel, `reps` times (`gemm::macro_kernel_probe`): the ceiling bench:gemm
+/// reports tread's rate against. Returns an element of C.
+#[no_mangle]
+pub extern "C" fn tread_gemm_probe(reps: usize) -> f32 {
+    gemm::macro_kernel_probe(reps)
+}
+
+/// Floating-point operations of one repetition of `tread_gemm_probe`.
+#[no_mangle]
+pub extern "C" fn tread_gemm_probe_flops() -> usize {
+    gemm::PROBE_FLOPS
+}
+

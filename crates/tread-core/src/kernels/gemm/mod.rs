@@ -545,6 +545,28 @@ fn aligned(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
     &mut v[skip..skip + len]
 }
 
+/// Floats of work (multiply-adds x 2) in one repetition of [`macro_kernel_probe`].
+pub const PROBE_FLOPS: usize = 2 * MC * GROUP * NR * KC;
+
+/// The ceiling `sgemm` is measured against (bench:gemm reports tread's rate as a share of it,
+/// so the target holds on any CPU): the macro-kernel alone, `reps` times over one packed
+/// `MC × KC` block of A (128 KiB, L2) and one `KC × GROUP·NR` group of B (64 KiB), as
+/// `sgemm`'s inner loops run them, with no packing, no edges and one thread. Returns an
+/// element of C (`reps · KC` with the ones it multiplies), so the work is not optimized away.
+pub fn macro_kernel_probe(reps: usize) -> f32 {
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    let a = aligned(&mut a, MC * KC);
+    a.fill(1.0);
+    let b = aligned(&mut b, KC * GROUP * NR);
+    b.fill(1.0);
+    let mut c = vec![0.0f32; MC * GROUP * NR];
+    for _ in 0..reps {
+        // SAFETY: the buffers hold the packed block, the group and the C block exactly.
+        unsafe { macro_kernel(MC, GROUP * NR, KC, a.as_ptr(), b.as_ptr(), c.as_mut_ptr(), GROUP * NR, 1.0, 1.0) };
+    }
+    c[c.len() - 1]
+}
+
 /// All register tiles of an `mc × nc` block of C from packed A (`ap`) and B (`bp`).
 #[allow(clippy::too_many_arguments)]
 #[inline]
