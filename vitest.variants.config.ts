@@ -21,7 +21,7 @@ import base from './vitest.config.js';
 const THREADED = [
   'gemm', 'kernels-ops', 'ops', 'autograd', 'gradcheck', 'layers', 'conv-depthwise', 'conv-pool-options',
   'loss-options', 'optim', 'optimizer-drift', 'clip', 'train-nn', 'vocab-ops', 'vocab-layers', 'reduce-ties',
-  'tensor', 'pytorch-state', 'exp-lanes', 'linear-relu-fusion',
+  'tensor', 'pytorch-state', 'exp-lanes', 'relu-fusion',
 ].map((f) => `test/${f}.test.ts`);
 /**
  * A single-threaded build runs the same kernels without the pool: the files whose kernels have

@@ -146,6 +146,40 @@ pub unsafe extern "C" fn tread_conv2d_backward_ex(
     );
 }
 
+/// `tread_conv2d_forward_ex` followed by ReLU (`relu` 0/1), clamped per sample while in cache.
+///
+/// # Safety
+/// As `tread_conv2d_forward_ex`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_conv2d_forward_act_ex(
+    n: usize, c: usize, h: usize, w: usize, oc: usize, kh: usize, kw: usize, sh: usize, sw: usize,
+    pt: usize, pb: usize, pl: usize, pr: usize, dh: usize, dw: usize, groups: usize, mode: u32,
+    x: usize, wt: usize, b: usize, relu: u32, y: usize, cols: usize,
+) {
+    let s = conv_shape_ex(n, c, h, w, oc, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, groups, mode);
+    conv::conv2d_forward_act(&s, f32s(x, s.x_len()), f32s(wt, s.w_len()), opt(b, oc), relu != 0, f32s_mut(y, s.y_len()), f32s_mut(cols, s.saved_len()));
+}
+
+/// Backward of `tread_conv2d_forward_act_ex` with ReLU: `y` is its output (`dy` counts only
+/// where `y > 0`); otherwise as `tread_conv2d_backward_ex`.
+///
+/// # Safety
+/// As `tread_conv2d_backward_ex`; `y` addresses the output.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_conv2d_relu_backward_ex(
+    n: usize, c: usize, h: usize, w: usize, oc: usize, kh: usize, kw: usize, sh: usize, sw: usize,
+    pt: usize, pb: usize, pl: usize, pr: usize, dh: usize, dw_: usize, groups: usize, mode: u32,
+    cols: usize, wt: usize, y: usize, dy: usize, dw: usize, dw_beta: f32, db: usize, db_beta: f32, dx: usize,
+) {
+    let s = conv_shape_ex(n, c, h, w, oc, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw_, groups, mode);
+    conv::conv2d_backward_masked(
+        &s, f32s(cols, s.saved_len()), f32s(wt, s.w_len()), Some(f32s(y, s.y_len())), f32s(dy, s.y_len()),
+        opt_mut(dw, s.w_len()).map(|d| (d, dw_beta)), opt_mut(db, oc).map(|d| (d, db_beta)), opt_mut(dx, s.x_len()),
+    );
+}
+
 /// Tile size of the Winograd path of 3x3 stride-1 convolutions: 4, 2 (default), or 0 (off:
 /// im2col + GEMM). For tests and measurements comparing the paths; a buffer saved by a
 /// forward must go to a backward run under the same setting.

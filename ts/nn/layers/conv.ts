@@ -17,6 +17,7 @@ import { wasm } from '../../runtime/wasm.js';
 import { MAX_STORAGE_BYTES } from '../../tensor/storage.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { Module, Parameter } from '../module.js';
+import { ReLU } from './activation.js';
 import { checkFloat, defaultInit, gradTarget, pair, ReusableBuffer, shapeStr, temp } from './util.js';
 import { checkBooleanOption, checkOptions } from '../../util/options.js';
 
@@ -147,6 +148,24 @@ export class Conv2d extends Module {
 
   /** Output [N, out, OH, OW] for input [N, in, H, W] (or [in, H, W] unbatched). */
   forward(input: Tensor): Tensor {
+    return this.run(input, false);
+  }
+
+  override mayFuse(): boolean {
+    return this.forward === Conv2d.prototype.forward;
+  }
+
+  /**
+   * Sequential's Conv2d + ReLU: each sample's output is clamped as soon as it is computed,
+   * and the backward masks dY by `y > 0` as it takes each sample (no pass of its own over the
+   * batch); bit for bit the two modules. Off for a subclass or a hook, as Linear's.
+   */
+  override fusedForward(next: Module, x: Tensor): Tensor | null {
+    const plainRelu = next instanceof ReLU && Object.getPrototypeOf(next) === ReLU.prototype && next.forward === ReLU.prototype.forward;
+    return plainRelu ? this.run(x, true) : null;
+  }
+
+  private run(input: Tensor, relu: boolean): Tensor {
     checkFloat(input, this.label);
     const unbatched = input.ndim === 3;
     if ((input.ndim !== 4 && !unbatched) || input.shape[input.ndim - 3] !== this.inChannels) {
@@ -165,19 +184,18 @@ export class Conv2d extends Module {
     const geo = [n, c, h, w, oc, kh, kw, ...this.stride, ...this.pads, ...this.dilation, this.groups, mode] as const;
     const cols = this.cols.acquire([savedLen(geo, input.shape, oh, ow)], recording);
     const y = temp(unbatched ? [oc, oh, ow] : [n, oc, oh, ow]);
-    wasm().tread_conv2d_forward_ex(...geo, x.ptr, weight.ptr, bias ? bias.ptr : 0, y.ptr, cols.ptr);
+    wasm().tread_conv2d_forward_act_ex(...geo, x.ptr, weight.ptr, bias ? bias.ptr : 0, relu ? 1 : 0, y.ptr, cols.ptr);
     if (!recording) {
       this.cols.release(cols);
       return y;
     }
-    return record(y, 'Conv2d', inputs, (g) => {
+    return record(y, relu ? 'relu' : 'Conv2d', inputs, (g) => {
       const dx = input.requiresGrad ? temp(input.shape) : null;
       const dw = gradTarget(weight);
       const db = gradTarget(bias);
-      wasm().tread_conv2d_backward_ex(
-        ...geo, cols.ptr, weight.ptr, g.ptr,
-        dw ? dw.ptr : 0, dw ? dw.beta : 0, db ? db.ptr : 0, db ? db.beta : 0, dx ? dx.ptr : 0,
-      );
+      const grads = [dw ? dw.ptr : 0, dw ? dw.beta : 0, db ? db.ptr : 0, db ? db.beta : 0, dx ? dx.ptr : 0] as const;
+      if (relu) wasm().tread_conv2d_relu_backward_ex(...geo, cols.ptr, weight.ptr, y.ptr, g.ptr, ...grads);
+      else wasm().tread_conv2d_backward_ex(...geo, cols.ptr, weight.ptr, g.ptr, ...grads);
       this.cols.release(cols);
       return bias ? [dx, dw?.ret ?? null, db?.ret ?? null] : [dx, dw?.ret ?? null];
     });

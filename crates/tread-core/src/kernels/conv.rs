@@ -43,6 +43,7 @@ pub use winograd::set_tile as set_winograd_tile;
 use super::im2col::{col2im_add_sample, im2col_sample, PadMode};
 use super::window::Axis;
 use crate::kernels::gemm::sgemm;
+use crate::kernels::activation::{relu_in_place, relu_mask};
 use crate::parallel::{self, SharedMut};
 
 /// The geometry of one convolution. `ph`/`pw` pad before (top/left), `ph_end`/`pw_end`
@@ -191,6 +192,13 @@ fn batch_chunks(s: &ConvShape) -> Vec<(usize, usize)> {
 /// Forward: `y = conv(x, w) + bias`; `cols` (`saved_len`) keeps what the backward reads: the
 /// columns, or on the depthwise path a copy of `x`.
 pub fn conv2d_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32], cols: &mut [f32]) {
+    conv2d_forward_act(s, x, w, bias, false, y, cols);
+}
+
+/// [`conv2d_forward`], then ReLU when `relu` (a Conv2d followed by a ReLU): each task clamps
+/// the output of its samples right after computing it, while it is in cache, instead of a
+/// separate pass over the whole batch. The backward is [`conv2d_backward_masked`] with `y`.
+pub fn conv2d_forward_act(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, relu: bool, y: &mut [f32], cols: &mut [f32]) {
     s.validate();
     assert!(x.len() >= s.x_len() && w.len() >= s.w_len() && y.len() >= s.y_len() && cols.len() >= s.saved_len(), "conv2d_forward: buffers too short");
     if let Some(b) = bias {
@@ -200,10 +208,10 @@ pub fn conv2d_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>,
         return;
     }
     if depthwise::applies(s) {
-        return depthwise::forward(s, x, w, bias, y, cols);
+        return depthwise::forward(s, x, w, bias, relu, y, cols);
     }
     if winograd::applies(s) {
-        return winograd::forward(s, x, w, bias, y, cols);
+        return winograd::forward(s, x, w, bias, relu, y, cols);
     }
     let (ohw, gk, go) = (s.ohw(), s.group_ckk(), s.group_oc());
     let (chw, sc, yn) = (s.c * s.h * s.w, s.sample_cols(), s.oc * ohw);
@@ -229,6 +237,9 @@ pub fn conv2d_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>,
                 let yg = &mut ys[g * go * ohw..(g + 1) * go * ohw];
                 sgemm(false, false, go, ohw, gk, 1.0, wg, gk.max(1), cg, ohw, beta, yg, ohw);
             }
+            if relu {
+                relu_in_place(ys);
+            }
         }
     });
 }
@@ -245,7 +256,28 @@ pub fn conv2d_backward(
     db: Option<(&mut [f32], f32)>,
     dx: Option<&mut [f32]>,
 ) {
+    conv2d_backward_masked(s, cols, w, None, dy, dw, db, dx);
+}
+
+/// [`conv2d_backward`] of [`conv2d_forward_act`] with `relu`: `y` is that forward's output, and
+/// `dy` counts only where `y > 0`. Each task masks its samples' `dy` into scratch as it takes
+/// them (one pass in cache instead of a ReLU backward over the whole batch); the results are
+/// bit for bit those of the masked `dy` given to `conv2d_backward`.
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d_backward_masked(
+    s: &ConvShape,
+    cols: &[f32],
+    w: &[f32],
+    y: Option<&[f32]>,
+    dy: &[f32],
+    dw: Option<(&mut [f32], f32)>,
+    db: Option<(&mut [f32], f32)>,
+    dx: Option<&mut [f32]>,
+) {
     s.validate();
+    if let Some(y) = y {
+        assert!(y.len() >= s.y_len(), "conv2d_backward: y has {} floats, needs {}", y.len(), s.y_len());
+    }
     let (ohw, gk, go, oc) = (s.ohw(), s.group_ckk(), s.group_oc(), s.oc);
     assert!(dy.len() >= s.y_len() && w.len() >= s.w_len() && cols.len() >= s.saved_len(), "conv2d_backward: buffers too short");
     let (chw, sc, yn, wl) = (s.c * s.h * s.w, s.sample_cols(), oc * ohw, s.w_len());
@@ -253,10 +285,18 @@ pub fn conv2d_backward(
         assert!(d.len() >= s.x_len(), "conv2d_backward: dx has {} floats, needs {}", d.len(), s.x_len());
     }
     if depthwise::applies(s) && s.y_len() > 0 {
-        return depthwise::backward(s, cols, w, dy, dw, db, dx);
+        // The direct kernel walks dy by planes; it gets the masked copy whole.
+        return match y {
+            Some(y) => {
+                let mut dz = vec![0.0f32; s.y_len()];
+                relu_mask(&y[..s.y_len()], &dy[..s.y_len()], &mut dz);
+                depthwise::backward(s, cols, w, &dz, dw, db, dx)
+            }
+            None => depthwise::backward(s, cols, w, dy, dw, db, dx),
+        };
     }
     if winograd::applies(s) && s.y_len() > 0 {
-        return winograd::backward(s, cols, w, dy, dw, db, dx);
+        return winograd::backward(s, cols, w, y, dy, dw, db, dx);
     }
     let want_dw = dw.is_some();
     let want_db = db.is_some();
@@ -274,14 +314,22 @@ pub fn conv2d_backward(
     let mut partial = vec![0.0f32; if want_dw { nt * wl } else { 0 }];
     let mut partial_db = vec![0.0f64; if want_db { nt * oc } else { 0 }];
     let mut scratch = vec![0.0f32; if dxp.is_some() { nt * sc } else { 0 }];
+    let mut masked = vec![0.0f32; if y.is_some() { nt * yn } else { 0 }];
     let (pp, sp) = (SharedMut(partial.as_mut_ptr()), SharedMut(scratch.as_mut_ptr()));
-    let pdb = SharedMut(partial_db.as_mut_ptr());
+    let (pdb, mp) = (SharedMut(partial_db.as_mut_ptr()), SharedMut(masked.as_mut_ptr()));
     let ld = ohw.max(1);
     parallel::for_each_task(nt, |t| {
-        // SAFETY: chunk t owns partial[t], scratch[t] and its samples' part of dx.
+        // SAFETY: chunk t owns partial[t], scratch[t], masked[t] and its samples' part of dx.
         for (i, n) in (chunks[t].0..chunks[t].1).enumerate() {
             let cn = &cols[n * sc..(n + 1) * sc];
-            let dyn_ = &dy[n * yn..(n + 1) * yn];
+            let dyn_: &[f32] = match y {
+                Some(y) => {
+                    let dz = unsafe { mp.slice(t * yn, yn) };
+                    relu_mask(&y[n * yn..(n + 1) * yn], &dy[n * yn..(n + 1) * yn], dz);
+                    dz
+                }
+                None => &dy[n * yn..(n + 1) * yn],
+            };
             if want_db {
                 let acc = unsafe { pdb.slice(t * oc, oc) };
                 for (o, a) in acc.iter_mut().enumerate() {
@@ -533,6 +581,41 @@ mod tests {
     fn rejects_reflect_padding_as_wide_as_the_input() {
         let s = ConvShape { mode: PadMode::Reflect, ..ConvShape::plain(1, 1, 3, 5, 1, 3, 3, 1, 1, 3, 1) };
         conv2d_forward_ref(&s, &[0.0; 15], &[0.0; 9], None, &mut [0.0; 35]);
+    }
+
+    /// Conv + ReLU fused (`conv2d_forward_act`, `conv2d_backward_masked`) against the
+    /// composition (`conv2d_forward` then a clamp; the masked `dy` into `conv2d_backward`), bit
+    /// for bit, on the im2col, Winograd and depthwise paths, on 1 and 2 threads.
+    #[test]
+    fn relu_fusion_is_the_composition() {
+        let mut seed = 21;
+        let depthwise = ConvShape { groups: 6, ..ConvShape::plain(3, 6, 9, 9, 6, 3, 3, 1, 1, 1, 1) };
+        for s in [ConvShape::plain(5, 1, 12, 11, 8, 3, 3, 1, 1, 0, 0), ConvShape::plain(4, 8, 10, 10, 16, 3, 3, 1, 1, 1, 1), depthwise] {
+            assert!(s.groups > 1 || winograd::applies(&s) == (s.c == 8), "{s:?}: not the path meant");
+            let x = rand_vec(s.x_len(), &mut seed);
+            let w = rand_vec(s.w_len(), &mut seed);
+            let b = rand_vec(s.oc, &mut seed);
+            let dy = rand_vec(s.y_len(), &mut seed);
+            for threads in [1, 2] {
+                crate::parallel::set_threads(threads);
+                let (mut y1, mut c1) = (vec![0.0; s.y_len()], vec![0.0; s.saved_len()]);
+                conv2d_forward(&s, &x, &w, Some(&b), &mut y1, &mut c1);
+                relu_in_place(&mut y1);
+                let (mut y2, mut c2) = (vec![f32::NAN; s.y_len()], vec![0.0; s.saved_len()]);
+                conv2d_forward_act(&s, &x, &w, Some(&b), true, &mut y2, &mut c2);
+                assert!(y1.iter().filter(|v| **v == 0.0).count() > s.y_len() / 10, "{s:?}: too few clamped outputs to test the mask");
+                let mut dz = vec![0.0; s.y_len()];
+                relu_mask(&y1, &dy, &mut dz);
+                let (mut dx1, mut dw1, mut db1) = (vec![0.0; s.x_len()], vec![0.5; s.w_len()], vec![0.0; s.oc]);
+                conv2d_backward(&s, &c1, &w, &dz, Some((&mut dw1, 1.0)), Some((&mut db1, 0.0)), Some(&mut dx1));
+                let (mut dx2, mut dw2, mut db2) = (vec![0.0; s.x_len()], vec![0.5; s.w_len()], vec![0.0; s.oc]);
+                conv2d_backward_masked(&s, &c2, &w, Some(&y2), &dy, Some((&mut dw2, 1.0)), Some((&mut db2, 0.0)), Some(&mut dx2));
+                for (what, a, b) in [("y", &y1, &y2), ("dx", &dx1, &dx2), ("dw", &dw1, &dw2), ("db", &db1, &db2)] {
+                    assert_eq!(a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), b.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "{s:?} threads={threads}: {what}");
+                }
+            }
+            crate::parallel::set_threads(1);
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 //! Backward: `dx = dy·W`, `dW = beta·dW + dyᵀ·x` (beta = 1 accumulates straight into an
 //! existing gradient), `db = beta·db + Σ_rows dy`.
 
+use crate::kernels::activation::relu_mask;
 use crate::kernels::gemm::{sgemm, sgemm_ep, Epilogue};
 
 /// `y[m, out] = x[m, in]·Wᵀ + b`.
@@ -65,9 +66,7 @@ pub fn linear_relu_backward(
     for ((zb, gb), yb) in dz[..len].chunks_mut(DB_ROWS * fout.max(1)).zip(dy[..len].chunks(DB_ROWS * fout.max(1))).zip(y[..len].chunks(DB_ROWS * fout.max(1))) {
         acc.fill(0.0);
         for ((z, g), v) in zb.chunks_exact_mut(fout.max(1)).zip(gb.chunks_exact(fout.max(1))).zip(yb.chunks_exact(fout.max(1))) {
-            for ((z, g), v) in z.iter_mut().zip(g).zip(v) {
-                *z = if *v > 0.0 { *g } else { 0.0 };
-            }
+            relu_mask(v, g, z);
             for (a, z) in acc.iter_mut().zip(z.iter()) {
                 *a += *z;
             }

@@ -116,8 +116,10 @@ fn plane_chunks(s: &ConvShape) -> Vec<(usize, usize)> {
     parallel::split_range(planes, parts, 1)
 }
 
-/// Forward; `saved` (the caller's `cols`) receives a copy of `x` for the backward pass.
-pub fn forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32], saved: &mut [f32]) {
+/// Forward (then ReLU when `relu`); `saved` (the caller's `cols`) receives a copy of `x` for
+/// the backward pass.
+#[allow(clippy::too_many_arguments)]
+pub fn forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, relu: bool, y: &mut [f32], saved: &mut [f32]) {
     let g = Planes::new(s);
     let (t, hw, ohw) = (g.t, g.hw, g.ohw);
     let padded = s.has_padding();
@@ -142,6 +144,9 @@ pub fn forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mu
                 let yo = &mut ys[j * ohw..(j + 1) * ohw];
                 yo.fill(bias.map_or(0.0, |b| b[o]));
                 correlate(&t, inp, ldi, yo, g.ow, g.oh, g.ow, &w[o * g.kk..(o + 1) * g.kk]);
+                if relu {
+                    crate::kernels::activation::relu_in_place(yo);
+                }
             }
         }
     });

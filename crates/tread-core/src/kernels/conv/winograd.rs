@@ -36,6 +36,7 @@
 use super::f32x4::F4;
 use super::winograd_tile::{self as tile, Wino, W2, W4};
 use super::{finish_db, sum_f64, ConvShape};
+use crate::kernels::activation::{relu_in_place, relu_mask};
 use crate::kernels::gemm::sgemm;
 use crate::kernels::im2col::PadMode;
 use crate::parallel::{self, SharedMut};
@@ -283,25 +284,28 @@ unsafe fn transform_input<W: Wino<A, M>, const A: usize, const M: usize>(g: &Geo
 }
 
 /// Forward: `y = conv(x, w) + bias`; `saved` (`saved_len`) receives `V` for the backward.
-pub fn forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32], saved: &mut [f32]) {
+pub fn forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, relu: bool, y: &mut [f32], saved: &mut [f32]) {
     if tile_m() == 4 {
-        forward_impl::<W4, 6, 4>(s, x, w, bias, y, saved)
+        forward_impl::<W4, 6, 4>(s, x, w, bias, relu, y, saved)
     } else {
-        forward_impl::<W2, 4, 2>(s, x, w, bias, y, saved)
+        forward_impl::<W2, 4, 2>(s, x, w, bias, relu, y, saved)
     }
 }
 
-/// Backward from the forward's `saved` (`V`): same contract as `conv2d_backward`.
-pub fn backward(s: &ConvShape, saved: &[f32], w: &[f32], dy: &[f32], dw: Option<(&mut [f32], f32)>, db: Option<(&mut [f32], f32)>, dx: Option<&mut [f32]>) {
+/// Backward from the forward's `saved` (`V`): same contract as `conv2d_backward_masked`
+/// (`y`: the output of a forward with ReLU, whose mask `y > 0` applies to `dy`).
+#[allow(clippy::too_many_arguments)]
+pub fn backward(s: &ConvShape, saved: &[f32], w: &[f32], y: Option<&[f32]>, dy: &[f32], dw: Option<(&mut [f32], f32)>, db: Option<(&mut [f32], f32)>, dx: Option<&mut [f32]>) {
     if tile_m() == 4 {
-        backward_impl::<W4, 6, 4>(s, saved, w, dy, dw, db, dx)
+        backward_impl::<W4, 6, 4>(s, saved, w, y, dy, dw, db, dx)
     } else {
-        backward_impl::<W2, 4, 2>(s, saved, w, dy, dw, db, dx)
+        backward_impl::<W2, 4, 2>(s, saved, w, y, dy, dw, db, dx)
     }
 }
 
-/// Forward: `y = conv(x, w) + bias`; `saved` (`saved_len`) receives `V` for the backward.
-fn forward_impl<W: Wino<A, M>, const A: usize, const M: usize>(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32], saved: &mut [f32]) {
+/// Forward: `y = conv(x, w) + bias` (then ReLU when `relu`); `saved` (`saved_len`) receives
+/// `V` for the backward.
+fn forward_impl<W: Wino<A, M>, const A: usize, const M: usize>(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, relu: bool, y: &mut [f32], saved: &mut [f32]) {
     let g = Geo::new::<A, M>(s);
     let u = transform_weights::<W, A, M>(&g, w);
     let nt_all = g.n * g.tps;
@@ -337,6 +341,9 @@ fn forward_impl<W: Wino<A, M>, const A: usize, const M: usize>(s: &ConvShape, x:
                 // SAFETY: samples n0..n1 of y belong to this task.
                 let ys = unsafe { yp.slice(n0 * g.oc * ohw, nb * g.oc * ohw) };
                 from_blocked(yb, nb, g.oc, g.oh, g.ow, yh, yw, 0, 0, ys);
+                if relu {
+                    relu_in_place(ys);
+                }
             });
         }
     });
@@ -378,7 +385,8 @@ fn transform_output<W: Wino<A, M>, const A: usize, const M: usize>(g: &Geo, mm: 
 }
 
 /// Backward from the forward's `saved` (`V`): same contract as `conv2d_backward`.
-fn backward_impl<W: Wino<A, M>, const A: usize, const M: usize>(s: &ConvShape, saved: &[f32], w: &[f32], dy: &[f32], dw: Option<(&mut [f32], f32)>, db: Option<(&mut [f32], f32)>, dx: Option<&mut [f32]>) {
+#[allow(clippy::too_many_arguments)]
+fn backward_impl<W: Wino<A, M>, const A: usize, const M: usize>(s: &ConvShape, saved: &[f32], w: &[f32], y: Option<&[f32]>, dy: &[f32], dw: Option<(&mut [f32], f32)>, db: Option<(&mut [f32], f32)>, dx: Option<&mut [f32]>) {
     let g = Geo::new::<A, M>(s);
     let (want_dw, want_db) = (dw.is_some(), db.is_some());
     let dxp = dx.map(|d| SharedMut(d.as_mut_ptr()));
@@ -394,6 +402,9 @@ fn backward_impl<W: Wino<A, M>, const A: usize, const M: usize>(s: &ConvShape, s
     let mut partial_du = vec![0.0f32; if want_dw { nt * ul } else { 0 }];
     let mut partial_db = vec![0.0f64; if want_db { nt * oc } else { 0 }];
     let (pdu, pdb) = (SharedMut(partial_du.as_mut_ptr()), SharedMut(partial_db.as_mut_ptr()));
+    // With `y`: each task's masked dy, `per` samples at a time.
+    let mut masked = vec![0.0f32; if y.is_some() { nt * per * oc * ohw } else { 0 }];
+    let mp = SharedMut(masked.as_mut_ptr());
     parallel::for_each_task(nt, |task| {
         let (a0, a1) = chunks[task];
         for n0 in (a0..a1).step_by(per) {
@@ -402,7 +413,16 @@ fn backward_impl<W: Wino<A, M>, const A: usize, const M: usize>(s: &ConvShape, s
             let first = n0 == a0;
             let tc = nb * g.tps;
             let t0 = n0 * g.tps;
-            let dys = &dy[n0 * oc * ohw..n1 * oc * ohw];
+            let (lo, hi) = (n0 * oc * ohw, n1 * oc * ohw);
+            let dys: &[f32] = match y {
+                Some(y) => {
+                    // SAFETY: task `task` owns its part of `masked`.
+                    let dz = unsafe { mp.slice(task * per * oc * ohw, hi - lo) };
+                    relu_mask(&y[lo..hi], &dy[lo..hi], dz);
+                    dz
+                }
+                None => &dy[lo..hi],
+            };
             if want_db {
                 // SAFETY: task `task` owns its partials.
                 let acc = unsafe { pdb.slice(task * oc, oc) };
@@ -563,9 +583,9 @@ mod tests {
             let g = Geo::new::<A, M>(s);
             let mut saved = vec![f32::NAN; A * A * s.n * g.tps * g.c4];
             let mut y = vec![f32::NAN; s.y_len()];
-            forward_impl::<W, A, M>(s, x, w, Some(b), &mut y, &mut saved);
+            forward_impl::<W, A, M>(s, x, w, Some(b), false, &mut y, &mut saved);
             let (mut dx, mut dw, mut db) = (vec![f32::NAN; s.x_len()], vec![0.5; s.w_len()], vec![f32::NAN; s.oc]);
-            backward_impl::<W, A, M>(s, &saved, w, dy, Some((&mut dw, 1.0)), Some((&mut db, 0.0)), Some(&mut dx));
+            backward_impl::<W, A, M>(s, &saved, w, None, dy, Some((&mut dw, 1.0)), Some((&mut db, 0.0)), Some(&mut dx));
             [y, dx, dw, db]
         }
         // Error bounds: F(2×2) stays within plain float32 reordering; F(4×4)'s transforms

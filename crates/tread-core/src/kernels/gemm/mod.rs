@@ -135,7 +135,7 @@ impl Ep {
                 row.iter_mut().for_each(|v| *v += rb);
             }
             if self.relu {
-                row.iter_mut().for_each(|v| *v = if *v < 0.0 { 0.0 } else { *v });
+                crate::kernels::activation::relu_in_place(row);
             }
         }
     }

@@ -1,12 +1,13 @@
 /**
- * Sequential's fusion of a Linear followed by a ReLU (one GEMM with the bias and clamp in its
- * epilogue, one backward that masks dY by `y > 0` while it sums db): the outputs and every
- * gradient are bit for bit those of the two modules run one after the other by hand, and the
- * fusion steps aside wherever something must see the pre-activation (a forward hook on
- * either module, a subclass's own forward).
+ * Sequential's fusion of a Linear or a Conv2d followed by a ReLU (Linear: one GEMM with the
+ * bias and clamp in its epilogue, one backward that masks dY by `y > 0` while it sums db;
+ * Conv2d: each sample clamped as it is computed, dY masked as each sample is taken): the
+ * outputs and every gradient are bit for bit those of the two modules run one after the other
+ * by hand, and the fusion steps aside wherever something must see the pre-activation (a
+ * forward hook on either module, a subclass's own forward).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { init } from '../ts/runtime/wasm.js';
+import { init, setThreads } from '../ts/runtime/wasm.js';
 import { tensor } from '../ts/tensor/create.js';
 import type { Tensor } from '../ts/tensor/tensor.js';
 import * as nn from '../ts/nn/index.js';
@@ -131,3 +132,77 @@ describe('Linear + ReLU fused in Sequential', () => {
     expect(bits(y)).toEqual(bits(h));
   });
 });
+
+describe('Conv2d + ReLU fused in Sequential', () => {
+  /** The unfused forward of a Conv2d or Linear, whatever Sequential would do. */
+  const plain = (m: nn.Module, h: Tensor) =>
+    m instanceof nn.Conv2d ? nn.Conv2d.prototype.forward.call(m, h) : m instanceof nn.Linear ? nn.Linear.prototype.forward.call(m, h) : m.forward(h);
+
+  function image(n: number, c: number, hw: number): Tensor {
+    const v = Float32Array.from({ length: n * c * hw * hw }, (_, i) => Math.sin(i * 0.73) * 1.5);
+    const t = tensor(v, [n, c, hw, hw]);
+    t.requiresGrad = true;
+    return t;
+  }
+
+  // conv1: one input channel (im2col); conv2: 3x3 stride 1, 8 -> 16 channels (Winograd);
+  // conv3: depthwise (groups = channels, the direct kernel); then a Linear + ReLU too.
+  for (const threads of [2, 1]) {
+    it(`matches the modules bit for bit on the im2col, Winograd and depthwise paths (${threads} thread${threads > 1 ? 's' : ''})`, () => {
+      setThreads(threads);
+      try {
+        manualSeed(7);
+        const seq = new nn.Sequential(
+          new nn.Conv2d(1, 8, 3), new nn.ReLU(),
+          new nn.Conv2d(8, 16, 3, { padding: 1 }), new nn.ReLU(),
+          new nn.Conv2d(16, 16, 3, { padding: 1, groups: 16 }), new nn.ReLU(),
+          new nn.Flatten(), new nn.Linear(16 * 10 * 10, 12), new nn.ReLU(), new nn.Linear(12, 3),
+        );
+        const params = seq.parameters();
+        const run = (f: (x: Tensor) => Tensor) => {
+          for (const p of params) p.grad = null;
+          const x = image(6, 1, 12);
+          const y = f(x);
+          loss(y).backward();
+          loss(f(x)).backward();
+          return { y: bits(y), dx: bits(x.grad), grads: params.map((p) => bits(p.grad)) };
+        };
+        const fused = run((x) => seq.forward(x));
+        const byHandAll = run((x) => {
+          let h = x;
+          for (const m of seq) h = plain(m, h);
+          return h;
+        });
+        expect(fused.y).toEqual(byHandAll.y);
+        expect(fused.dx).toEqual(byHandAll.dx);
+        expect(fused.grads).toEqual(byHandAll.grads);
+        // Each convolution had outputs to clamp.
+        let h = image(6, 1, 12);
+        for (const i of [0, 2, 4]) {
+          h = plain(seq.at(i), h);
+          expect(Array.from(h.f32).filter((v) => v < 0).length, `conv ${i}`).toBeGreaterThan(h.size / 10);
+          h = seq.at(i + 1).forward(h);
+        }
+      } finally {
+        setThreads(2);
+      }
+    });
+  }
+
+  it('is the ReLU output in eval mode and without grad, and steps aside for a hook on the ReLU', () => {
+    manualSeed(8);
+    const conv = new nn.Conv2d(2, 4, 3);
+    const relu = new nn.ReLU();
+    const seq = new nn.Sequential(conv, relu);
+    const x = image(2, 2, 6);
+    const want = bits(relu.forward(plain(conv, x)));
+    expect(bits(seq.forward(x))).toEqual(want);
+    expect(seq.forward(x).gradFn?.name).toBe('relu');
+    let seen: Tensor | null = null;
+    const handle = relu.registerForwardHook((_m, inputs) => void (seen = inputs[0]));
+    expect(bits(seq.forward(x))).toEqual(want);
+    handle.remove();
+    expect(Array.from(seen!.f32).some((v) => v < 0)).toBe(true);
+  });
+});
+
