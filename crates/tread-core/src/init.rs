@@ -117,6 +117,7 @@ mod tests {
 
     #[test]
     fn same_seed_same_values_any_thread_count_and_offsets() {
+        let _settings = crate::parallel::test_settings_lock();
         let mut a = vec![0f32; 300_001];
         let mut b = vec![0f32; 300_001];
         parallel::set_threads(1);

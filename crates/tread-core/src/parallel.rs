@@ -99,6 +99,15 @@ pub fn split_range(len: usize, parts: usize, align: usize) -> Vec<(usize, usize)
     out
 }
 
+/// Held by every unit test that changes the thread count: tests run in parallel in one
+/// process, and a kernel's split (so the order of a reduction, in the last bits) follows the
+/// count, so a test comparing two runs bit for bit must not see another test change it.
+#[cfg(test)]
+pub(crate) fn test_settings_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A raw pointer that may be shared across tasks. Each task must touch a disjoint part.
 #[derive(Clone, Copy)]
 pub struct SharedMut<T>(pub *mut T);
@@ -142,6 +151,7 @@ mod tests {
     #[cfg(feature = "threads")]
     #[test]
     fn nested_regions_run_in_order_inside_a_task() {
+        let _settings = crate::parallel::test_settings_lock();
         use std::sync::Mutex;
         set_threads(2);
         let seen = Mutex::new(Vec::new());

@@ -230,6 +230,7 @@ mod tests {
 
     #[test]
     fn same_result_on_any_thread_count() {
+        let _settings = crate::parallel::test_settings_lock();
         let s = Nchw { n: 256, c: 3, h: 32, w: 32 };
         let src: Vec<f32> = (0..s.len()).map(|i| (i % 97) as f32).collect();
         let mut a = vec![0f32; 256 * 3 * 28 * 28];

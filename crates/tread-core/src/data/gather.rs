@@ -107,6 +107,7 @@ mod tests {
 
     #[test]
     fn large_gathers_match_on_any_thread_count() {
+        let _settings = crate::parallel::test_settings_lock();
         let rows = 1000;
         let row_len = 784;
         let src: Vec<u8> = (0..rows * row_len).map(|i| (i * 31 % 251) as u8).collect();

@@ -409,6 +409,29 @@ fn relu_slice(x: &[f32], out: &mut [f32]) {
     }
 }
 
+/// `y = max(y, 0)` in place, NaN kept (the fused Linear/Conv2d + ReLU forwards).
+pub(crate) fn relu_in_place(y: &mut [f32]) {
+    let n = y.len();
+    #[allow(unused_mut)]
+    let mut i = 0;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    unsafe {
+        let z = f32x4_splat(0.0);
+        while i + 4 <= n {
+            let p = y.as_mut_ptr().add(i) as *mut v128;
+            let v = v128_load(p);
+            v128_store(p, v128_bitselect(z, v, f32x4_lt(v, z)));
+            i += 4;
+        }
+    }
+    while i < n {
+        if y[i] < 0.0 {
+            y[i] = 0.0;
+        }
+        i += 1;
+    }
+}
+
 fn leaky_slice(x: &[f32], slope: f32, out: &mut [f32]) {
     let n = out.len();
     let x = &x[..n];
@@ -514,29 +537,6 @@ pub fn forward_ref(op: u32, p1: f32, p2: f32, x: &[f32], out: &mut [f32]) {
 // ---------------------------------------------------------------------------------------
 // Backward
 // ---------------------------------------------------------------------------------------
-
-/// `y = max(y, 0)` in place, NaN kept (the fused Linear/Conv2d + ReLU forwards).
-pub(crate) fn relu_in_place(y: &mut [f32]) {
-    let n = y.len();
-    #[allow(unused_mut)]
-    let mut i = 0;
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    unsafe {
-        let z = f32x4_splat(0.0);
-        while i + 4 <= n {
-            let p = y.as_mut_ptr().add(i) as *mut v128;
-            let v = v128_load(p);
-            v128_store(p, v128_bitselect(z, v, f32x4_lt(v, z)));
-            i += 4;
-        }
-    }
-    while i < n {
-        if y[i] < 0.0 {
-            y[i] = 0.0;
-        }
-        i += 1;
-    }
-}
 
 /// `dz = g` where `y > 0`, else 0: ReLU's backward from its input or its output (the two
 /// agree: NaN and 0 pass nothing). Vectorized by hand: as a branch per element it ran scalar.

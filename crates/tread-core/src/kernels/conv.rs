@@ -588,6 +588,7 @@ mod tests {
     /// for bit, on the im2col, Winograd and depthwise paths, on 1 and 2 threads.
     #[test]
     fn relu_fusion_is_the_composition() {
+        let _settings = crate::parallel::test_settings_lock();
         let mut seed = 21;
         let depthwise = ConvShape { groups: 6, ..ConvShape::plain(3, 6, 9, 9, 6, 3, 3, 1, 1, 1, 1) };
         for s in [ConvShape::plain(5, 1, 12, 11, 8, 3, 3, 1, 1, 0, 0), ConvShape::plain(4, 8, 10, 10, 16, 3, 3, 1, 1, 1, 1), depthwise] {

@@ -171,6 +171,7 @@ mod tests {
     /// and shapes that cross register-tile and block edges, on 1 and 2 threads.
     #[test]
     fn linear_forward_act_matches_loops() {
+        let _settings = crate::parallel::test_settings_lock();
         for &(m, fin, fout) in &[(1, 1, 1), (5, 7, 3), (33, 130, 17), (128, 300, 70), (3, 0, 5)] {
             let x: Vec<f32> = (0..m * fin).map(|i| (i as f32 * 0.37).sin()).collect();
             let w: Vec<f32> = (0..fout * fin).map(|i| (i as f32 * 0.71).cos() * 0.2).collect();
@@ -207,6 +208,7 @@ mod tests {
     /// asked for; on 1 and 2 threads.
     #[test]
     fn linear_relu_backward_is_the_composition() {
+        let _settings = crate::parallel::test_settings_lock();
         for &(m, fin, fout) in &[(1, 1, 1), (5, 7, 3), (130, 33, 70), (200, 16, 9)] {
             let x: Vec<f32> = (0..m * fin).map(|i| (i as f32 * 0.37).sin()).collect();
             let w: Vec<f32> = (0..fout * fin).map(|i| (i as f32 * 0.71).cos() * 0.2).collect();

@@ -327,6 +327,7 @@ mod tests {
 
     #[test]
     fn rows_match_channels() {
+        let _settings = crate::parallel::test_settings_lock();
         // Bit for bit: the same f64 sums in the same order; on 1 and 2 threads, with blocks of
         // channels that end inside a block of 64 and shapes below the parallel threshold.
         for threads in [1, 2] {

@@ -79,6 +79,7 @@ mod tests {
     /// Adam and SGD stepped through chunks equal the per-tensor reference bit for bit.
     #[test]
     fn chunked_steps_equal_per_tensor_references() {
+        let _settings = crate::parallel::test_settings_lock();
         let lens = [200_704usize, 256, 32_768, 128, 1280, 10, 3];
         let h = adam::AdamHp { beta1: 0.9, beta2: 0.999, one_minus_beta1: one_minus(0.9), one_minus_beta2: one_minus(0.999), eps: 1e-8, weight_decay: 0.01, decay: 1.0, step_size: 0.01 / 0.19, bc2_sqrt: 0.0019f32.sqrt(), flags: 0 };
         let sh = sgd::SgdHp { lr: 0.1, momentum: 0.9, dampening: 0.0, one_minus_dampening: 1.0, weight_decay: 1e-4, flags: super::super::NESTEROV };

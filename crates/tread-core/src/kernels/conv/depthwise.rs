@@ -276,6 +276,7 @@ mod tests {
     /// gradients are bitwise the same when run again (partials reduced in chunk order).
     #[test]
     fn threads_split_the_planes_and_stay_deterministic() {
+        let _settings = crate::parallel::test_settings_lock();
         let mut seed = 23u64;
         let p = ConvShape::plain;
         let shapes = [
