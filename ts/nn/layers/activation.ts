@@ -27,6 +27,15 @@ export class ReLU extends Module {
   }
 }
 
+/**
+ * A ReLU itself (not a subclass) whose forward no hook has replaced: what a Linear or Conv2d
+ * before it in a Sequential may fuse with.
+ * @internal
+ */
+export function isPlainRelu(m: Module): boolean {
+  return m instanceof ReLU && Object.getPrototypeOf(m) === ReLU.prototype && m.forward === ReLU.prototype.forward;
+}
+
 export class LeakyReLU extends Module {
   readonly negativeSlope: number;
   constructor(negativeSlope: number | { negativeSlope?: number; inplace?: boolean } = 0.01) {

@@ -17,7 +17,7 @@ import { wasm } from '../../runtime/wasm.js';
 import { MAX_STORAGE_BYTES } from '../../tensor/storage.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { Module, Parameter } from '../module.js';
-import { ReLU } from './activation.js';
+import { isPlainRelu } from './activation.js';
 import { checkFloat, defaultInit, gradTarget, pair, ReusableBuffer, shapeStr, temp } from './util.js';
 import { checkBooleanOption, checkOptions } from '../../util/options.js';
 
@@ -161,8 +161,7 @@ export class Conv2d extends Module {
    * batch); bit for bit the two modules. Off for a subclass or a hook, as Linear's.
    */
   override fusedForward(next: Module, x: Tensor): Tensor | null {
-    const plainRelu = next instanceof ReLU && Object.getPrototypeOf(next) === ReLU.prototype && next.forward === ReLU.prototype.forward;
-    return plainRelu ? this.run(x, true) : null;
+    return isPlainRelu(next) ? this.run(x, true) : null;
   }
 
   private run(input: Tensor, relu: boolean): Tensor {

@@ -13,7 +13,7 @@ import { record } from '../../autograd/engine.js';
 import { wasm } from '../../runtime/wasm.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { Module, Parameter } from '../module.js';
-import { ReLU } from './activation.js';
+import { isPlainRelu } from './activation.js';
 import { checkFloat, defaultInit, gradTarget, shapeStr, temp } from './util.js';
 import { checkBooleanOption, checkOptions } from '../../util/options.js';
 
@@ -62,9 +62,7 @@ export class Linear extends Module {
   }
 
   override fusedForward(next: Module, x: Tensor): Tensor | null {
-    // A ReLU itself (not a subclass), its forward not replaced by a hook.
-    const plainRelu = next instanceof ReLU && Object.getPrototypeOf(next) === ReLU.prototype && next.forward === ReLU.prototype.forward;
-    return plainRelu ? this.run(x, true) : null;
+    return isPlainRelu(next) ? this.run(x, true) : null;
   }
 
   /** The forward, with `relu`: the ReLU after it fused in (its backward from the output y). */
