@@ -146,8 +146,9 @@ async function main(): Promise<void> {
         r.dataSync();
         r.dispose();
       };
-      const probe = () => w.tread_gemm_probe(Math.max(1, Math.round(flops / probeFlops)));
-      const contenders: RoundContender[] = [local('tread 1T', tread(1)), local('tread 2T', tread(2)), { name: 'in-cache 1T', round: () => roundRate(Math.max(1, Math.round(flops / probeFlops)) * probeFlops, probe, ROUND_MS) }];
+      const probeReps = Math.max(1, Math.round(flops / probeFlops));
+      const probe = () => w.tread_gemm_probe(probeReps);
+      const contenders: RoundContender[] = [local('tread 1T', tread(1)), local('tread 2T', tread(2)), { name: 'in-cache 1T', round: () => roundRate(probeReps * probeFlops, probe, ROUND_MS) }];
       if (anchors && torch) {
         for (const t of [1, 2]) {
           contenders.push({ name: `PyTorch ${t}T`, round: async () => Number((await torch.child.ask(`gemm ${form} ${n} ${t} ${ROUND_MS}`)).gflops) });

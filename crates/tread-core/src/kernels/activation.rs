@@ -538,13 +538,10 @@ pub fn forward_ref(op: u32, p1: f32, p2: f32, x: &[f32], out: &mut [f32]) {
 // Backward
 // ---------------------------------------------------------------------------------------
 
-/// `dz = g` where `y > 0`, else 0: ReLU's backward from its input or its output (the two
-/// agree: NaN and 0 pass nothing). Vectorized by hand: as a branch per element it ran scalar.
-pub(crate) fn relu_mask(y: &[f32], g: &[f32], dz: &mut [f32]) {
-    relu_back_slice(y, g, dz);
-}
-
-fn relu_back_slice(x: &[f32], g: &[f32], dx: &mut [f32]) {
+/// `dx = g` where `x > 0`, else 0: ReLU's backward from its input or its output (the two
+/// agree: NaN and 0 pass nothing; the fused Linear/Conv2d + ReLU pass the output). Vectorized
+/// by hand: as a branch per element it ran scalar.
+pub(crate) fn relu_mask(x: &[f32], g: &[f32], dx: &mut [f32]) {
     let n = dx.len();
     let (x, g) = (&x[..n], &g[..n]);
     #[allow(unused_mut)]
@@ -569,7 +566,7 @@ fn backward_chunk(op: u32, p1: f32, p2: f32, x: &[f32], y: &[f32], g: &[f32], dx
     let n = dx.len();
     let (x, y, g) = (&x[..n], &y[..n], &g[..n]);
     match op {
-        RELU => relu_back_slice(x, g, dx),
+        RELU => relu_mask(x, g, dx),
         LEAKY_RELU => {
             for i in 0..n {
                 dx[i] = if x[i] > 0.0 { g[i] } else { g[i] * p1 };

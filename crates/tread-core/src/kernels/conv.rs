@@ -322,14 +322,7 @@ pub fn conv2d_backward_masked(
         // SAFETY: chunk t owns partial[t], scratch[t], masked[t] and its samples' part of dx.
         for (i, n) in (chunks[t].0..chunks[t].1).enumerate() {
             let cn = &cols[n * sc..(n + 1) * sc];
-            let dyn_: &[f32] = match y {
-                Some(y) => {
-                    let dz = unsafe { mp.slice(t * yn, yn) };
-                    relu_mask(&y[n * yn..(n + 1) * yn], &dy[n * yn..(n + 1) * yn], dz);
-                    dz
-                }
-                None => &dy[n * yn..(n + 1) * yn],
-            };
+            let dyn_ = unsafe { dy_span(y, dy, n * yn, (n + 1) * yn, mp, t * yn) };
             if want_db {
                 let acc = unsafe { pdb.slice(t * oc, oc) };
                 for (o, a) in acc.iter_mut().enumerate() {
@@ -361,6 +354,22 @@ pub fn conv2d_backward_masked(
     });
     finish_db(db, &partial_db, nt, oc);
     finish_dw(dw, &partial, nt, wl);
+}
+
+/// `dy[lo..hi]`, or, with `y` (the output of a forward fused with ReLU), that span masked by
+/// `y > 0` into `scratch[at..at + hi - lo]`: what a task of the backward reads as its dy.
+///
+/// # Safety
+/// That part of `scratch` exists and belongs to the caller's task.
+pub(super) unsafe fn dy_span<'a>(y: Option<&[f32]>, dy: &'a [f32], lo: usize, hi: usize, scratch: SharedMut<f32>, at: usize) -> &'a [f32] {
+    match y {
+        Some(y) => {
+            let dz = std::slice::from_raw_parts_mut(scratch.0.add(at), hi - lo);
+            relu_mask(&y[lo..hi], &dy[lo..hi], dz);
+            dz
+        }
+        None => &dy[lo..hi],
+    }
 }
 
 /// `db = beta·db + Σ_t partial[t]` over the per-task bias sums, in task order.

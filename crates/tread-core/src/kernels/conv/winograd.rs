@@ -35,8 +35,8 @@
 
 use super::f32x4::F4;
 use super::winograd_tile::{self as tile, Wino, W2, W4};
-use super::{finish_db, sum_f64, ConvShape};
-use crate::kernels::activation::{relu_in_place, relu_mask};
+use super::{dy_span, finish_db, sum_f64, ConvShape};
+use crate::kernels::activation::relu_in_place;
 use crate::kernels::gemm::sgemm;
 use crate::kernels::im2col::PadMode;
 use crate::parallel::{self, SharedMut};
@@ -413,16 +413,8 @@ fn backward_impl<W: Wino<A, M>, const A: usize, const M: usize>(s: &ConvShape, s
             let first = n0 == a0;
             let tc = nb * g.tps;
             let t0 = n0 * g.tps;
-            let (lo, hi) = (n0 * oc * ohw, n1 * oc * ohw);
-            let dys: &[f32] = match y {
-                Some(y) => {
-                    // SAFETY: task `task` owns its part of `masked`.
-                    let dz = unsafe { mp.slice(task * per * oc * ohw, hi - lo) };
-                    relu_mask(&y[lo..hi], &dy[lo..hi], dz);
-                    dz
-                }
-                None => &dy[lo..hi],
-            };
+            // SAFETY: task `task` owns its part of `masked`.
+            let dys = unsafe { dy_span(y, dy, n0 * oc * ohw, n1 * oc * ohw, mp, task * per * oc * ohw) };
             if want_db {
                 // SAFETY: task `task` owns its partials.
                 let acc = unsafe { pdb.slice(task * oc, oc) };

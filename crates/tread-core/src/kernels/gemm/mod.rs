@@ -554,17 +554,27 @@ pub const PROBE_FLOPS: usize = 2 * MC * GROUP * NR * KC;
 /// `sgemm`'s inner loops run them, with no packing, no edges and one thread. Returns an
 /// element of C (`reps · KC` with the ones it multiplies), so the work is not optimized away.
 pub fn macro_kernel_probe(reps: usize) -> f32 {
-    let (mut a, mut b) = (Vec::new(), Vec::new());
-    let a = aligned(&mut a, MC * KC);
-    a.fill(1.0);
-    let b = aligned(&mut b, KC * GROUP * NR);
-    b.fill(1.0);
-    let mut c = vec![0.0f32; MC * GROUP * NR];
-    for _ in 0..reps {
-        // SAFETY: the buffers hold the packed block, the group and the C block exactly.
-        unsafe { macro_kernel(MC, GROUP * NR, KC, a.as_ptr(), b.as_ptr(), c.as_mut_ptr(), GROUP * NR, 1.0, 1.0) };
+    thread_local! {
+        /// The probe's packed A block and B group, all ones, made once per thread: filled per
+        /// call, they would be timed too (a few percent of a call at small n).
+        static PROBE_AB: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
     }
-    c[c.len() - 1]
+    PROBE_AB.with(|cell| {
+        let (va, vb) = &mut *cell.borrow_mut();
+        let fresh = va.is_empty();
+        let a = aligned(va, MC * KC);
+        let b = aligned(vb, KC * GROUP * NR);
+        if fresh {
+            a.fill(1.0);
+            b.fill(1.0);
+        }
+        let mut c = vec![0.0f32; MC * GROUP * NR];
+        for _ in 0..reps {
+            // SAFETY: the buffers hold the packed block, the group and the C block exactly.
+            unsafe { macro_kernel(MC, GROUP * NR, KC, a.as_ptr(), b.as_ptr(), c.as_mut_ptr(), GROUP * NR, 1.0, 1.0) };
+        }
+        c[c.len() - 1]
+    })
 }
 
 /// All register tiles of an `mc × nc` block of C from packed A (`ap`) and B (`bp`).
