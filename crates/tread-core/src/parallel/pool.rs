@@ -14,14 +14,21 @@
 //! The protocol (all state is static; one region at a time):
 //! - The caller takes `BUSY` (another thread already running a region runs its tasks in
 //!   order instead: cargo runs tests on several threads), writes the region's description,
-//!   publishes it by storing `next = 0` (release), bumps `EPOCH` and, only if `SLEEPERS` is
-//!   non-zero, wakes the parked workers. It then takes tasks itself, stops further claims
-//!   (`next = STOP`) and waits until every claimed task is done. It never waits for a task
-//!   nobody has claimed, so a late, slow or absent worker costs nothing but its share.
+//!   publishes it by storing the claim word `n << 32 | 0` (release), bumps `EPOCH` and, only
+//!   if `SLEEPERS` is non-zero, wakes the parked workers. It then takes tasks itself, stops
+//!   further claims (swaps the claim word to 0: no task left) and waits until every claimed
+//!   task is done. It never waits for a task nobody has claimed, so a late, slow or absent
+//!   worker costs nothing but its share.
 //! - A worker sees the epoch change (spinning, or woken), claims tasks with
-//!   `next.fetch_add(1)` and runs them. A claim that lands after the caller's `STOP` is out of
-//!   range and ends its turn; one that lands in a later region belongs to that region (the
-//!   acquire on `next` makes its description visible), whose caller waits for it in turn.
+//!   `claim.fetch_add(1)` and runs them. The claim returns the index *and* the task count of
+//!   the region it landed in, in one atomic read, so it is checked against that region and
+//!   no other: a claim past the end (or after the caller's stop) ends the worker's turn; one
+//!   that lands in a later region belongs to that region (the acquire makes its description
+//!   visible), whose caller waits for it in turn. (The count once lived in its own word, read
+//!   after the claim: a worker preempted between the two could check a spent claim of one
+//!   region against the larger count of the next and run a task twice, or one whose closure
+//!   was gone. CI's two cores hit it as a SIGSEGV; `claims_survive_a_preempted_worker`
+//!   widens that window on purpose.)
 //! - Parking is race-free without a lock around the epoch: the worker counts itself in
 //!   `SLEEPERS` (SeqCst) and then waits only while `EPOCH` still has the value it saw; the
 //!   caller bumps `EPOCH` (SeqCst) before it reads `SLEEPERS`. At least one of them sees
@@ -32,7 +39,7 @@
 use super::futex;
 use std::any::Any;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// Loads of the epoch a worker makes before it parks (wasm's spin hint is a no-op, so one
@@ -40,8 +47,9 @@ use std::sync::Mutex;
 /// between the regions of a training step are far shorter; a pool idle for longer sleeps.
 const DEFAULT_SPIN: usize = 1 << 17;
 
-/// A claim at or above this is out of range: the caller's end-of-region mark.
-const STOP: usize = usize::MAX / 2;
+/// The most tasks a region may have: the claim index lives in 32 bits, and every drainer
+/// may add one claim past the count before it stops (larger regions run in order).
+const MAX_TASKS: usize = (u32::MAX / 2) as usize;
 
 static SPIN: AtomicUsize = AtomicUsize::new(DEFAULT_SPIN);
 /// Bumped once per region; workers spin and park on it.
@@ -54,14 +62,15 @@ static BUSY: AtomicBool = AtomicBool::new(false);
 static WORKERS: AtomicUsize = AtomicUsize::new(0);
 
 /// The region in flight. Fields are atomics because workers read them concurrently; the
-/// caller writes them before publishing (`next.store(0, Release)`).
+/// caller writes them before publishing (the release store of `claim`).
 struct Region {
-    n: AtomicUsize,
+    /// The task count in the high 32 bits, the next task to claim in the low 32 (a count of
+    /// 0, stored when the region closes, puts every claim out of range).
+    claim: AtomicU64,
     /// Workers with an index below this take part (setThreads below the pool size).
     helpers: AtomicUsize,
-    next: AtomicUsize,
     done: AtomicUsize,
-    /// `&F` with its lifetime erased; dereferenced only after a claim below `n`, and the
+    /// `&F` with its lifetime erased; dereferenced only after a claim in range, and the
     /// caller does not return before every claimed task is done.
     task: AtomicUsize,
     /// `call_task::<F>` as an address.
@@ -70,14 +79,19 @@ struct Region {
 }
 
 static REGION: Region = Region {
-    n: AtomicUsize::new(0),
+    claim: AtomicU64::new(0),
     helpers: AtomicUsize::new(0),
-    next: AtomicUsize::new(STOP),
     done: AtomicUsize::new(0),
     task: AtomicUsize::new(0),
     call: AtomicUsize::new(0),
     panic: Mutex::new(None),
 };
+
+/// (next task index, task count) of a claim word.
+#[inline]
+fn split_claim(word: u64) -> (usize, usize) {
+    ((word & 0xffff_ffff) as usize, (word >> 32) as usize)
+}
 
 type CallFn = unsafe fn(usize, usize);
 
@@ -114,8 +128,10 @@ pub fn expect_workers(n: usize) {
 /// Takes and runs tasks of the current region until none is left.
 fn drain() {
     super::as_task(|| loop {
-        let i = REGION.next.fetch_add(1, Ordering::AcqRel);
-        if i >= REGION.n.load(Ordering::Relaxed) {
+        let (i, n) = split_claim(REGION.claim.fetch_add(1, Ordering::AcqRel));
+        #[cfg(test)]
+        tests::widen_the_claim_window(i);
+        if i >= n {
             return;
         }
         let (task, call) = (REGION.task.load(Ordering::Relaxed), REGION.call.load(Ordering::Relaxed));
@@ -132,7 +148,7 @@ pub fn worker_main(index: usize) -> ! {
     WORKER_ID.with(|c| c.set(index + 1));
     // Not the current epoch: a worker that starts while a region is in flight (JavaScript
     // starts workers asynchronously, after init() returns) joins it at once. Draining a
-    // region that is over is harmless: its claims are past STOP.
+    // region that is over is harmless: its claim word holds a count of 0.
     let mut seen = EPOCH.load(Ordering::Acquire).wrapping_sub(1);
     loop {
         let mut e = EPOCH.load(Ordering::Acquire);
@@ -179,16 +195,15 @@ pub fn run<F: Fn(usize) + Sync + Send>(n: usize, helpers: usize, f: &F) -> bool 
     #[cfg(not(target_arch = "wasm32"))]
     ensure_workers(helpers);
     let helpers = helpers.min(workers());
-    if helpers == 0 || BUSY.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+    if helpers == 0 || n > MAX_TASKS || BUSY.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
         return false;
     }
     let r = &REGION;
-    r.n.store(n, Ordering::Relaxed);
     r.helpers.store(helpers, Ordering::Relaxed);
     r.task.store(f as *const F as usize, Ordering::Relaxed);
     r.call.store(call_task::<F> as CallFn as usize, Ordering::Relaxed);
     r.done.store(0, Ordering::Relaxed);
-    r.next.store(0, Ordering::Release);
+    r.claim.store((n as u64) << 32, Ordering::Release);
     EPOCH.fetch_add(1, Ordering::SeqCst);
     if SLEEPERS.load(Ordering::SeqCst) > 0 {
         futex::wake_all(&EPOCH);
@@ -197,7 +212,7 @@ pub fn run<F: Fn(usize) + Sync + Send>(n: usize, helpers: usize, f: &F) -> bool 
     // before the region is closed.
     drain();
     // Stop further claims, then wait for the ones in flight.
-    let claimed = r.next.swap(STOP, Ordering::AcqRel).min(n);
+    let claimed = split_claim(r.claim.swap(0, Ordering::AcqRel)).0.min(n);
     while r.done.load(Ordering::Acquire) < claimed {
         std::hint::spin_loop();
     }
@@ -207,4 +222,66 @@ pub fn run<F: Fn(usize) + Sync + Send>(n: usize, helpers: usize, f: &F) -> bool 
         resume_unwind(p);
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parallel::{for_each_task, set_threads, test_settings_lock, threads};
+
+    /// While on, a worker yields between a claim and its use (0-7 times, by task index):
+    /// long enough for the caller to close the region and open the next.
+    static YIELDS: AtomicBool = AtomicBool::new(false);
+
+    pub(super) fn widen_the_claim_window(i: usize) {
+        if YIELDS.load(Ordering::Relaxed) && worker_id() != 0 {
+            for _ in 0..i % 8 {
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    #[test]
+    fn claims_survive_a_preempted_worker() {
+        let _g = test_settings_lock();
+        let before = threads();
+        set_threads(3);
+        YIELDS.store(true, Ordering::Relaxed);
+        // A lost claim leaves its caller waiting for ever: watch from another thread, so
+        // that the test fails instead of hanging.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for n in [2usize, 3, 7, 16] {
+                let counts: Vec<AtomicUsize> = (0..n).map(|_| AtomicUsize::new(0)).collect();
+                for r in 0..1500 {
+                    for_each_task(n, |i| {
+                        counts[i].fetch_add(1, Ordering::Relaxed);
+                    });
+                    for (i, c) in counts.iter().enumerate() {
+                        let got = c.load(Ordering::Relaxed);
+                        if got != r + 1 {
+                            let _ = tx.send(Err(format!("task {i} of region {r} (n = {n}) ran {got} times, not {}", r + 1)));
+                            return;
+                        }
+                    }
+                }
+            }
+            let _ = tx.send(Ok(()));
+        });
+        let outcome = rx.recv_timeout(std::time::Duration::from_secs(120));
+        YIELDS.store(false, Ordering::Relaxed);
+        match outcome {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => panic!("{e}"),
+            Err(_) => panic!("a region never finished: a claimed task was lost"),
+        }
+        set_threads(before);
+    }
+
+    #[test]
+    fn claim_words_split_into_index_and_count() {
+        assert_eq!(split_claim((7u64 << 32) | 3), (3, 7));
+        assert_eq!(split_claim(0), (0, 0));
+        assert_eq!(split_claim(((MAX_TASKS as u64) << 32) | 0xffff_ffff), (0xffff_ffff, MAX_TASKS));
+    }
 }
