@@ -59,21 +59,9 @@ pub extern "C" fn tread_pool_probe_regions(regions: usize) {
     }
 }
 
-/// Runs `regions` regions of `tasks` tiny tasks back to back (the pool's hardest case:
-/// workers still finishing one region's claims while the next opens) and returns how many
-/// tasks did not run exactly once. Tests expect 0.
+/// `parallel::pool::misruns`: runs `regions` back-to-back regions of `tasks` tiny tasks and
+/// returns how many times a task did not run exactly once (test/tensor.test.ts expects 0).
 #[no_mangle]
 pub extern "C" fn tread_pool_check_regions(regions: usize, tasks: usize) -> usize {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let counts: Vec<AtomicUsize> = (0..tasks).map(|_| AtomicUsize::new(0)).collect();
-    let mut wrong = 0;
-    for r in 0..regions {
-        tread_core::parallel::for_each_task(tasks, |i| {
-            counts[i].fetch_add(1, Ordering::Relaxed);
-        });
-        wrong += counts.iter().filter(|c| c.load(Ordering::Relaxed) != r + 1).count();
-        // Count each miss once: put the counters back on track.
-        counts.iter().for_each(|c| c.store(r + 1, Ordering::Relaxed));
-    }
-    wrong
+    pool::misruns(regions, tasks)
 }
