@@ -99,6 +99,41 @@ pub fn split_range(len: usize, parts: usize, align: usize) -> Vec<(usize, usize)
     out
 }
 
+/// Splits `0..len` into contiguous ranges that shrink towards the end (guided scheduling),
+/// for tasks claimed in order by `threads` threads: each range is about `1/(2·threads)` of
+/// what is left from its start, but at least `min` long, and all but the last are multiples
+/// of `align`. Why: a pool claims tasks in index order, so the last task claimed decides how
+/// long the other threads wait at the end of a region; with equal ranges that wait is half a
+/// range on average, with shrinking ones it is half of a `min`-long one.
+pub fn split_guided(len: usize, threads: usize, align: usize, min: usize) -> Vec<(usize, usize)> {
+    let align = align.max(1);
+    // Work in units of `align` (the last one may be partial), so every start is aligned.
+    let units = len.div_ceil(align);
+    let min = min.max(1).div_ceil(align);
+    let ratio = (2 * threads.max(1)).max(2) - 1;
+    // Built from the end: a range is about 1/ratio of all that follows it.
+    let mut sizes = Vec::new();
+    let mut covered = 0;
+    while covered < units {
+        let size = covered.div_ceil(ratio).max(min).min(units - covered);
+        sizes.push(size);
+        covered += size;
+    }
+    // The first range takes what was left over; merged into the next when shorter than min.
+    if sizes.len() > 1 && *sizes.last().unwrap() < min {
+        let short = sizes.pop().unwrap();
+        *sizes.last_mut().unwrap() += short;
+    }
+    let mut out = Vec::with_capacity(sizes.len());
+    let mut start = 0;
+    for size in sizes.into_iter().rev() {
+        let end = ((start + size) * align).min(len);
+        out.push((start * align, end));
+        start += size;
+    }
+    out
+}
+
 /// Held by every unit test that changes the thread count: tests run in parallel in one
 /// process, and a kernel's split (so the order of a reduction, in the last bits) follows the
 /// count, so a test comparing two runs bit for bit must not see another test change it.
@@ -144,6 +179,37 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn split_guided_covers_everything_once_and_shrinks() {
+        for len in [0usize, 1, 7, 63, 128, 129, 256, 1000, 4096] {
+            for threads in [1usize, 2, 3, 16] {
+                for (align, min) in [(1usize, 1usize), (4, 8), (4, 16), (16, 16)] {
+                    let r = split_guided(len, threads, align, min);
+                    let mut next = 0;
+                    for (i, &(a, b)) in r.iter().enumerate() {
+                        assert_eq!(a, next, "len {len} threads {threads}: {r:?}");
+                        assert!(b > a);
+                        // Every range is at least min long (the last one: less a partial unit) ...
+                        let short = if b == len { (align - len % align) % align } else { 0 };
+                        assert!(b - a + short >= min.min(len), "len {len} threads {threads} min {min}: {r:?}");
+                        // ... starts on the alignment, and is no longer than the one before it
+                        // (the first one may be shorter: it takes the leftover).
+                        assert_eq!(a % align, 0, "{r:?}");
+                        if i >= 2 {
+                            assert!(b - a <= r[i - 1].1 - r[i - 1].0 + align, "len {len} threads {threads}: {r:?}");
+                        }
+                        next = b;
+                    }
+                    assert_eq!(next, len);
+                }
+            }
+        }
+        // The tail is min-sized and the early ranges are about a (2·threads)th of what is left.
+        let r = split_guided(128, 2, 4, 8);
+        assert_eq!(r.last(), Some(&(120, 128)));
+        assert!(r.len() >= 8 && r[1].1 - r[1].0 >= 24, "{r:?}");
     }
 
     /// A region inside a task runs in order on that task's thread, with `threads() == 1`

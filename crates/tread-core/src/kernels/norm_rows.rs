@@ -19,7 +19,7 @@ fn par_blocks<F: Fn(usize, usize) + Sync + Send>(s: &BnShape, f: F) {
     let ranges = if t <= 1 || s.c < 32 || s.len() < 16 * 1024 {
         vec![(0, s.c)]
     } else {
-        parallel::split_range(s.c, t * 2, 16)
+        parallel::split_guided(s.c, t, 16, 16)
     };
     parallel::for_each_task(ranges.len(), |i| {
         let (a, b) = ranges[i];

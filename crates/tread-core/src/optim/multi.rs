@@ -16,22 +16,32 @@ use super::PAR_MIN;
 
 /// Chunks `(tensor, start, end)` covering every element of tensors of lengths `lens` once,
 /// in order. With one thread, or too little work to pay for a hand-off, one chunk per
-/// tensor; otherwise pieces of about `total / (2·threads)` elements (at least `PAR_MIN / 2`,
-/// multiples of 16 elements except a tensor's last), so the threads can balance.
+/// tensor; otherwise the group's elements, laid end to end (each tensor padded to 16), are
+/// cut by `parallel::split_guided` into pieces that shrink towards the end, down to
+/// `PAR_MIN / 4` elements, so the threads finish together; chunks start on multiples of 16
+/// elements of their tensor.
 pub fn chunks(lens: &[usize], threads: usize) -> Vec<(usize, usize, usize)> {
     let total: usize = lens.iter().sum();
-    let per = if threads <= 1 || total < 2 * PAR_MIN {
-        usize::MAX
-    } else {
-        (total.div_ceil(2 * threads).max(PAR_MIN / 2)).next_multiple_of(16)
-    };
-    let mut out = Vec::with_capacity(lens.len());
-    for (t, &n) in lens.iter().enumerate() {
-        let mut s = 0;
-        while s < n {
-            let e = if n - s > per { s + per } else { n };
-            out.push((t, s, e));
-            s = e;
+    if threads <= 1 || total < 2 * PAR_MIN {
+        return lens.iter().enumerate().filter(|(_, &n)| n > 0).map(|(t, &n)| (t, 0, n)).collect();
+    }
+    let padded: usize = lens.iter().map(|n| n.next_multiple_of(16)).sum();
+    let cuts = parallel::split_guided(padded, threads, 16, PAR_MIN / 4);
+    let mut out = Vec::with_capacity(lens.len() + cuts.len());
+    let (mut t, mut base) = (0, 0); // the tensor at the cursor and its offset in the padded line
+    for (a, b) in cuts {
+        let mut a = a;
+        while a < b && t < lens.len() {
+            let end = base + lens[t].next_multiple_of(16);
+            let e = b.min(end);
+            if a - base < lens[t] {
+                out.push((t, a - base, (e - base).min(lens[t])));
+            }
+            a = e;
+            if e == end {
+                base = end;
+                t += 1;
+            }
         }
     }
     out
@@ -71,6 +81,9 @@ mod tests {
                 let total: usize = lens.iter().sum();
                 if threads > 1 && total >= 2 * PAR_MIN {
                     assert!(c.len() > lens.iter().filter(|&&n| n > 0).count(), "no tensor was split");
+                    // Guided: the last chunk is a small one, not a 2·threads-th of the group.
+                    let &(t, s, e) = c.last().unwrap();
+                    assert!(e - s <= (PAR_MIN / 4).max(lens[t] % 16 + 16), "threads {threads} lens {lens:?}: last chunk {s}..{e}");
                 }
             }
         }

@@ -64,12 +64,13 @@ const L2_GROUPS: usize = 8;
 const SHARED_B_MAX: usize = 1 << 21;
 /// Below this many multiply-adds (m·n·k) a call runs as one task.
 const PARALLEL_MIN_MACS: usize = 96 * 96 * 96;
-/// Tasks per thread: more tasks balance better when cores run at unequal speed (a core
-/// shared with other work; on the 2-vCPU dev machine one vCPU often gives ~2/3 of the
-/// other's throughput). With B shared, a task costs only its own rows of A to pack.
+/// Tasks per thread of a grid with column ranges (too few rows to cut by rows alone): more
+/// tasks balance better when cores run at unequal speed (a core shared with other work; on
+/// the 2-vCPU dev machine one vCPU often gives ~2/3 of the other's throughput).
 const TASKS_PER_THREAD: usize = 4;
-/// Fewest rows a task is cut to (when there are enough rows to cut at all).
-const MIN_TASK_ROWS: usize = 4 * MR;
+/// Fewest rows a task is cut to (when there are enough rows to cut at all): the last,
+/// smallest tasks of `parallel::split_guided`.
+const MIN_TASK_ROWS: usize = 2 * MR;
 
 thread_local! {
     /// This thread's packed-A block.
@@ -337,8 +338,7 @@ pub fn sgemm_ep(
             let groups = nc.div_ceil(GROUP * NR);
             let bslice = aligned(bbuf, kblocks * kc_max * groups * GROUP * NR);
             let flags: Vec<AtomicU8> = (0..kblocks * groups).map(|_| AtomicU8::new(0)).collect();
-            let (tm, tn) = task_grid(m, nc, k, threads, groups);
-            let rows = parallel::split_range(m, tm, MR);
+            let (rows, tn) = task_grid(m, nc, k, threads, groups);
             let cols = parallel::split_range(groups, tn, 1);
             let ncols = cols.len();
             let ntasks = rows.len() * ncols;
@@ -358,21 +358,24 @@ pub fn sgemm_ep(
     });
 }
 
-/// How to cut C into `tm` row ranges × `tn` ranges of B groups for `threads` threads: about
-/// `TASKS_PER_THREAD` tasks per thread, by rows (which costs nothing extra: B is shared), and
-/// also by columns when the rows are too few (each column range packs its rows of A again).
-fn task_grid(m: usize, n: usize, k: usize, threads: usize, groups: usize) -> (usize, usize) {
+/// How to cut C for `threads` threads: into row ranges that shrink towards the end
+/// (`parallel::split_guided`: the threads finish within a small task of each other; rows
+/// cost nothing extra, B being shared), or, when there are too few rows for one each, into
+/// about `TASKS_PER_THREAD` tasks per thread of `tm` row ranges × `tn` ranges of B groups
+/// (each column range packs its rows of A again). Returns the row ranges and `tn`.
+fn task_grid(m: usize, n: usize, k: usize, threads: usize, groups: usize) -> (Vec<(usize, usize)>, usize) {
     let macs = m.saturating_mul(n).saturating_mul(k);
     if threads <= 1 || macs < PARALLEL_MIN_MACS {
-        return (1, 1);
+        return (vec![(0, m)], 1);
+    }
+    let guided = parallel::split_guided(m, threads, MR, MIN_TASK_ROWS);
+    if guided.len() >= threads {
+        return (guided, 1);
     }
     let want = threads * TASKS_PER_THREAD;
     let tm = want.min(m.div_ceil(MIN_TASK_ROWS)).max(1);
-    if tm >= threads {
-        return (tm, 1);
-    }
     let tn = want.div_ceil(tm).min(groups).max(1);
-    (tm, tn)
+    (parallel::split_range(m, tm, MR), tn)
 }
 
 /// Balanced block size: `len` cut into pieces of at most `max`, each a multiple of `align`.
