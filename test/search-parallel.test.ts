@@ -16,6 +16,8 @@ beforeAll(async () => {
   await tread.init({ threads: 1 });
 });
 
+const space6 = () => ({ q: search.uniform(0, 1) });
+
 describe('Study.optimizeParallel', () => {
   it('draws and scores what the sequential study does; trials run at the same time', async () => {
     const space = { q: search.uniform(0, 1) };
@@ -28,6 +30,33 @@ describe('Study.optimizeParallel', () => {
     const spans = par.trials.map((t) => [t.info!.start as number, t.info!.end as number]);
     const overlaps = spans.some(([s1, e1], i) => spans.some(([s2], j) => j !== i && s2! >= s1! && s2! < e1!));
     expect(overlaps).toBe(true);
+    expect(JSON.parse(readFileSync(file, 'utf8')).trials.map((t: any) => t.index)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('leaves every trial in the study file when two saves overlap', async () => {
+    // Trials end in pairs (2 workers, equal sleeps); the save that writes an odd number of
+    // trials is held back 150 ms, so the first save of each pair would land after the second
+    // if the two ran at the same time (as they once did: the file ended a trial short).
+    const file = join(mkdtempSync(join(tmpdir(), 'tread-par-')), 'study.json');
+    const par = await search.Study.open(file, { seed: 6 });
+    const save = par.save.bind(par);
+    par.save = async () => {
+      const n = par.trials.length;
+      if (n % 2 === 1) await new Promise((r) => setTimeout(r, 150));
+      // What this save writes is the study as it is now, after the delay.
+      return n % 2 === 1 ? saveAs(n) : save();
+    };
+    const saveAs = async (n: number) => {
+      const trials = par.trials;
+      par.trials = trials.slice(0, n);
+      try {
+        await save();
+      } finally {
+        par.trials = trials;
+      }
+    };
+    await par.optimizeParallel(space6(), { module, export: 'timed' }, { trials: 6, workers: 2, threadsPerWorker: 1 });
+    expect(par.trials.map((t) => t.index)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(JSON.parse(readFileSync(file, 'utf8')).trials.map((t: any) => t.index)).toEqual([0, 1, 2, 3, 4, 5]);
   });
 

@@ -42,13 +42,18 @@ export async function runParallel(study: Study, space: SearchSpace, objective: P
   const done = new Map<number, StudyTrial>();
   let next = study.trials.length;
   const finished = () => [...study.trials, ...done.values()];
+  // Saves run one after another, each writing the study as it is when that save starts. (Two
+  // workers finishing together once ran two saves at the same time; the one with fewer trials
+  // could land last and leave the file a trial short after optimizeParallel had returned.)
+  let saving: Promise<void> = Promise.resolve();
+  const save = () => (saving = saving.then(() => study.save()));
   const flush = async () => {
     // Keep the study's trials in index order: move over every finished trial that is next.
     while (done.has(study.trials.length)) {
       const t = done.get(study.trials.length)!;
       done.delete(t.index);
       study.trials.push(t);
-      await study.save();
+      await save();
     }
   };
   const workers = Array.from({ length: Math.min(n, Math.max(0, total - next)) }, () =>
@@ -92,6 +97,7 @@ export async function runParallel(study: Study, space: SearchSpace, objective: P
       ),
     );
     await flush();
+    await saving;
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
