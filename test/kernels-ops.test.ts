@@ -90,6 +90,67 @@ for (const threads of THREAD_COUNTS) {
       }
     });
 
+    it('GELU, tanh and sigmoid keep their relative accuracy in the tails and at the switches', () => {
+      // The vectorized erfc picks one of four rational forms per lane (switches at |x|/√2 =
+      // 0.84375, 1.25, 2.857, 28) and tanh one of two (0.625): an absolute tolerance would hide
+      // a wrong tail, so this is relative, on x from -12 to 12 and around each switch.
+      const xs: number[] = [];
+      for (let v = -12; v <= 12; v += 0.01) xs.push(v);
+      for (const edge of [0.84375, 1.25, 1 / 0.35, 0.625]) for (const k of [-1, 1]) for (const d of [-1e-6, 0, 1e-6]) xs.push(k * edge * (edge === 0.625 ? 1 : Math.SQRT2) + d);
+      xs.push(0, -0, 1e-30, -1e-30, Infinity, -Infinity, NaN);
+      const n = xs.length;
+      const x = buf(n);
+      x.f32.set(xs);
+      for (const op of [ActOp.gelu, ActOp.tanh, ActOp.sigmoid]) {
+        const [a, b] = [buf(n), buf(n)];
+        act(op, x.ptr, a.ptr, n, 0, 0);
+        act(op, x.ptr, b.ptr, n, 0, 0, true);
+        // GELU's tails are ill-conditioned in f32 itself: x/√2 rounded to f32 moves erfc by
+        // ~x²·2⁻²⁴ relative (PyTorch's f32 GELU too), so the tolerance grows with x².
+        for (let i = 0; i < n; i++) {
+          const [got, want, v] = [a.f32[i]!, b.f32[i]!, xs[i]!];
+          if (got === want || (Number.isNaN(want) && Number.isNaN(got))) continue;
+          const rtol = 3e-6 + (op === ActOp.gelu ? 1.2e-7 * v * v : 0);
+          if (!(Math.abs(got - want) <= rtol * Math.abs(want) + 1e-37)) throw new Error(`act ${op} at x = ${v}: ${got}, want ${want}`);
+        }
+        const g = buf(n);
+        g.f32.fill(1);
+        const [da, db] = [buf(n), buf(n)];
+        actBackward(op, x.ptr, a.ptr, g.ptr, da.ptr, n, 0, 0);
+        actBackward(op, x.ptr, b.ptr, g.ptr, db.ptr, n, 0, 0, true);
+        // The backward of tanh and sigmoid is computed from the f32 output, as PyTorch's
+        // (1 - y² is 0 once y rounds to ±1): hence the absolute term.
+        close(da, db, 1e-5, 1e-6, `act backward ${op} tails`);
+      }
+    });
+
+    it('NaN stays NaN through every activation and unary op, in every lane position', () => {
+      // The relaxed builds once lost it in exp, sigmoid, tanh and clamp (x86's min/max return
+      // the bound for a NaN); a NaN in each of the four lanes and in the scalar tail.
+      const n = 11;
+      const acts: [number, number, number][] = [
+        [ActOp.relu, 0, 0], [ActOp.leakyRelu, 0.01, 0], [ActOp.elu, 1, 0], [ActOp.gelu, 0, 0],
+        [ActOp.silu, 0, 0], [ActOp.sigmoid, 0, 0], [ActOp.tanh, 0, 0], [ActOp.softplus, 1, 20],
+      ];
+      const unaries: [number, number, number][] = [
+        [UnaryOp.exp, 0, 0], [UnaryOp.log, 0, 0], [UnaryOp.sqrt, 0, 0], [UnaryOp.abs, 0, 0], [UnaryOp.pow, 2, 0],
+        [UnaryOp.affine, 2, 1], [UnaryOp.rdiv, 1, 0], [UnaryOp.clamp, -1, 1], [UnaryOp.copy, 0, 0],
+      ];
+      for (const at of [0, 1, 2, 3, 9]) {
+        const x = buf(n);
+        for (let i = 0; i < n; i++) x.f32[i] = i === at ? NaN : 0.3 * i - 1;
+        const y = buf(n);
+        for (const [op, p1, p2] of acts) {
+          act(op, x.ptr, y.ptr, n, p1, p2);
+          expect(Number.isNaN(y.f32[at]!), `act ${op}, NaN at ${at}`).toBe(true);
+        }
+        for (const [op, p1, p2] of unaries) {
+          unary(op, x.ptr, y.ptr, n, p1, p2);
+          expect(Number.isNaN(y.f32[at]!), `unary ${op}, NaN at ${at}`).toBe(true);
+        }
+      }
+    });
+
     it('binary with broadcasting, and axpy', () => {
       const cases: [number[], number[], number[]][] = [
         [[129], [129], [129]], [[63, 129], [63, 129], [129]], [[63, 129], [63, 1], [63, 129]],

@@ -95,7 +95,10 @@ pub(crate) fn madd_v(a: v128, b: v128, c: v128) -> v128 {
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
 pub fn exp_v(x: v128) -> v128 {
-    // pmin/pmax (one instruction each) keep a NaN x, which then flows through the polynomial.
+    // Clamp with pmin/pmax (one instruction each). Their NaN rule (keep x) does not survive
+    // the relaxed builds, where LLVM emits relaxed_min/max for them (x86's minps: the bound
+    // wins over a NaN, and exp(NaN) came out +inf): NaN lanes are put back at the end.
+    let x0 = x;
     let x = f32x4_pmax(f32x4_pmin(x, f32x4_splat(EXP_HI)), f32x4_splat(EXP_LO));
     let magic = f32x4_splat(ROUND_MAGIC);
     let t = madd_v(x, f32x4_splat(LOG2E), magic);
@@ -115,7 +118,7 @@ pub fn exp_v(x: v128) -> v128 {
     let n2 = i32x4_sub(n, n1);
     let s1 = i32x4_shl(i32x4_add(n1, i32x4_splat(127)), 23);
     let s2 = i32x4_shl(i32x4_add(n2, i32x4_splat(127)), 23);
-    f32x4_mul(f32x4_mul(y, s1), s2)
+    v128_bitselect(x0, f32x4_mul(f32x4_mul(y, s1), s2), f32x4_ne(x0, x0))
 }
 
 /// `f` on the last `out.len() % 4`-or-fewer values through a zero-padded vector, so that every
@@ -153,6 +156,72 @@ pub(crate) fn exp_slice(x: &[f32], out: &mut [f32]) {
     }
     while i < n {
         out[i] = exp_f32(x[i]);
+        i += 1;
+    }
+}
+
+// tanh (after Cephes' tanhf): an odd polynomial below |x| = 0.625, where 1 - 2/(e^2|x| + 1)
+// would lose digits to cancellation; that form, with tread's `exp`, above. About 2 ulp.
+const TANH_SPLIT: f32 = 0.625;
+const TANH_P0: f32 = -5.70498872745e-3;
+const TANH_P1: f32 = 2.06390887954e-2;
+const TANH_P2: f32 = -5.37397155531e-2;
+const TANH_P3: f32 = 1.33314422036e-1;
+const TANH_P4: f32 = -3.33332819422e-1;
+
+/// `tanh(x)` by the same arithmetic as the SIMD lanes ([`tanh_v`]).
+#[inline(always)]
+pub fn tanh_f32(x: f32) -> f32 {
+    // tanh(|x|), then x's sign (which keeps -0).
+    let a = x.abs();
+    let t = if a < TANH_SPLIT {
+        let z = a * a;
+        let p = ((((TANH_P0 * z + TANH_P1) * z + TANH_P2) * z + TANH_P3) * z + TANH_P4) * z;
+        p * a + a
+    } else {
+        // exp clamps its argument, so a huge |x| (or ±inf) gives 1 - 2/big = 1; NaN stays NaN.
+        1.0 - 2.0 / (exp_f32(a + a) + 1.0)
+    };
+    t.copysign(x)
+}
+
+/// Four lanes of [`tanh_f32`]: both forms are computed and the lanes pick one.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+pub fn tanh_v(x: v128) -> v128 {
+    let a = f32x4_abs(x);
+    let z = f32x4_mul(a, a);
+    let mut p = madd_v(f32x4_splat(TANH_P0), z, f32x4_splat(TANH_P1));
+    p = madd_v(p, z, f32x4_splat(TANH_P2));
+    p = madd_v(p, z, f32x4_splat(TANH_P3));
+    p = madd_v(p, z, f32x4_splat(TANH_P4));
+    let small = madd_v(f32x4_mul(p, z), a, a);
+    let one = f32x4_splat(1.0);
+    let e = exp_v(f32x4_add(a, a));
+    let big = f32x4_sub(one, f32x4_div(f32x4_splat(2.0), f32x4_add(e, one)));
+    let t = v128_bitselect(small, big, f32x4_lt(a, f32x4_splat(TANH_SPLIT)));
+    // copysign: x's sign bit, the magnitude's other bits.
+    v128_bitselect(x, t, f32x4_splat(-0.0))
+}
+
+/// `out[i] = tanh(x[i])`.
+fn tanh_slice(x: &[f32], out: &mut [f32]) {
+    let n = out.len();
+    let x = &x[..n];
+    #[allow(unused_mut)]
+    let mut i = 0;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    unsafe {
+        while i + 4 <= n {
+            let v = v128_load(x.as_ptr().add(i) as *const v128);
+            v128_store(out.as_mut_ptr().add(i) as *mut v128, tanh_v(v));
+            i += 4;
+        }
+        tail_v(&x[i..], &mut out[i..], tanh_v);
+        i = n;
+    }
+    while i < n {
+        out[i] = tanh_f32(x[i]);
         i += 1;
     }
 }
@@ -331,6 +400,62 @@ pub fn erfcf(x: f32) -> f32 {
     }
 }
 
+/// `c[0] + z·(c[1] + z·(c[2] + ...))` on four lanes (Horner, one [`madd_v`] per coefficient).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+fn horner_v(z: v128, c: &[f32]) -> v128 {
+    let mut t = f32x4_splat(c[c.len() - 1]);
+    for &k in c[..c.len() - 1].iter().rev() {
+        t = madd_v(z, t, f32x4_splat(k));
+    }
+    t
+}
+
+/// Four lanes of [`erfcf`]: every branch of it is computed and each lane picks its own
+/// (random inputs made the scalar branches mispredict: GELU took ~35 ns per element each
+/// way). The same approximations, so about the same accuracy; the tails' `exp` is tread's
+/// [`exp_v`], whose clamp at -104 only shifts results that are denormal anyway.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+pub fn erfc_v(x: v128) -> v128 {
+    let one = f32x4_splat(1.0);
+    let two = f32x4_splat(2.0);
+    let ix = v128_and(x, i32x4_splat(0x7fff_ffff));
+    let ax = ix; // |x| as floats
+    let neg = i32x4_lt(x, i32x4_splat(0)); // sign bit set (-0.0 included)
+    let below = |bits: u32| i32x4_lt(ix, i32x4_splat(bits as i32));
+    // |x| < 0.84375: 1 - erf(x) from erf's rational form.
+    let z = f32x4_mul(x, x);
+    let y = f32x4_div(horner_v(z, &[PP0, PP1, PP2, PP3, PP4]), horner_v(z, &[1.0, QQ1, QQ2, QQ3, QQ4, QQ5]));
+    let xy = f32x4_mul(x, y);
+    let near_lo = f32x4_sub(one, f32x4_add(x, xy));
+    let half = f32x4_splat(0.5);
+    let near_hi = f32x4_sub(half, f32x4_add(f32x4_sub(x, half), xy));
+    let near = v128_bitselect(near_lo, near_hi, v128_or(neg, below(0x3e80_0000)));
+    // 0.84375 <= |x| < 1.25: erfc1.
+    let s = f32x4_sub(ax, one);
+    let pq = f32x4_div(horner_v(s, &[PA0, PA1, PA2, PA3, PA4, PA5, PA6]), horner_v(s, &[1.0, QA1, QA2, QA3, QA4, QA5, QA6]));
+    let mid = f32x4_sub(f32x4_splat(1.0 - ERX), pq);
+    // 1.25 <= |x| < 28: exp(-z² - 0.5625)·exp((z - |x|)(z + |x|) + R/S) / |x|, z = |x| rounded
+    // to 11 bits, with R/S one of two rational forms in 1/x².
+    let s = f32x4_div(one, f32x4_mul(ax, ax));
+    let ra = f32x4_div(horner_v(s, &[RA0, RA1, RA2, RA3, RA4, RA5, RA6, RA7]), horner_v(s, &[1.0, SA1, SA2, SA3, SA4, SA5, SA6, SA7, SA8]));
+    let rb = f32x4_div(horner_v(s, &[RB0, RB1, RB2, RB3, RB4, RB5, RB6]), horner_v(s, &[1.0, SB1, SB2, SB3, SB4, SB5, SB6, SB7]));
+    let rs = v128_bitselect(ra, rb, below(0x4036_db6d));
+    let zt = v128_and(ax, i32x4_splat(0xffff_e000u32 as i32));
+    let e1 = exp_v(f32x4_sub(f32x4_neg(f32x4_mul(zt, zt)), f32x4_splat(0.5625)));
+    let e2 = exp_v(f32x4_add(f32x4_mul(f32x4_sub(zt, ax), f32x4_add(zt, ax)), rs));
+    let far = f32x4_div(f32x4_mul(e1, e2), ax);
+    // Past 28 (and ±inf): 0, or 2 on the negative side.
+    let tail = v128_bitselect(mid, far, below(0x3fa0_0000));
+    let tail = v128_bitselect(tail, f32x4_splat(0.0), below(0x41e0_0000));
+    // The mid and far forms are erfc(|x|): reflect them for negative x.
+    let tail = v128_bitselect(f32x4_sub(two, tail), tail, neg);
+    let r = v128_bitselect(near, tail, below(0x3f58_0000));
+    // NaN in, NaN out.
+    v128_bitselect(x, r, f32x4_ne(x, x))
+}
+
 /// erfc in f64 for the references: series below 3, continued fraction above.
 pub fn erfc_f64(z: f64) -> f64 {
     if z.is_nan() {
@@ -373,6 +498,68 @@ const INV_SQRT_2PI: f32 = 0.398_942_28;
 #[inline(always)]
 fn gelu_s(x: f32) -> f32 {
     0.5 * x * erfcf(-x * FRAC_1_SQRT_2)
+}
+
+/// `out[i] = GELU(x[i]) = x·Φ(x)`, four lanes at a time through [`erfc_v`].
+fn gelu_slice(x: &[f32], out: &mut [f32]) {
+    let n = out.len();
+    let x = &x[..n];
+    #[allow(unused_mut)]
+    let mut i = 0;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    unsafe {
+        let f = |v: v128| f32x4_mul(f32x4_mul(f32x4_splat(0.5), v), erfc_v(f32x4_mul(f32x4_neg(v), f32x4_splat(FRAC_1_SQRT_2))));
+        while i + 4 <= n {
+            let v = v128_load(x.as_ptr().add(i) as *const v128);
+            v128_store(out.as_mut_ptr().add(i) as *mut v128, f(v));
+            i += 4;
+        }
+        tail_v(&x[i..], &mut out[i..], f);
+        i = n;
+    }
+    while i < n {
+        out[i] = gelu_s(x[i]);
+        i += 1;
+    }
+}
+
+/// `dx[i] = g[i]·(Φ(x) + x·φ(x))`, four lanes at a time.
+fn gelu_backward_slice(x: &[f32], g: &[f32], dx: &mut [f32]) {
+    let n = dx.len();
+    let (x, g) = (&x[..n], &g[..n]);
+    #[allow(unused_mut)]
+    let mut i = 0;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    unsafe {
+        let f = |v: v128, gv: v128| {
+            let cdf = f32x4_mul(f32x4_splat(0.5), erfc_v(f32x4_mul(f32x4_neg(v), f32x4_splat(FRAC_1_SQRT_2))));
+            let pdf = f32x4_mul(f32x4_splat(INV_SQRT_2PI), exp_v(f32x4_mul(f32x4_mul(f32x4_splat(-0.5), v), v)));
+            f32x4_mul(gv, f32x4_add(cdf, f32x4_mul(v, pdf)))
+        };
+        while i + 4 <= n {
+            let v = v128_load(x.as_ptr().add(i) as *const v128);
+            let gv = v128_load(g.as_ptr().add(i) as *const v128);
+            v128_store(dx.as_mut_ptr().add(i) as *mut v128, f(v, gv));
+            i += 4;
+        }
+        // The last few through zero-padded vectors, as tail_v, so every element takes one path.
+        if i < n {
+            let (mut bx, mut bg) = ([0.0f32; 4], [0.0f32; 4]);
+            bx[..n - i].copy_from_slice(&x[i..]);
+            bg[..n - i].copy_from_slice(&g[i..]);
+            let r = f(v128_load(bx.as_ptr() as *const v128), v128_load(bg.as_ptr() as *const v128));
+            v128_store(bx.as_mut_ptr() as *mut v128, r);
+            dx[i..].copy_from_slice(&bx[..n - i]);
+        }
+        i = n;
+    }
+    while i < n {
+        let v = x[i];
+        let cdf = 0.5 * erfcf(-v * FRAC_1_SQRT_2);
+        let pdf = INV_SQRT_2PI * (-0.5 * v * v).exp();
+        dx[i] = g[i] * (cdf + v * pdf);
+        i += 1;
+    }
 }
 
 #[inline(always)]
@@ -460,13 +647,13 @@ fn forward_chunk(op: u32, p1: f32, p2: f32, x: &[f32], out: &mut [f32]) {
         RELU => relu_slice(x, out),
         LEAKY_RELU => leaky_slice(x, p1, out),
         ELU => out.iter_mut().zip(x).for_each(|(o, &v)| *o = if v > 0.0 { v } else { p1 * v.exp_m1() }),
-        GELU => out.iter_mut().zip(x).for_each(|(o, &v)| *o = gelu_s(v)),
+        GELU => gelu_slice(x, out),
         SILU => {
             sigmoid_slice(x, out);
             out.iter_mut().zip(x).for_each(|(o, &v)| *o *= v);
         }
         SIGMOID => sigmoid_slice(x, out),
-        TANH => out.iter_mut().zip(x).for_each(|(o, &v)| *o = v.tanh()),
+        TANH => tanh_slice(x, out),
         SOFTPLUS => out.iter_mut().zip(x).for_each(|(o, &v)| *o = softplus_s(v, p1, p2)),
         _ => panic!("activation: unknown op {op}"),
     }
@@ -577,14 +764,7 @@ fn backward_chunk(op: u32, p1: f32, p2: f32, x: &[f32], y: &[f32], g: &[f32], dx
                 dx[i] = if x[i] > 0.0 { g[i] } else { g[i] * (y[i] + p1) };
             }
         }
-        GELU => {
-            for i in 0..n {
-                let v = x[i];
-                let cdf = 0.5 * erfcf(-v * FRAC_1_SQRT_2);
-                let pdf = INV_SQRT_2PI * (-0.5 * v * v).exp();
-                dx[i] = g[i] * (cdf + v * pdf);
-            }
-        }
+        GELU => gelu_backward_slice(x, g, dx),
         SILU => {
             sigmoid_slice(x, dx);
             for i in 0..n {
@@ -674,5 +854,30 @@ pub fn backward_ref(op: u32, p1: f32, p2: f32, x: &[f32], y: &[f32], g: &[f32], 
             _ => panic!("activation backward: unknown op {op}"),
         };
         dx[i] = (gv * d) as f32;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// tanh against f64's: a few ulp everywhere (both sides of the 0.625 switch, the
+    /// saturated tails), exact signs and zeros, ±inf to ±1, NaN kept.
+    #[test]
+    fn tanh_is_within_a_few_ulp() {
+        let mut worst = 0.0f64;
+        let mut v = 1e-8f32;
+        while v < 50.0 {
+            for x in [v, -v] {
+                let (got, want) = (tanh_f32(x) as f64, (x as f64).tanh());
+                worst = worst.max((got - want).abs() / want.abs());
+            }
+            v *= 1.0007;
+        }
+        assert!(worst < 4.0 * f32::EPSILON as f64, "worst relative error {worst}");
+        assert_eq!(tanh_f32(0.0).to_bits(), 0.0f32.to_bits());
+        assert_eq!(tanh_f32(-0.0).to_bits(), (-0.0f32).to_bits());
+        assert_eq!((tanh_f32(f32::INFINITY), tanh_f32(f32::NEG_INFINITY)), (1.0, -1.0));
+        assert!(tanh_f32(f32::NAN).is_nan());
     }
 }

@@ -238,6 +238,9 @@ fn bcast_generic<O: BinOp>(o: O, shape: &[usize], a: &[f32], sa: &[usize], b: &[
                 (1, 1) => same(o, &a[oa..oa + cols], &b[ob..ob + cols], dst),
                 (1, 0) => row_scalar(o, &a[oa..oa + cols], b[ob], dst),
                 (0, 1) => row_scalar(Swapped(o), &b[ob..ob + cols], a[oa], dst),
+                // Both operands broadcast along the row (a sum's gradient spread over its
+                // input): one value, so a fill instead of a per-element loop.
+                (0, 0) => dst.fill(o.s(a[oa], b[ob])),
                 _ => {
                     for (j, v) in dst.iter_mut().enumerate() {
                         *v = o.s(a[oa + j * ia], b[ob + j * ib]);
@@ -351,13 +354,20 @@ fn pow_s(x: f32, p: f32) -> f32 {
 
 #[inline(always)]
 fn clamp_s(x: f32, lo: f32, hi: f32) -> f32 {
-    // NaN stays NaN (as torch.clamp).
-    if x < lo {
+    // NaN stays NaN (as torch.clamp). The explicit test is needed: vectorized, the two
+    // compares become min/max, which the relaxed builds emit as relaxed_min/max, and on x86
+    // those return the bound for a NaN.
+    let c = if x < lo {
         lo
     } else if x > hi {
         hi
     } else {
         x
+    };
+    if x.is_nan() {
+        x
+    } else {
+        c
     }
 }
 

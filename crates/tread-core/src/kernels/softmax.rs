@@ -23,7 +23,7 @@ fn check(len: usize, outer: usize, n: usize, inner: usize, out_len: usize) {
     assert_eq!(out_len, len, "softmax: output has {out_len} elements, input {len}");
 }
 
-fn max_slice(x: &[f32]) -> f32 {
+pub(crate) fn max_slice(x: &[f32]) -> f32 {
     let n = x.len();
     let mut m = f32::NEG_INFINITY;
     #[allow(unused_mut)]
@@ -88,6 +88,39 @@ fn exp_shift_sum(x: &[f32], m: f32, out: &mut [f32]) -> f32 {
         let e = exp_f32(x[i] - m);
         out[i] = e;
         s += e;
+        i += 1;
+    }
+    s
+}
+
+/// `out[j] = exp(x[j] - m)`; returns Σ out, summed in f64 (cross-entropy's log-sum-exp).
+pub(crate) fn exp_shift_sum_f64(x: &[f32], m: f32, out: &mut [f32]) -> f64 {
+    let n = out.len();
+    let x = &x[..n];
+    #[allow(unused_mut)]
+    let mut i = 0;
+    let mut s: f64;
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        s = 0.0;
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    unsafe {
+        let vm = f32x4_splat(m);
+        let (mut lo, mut hi) = (f64x2_splat(0.0), f64x2_splat(0.0));
+        while i + 4 <= n {
+            let e = exp_v(f32x4_sub(v128_load(x.as_ptr().add(i) as *const v128), vm));
+            v128_store(out.as_mut_ptr().add(i) as *mut v128, e);
+            lo = f64x2_add(lo, f64x2_promote_low_f32x4(e));
+            hi = f64x2_add(hi, f64x2_promote_low_f32x4(i32x4_shuffle::<2, 3, 2, 3>(e, e)));
+            i += 4;
+        }
+        s = (f64x2_extract_lane::<0>(lo) + f64x2_extract_lane::<1>(lo)) + (f64x2_extract_lane::<0>(hi) + f64x2_extract_lane::<1>(hi));
+    }
+    while i < n {
+        let e = exp_f32(x[i] - m);
+        out[i] = e;
+        s += e as f64;
         i += 1;
     }
     s

@@ -360,7 +360,7 @@ pub fn sgemm_ep(
 
 /// How to cut C for `threads` threads: into row ranges that shrink towards the end
 /// (`parallel::split_guided`: the threads finish within a small task of each other; rows
-/// cost nothing extra, B being shared), or, when there are too few rows for one each, into
+/// cost nothing extra, B being shared), or, when there are too few rows for two each, into
 /// about `TASKS_PER_THREAD` tasks per thread of `tm` row ranges × `tn` ranges of B groups
 /// (each column range packs its rows of A again). Returns the row ranges and `tn`.
 fn task_grid(m: usize, n: usize, k: usize, threads: usize, groups: usize) -> (Vec<(usize, usize)>, usize) {
@@ -368,8 +368,10 @@ fn task_grid(m: usize, n: usize, k: usize, threads: usize, groups: usize) -> (Ve
     if threads <= 1 || macs < PARALLEL_MIN_MACS {
         return (vec![(0, m)], 1);
     }
+    // Rows alone when they give every thread two tasks or more (slack to balance with);
+    // on many threads a short C is also cut by columns, as before.
     let guided = parallel::split_guided(m, threads, MR, MIN_TASK_ROWS);
-    if guided.len() >= threads {
+    if guided.len() >= 2 * threads {
         return (guided, 1);
     }
     let want = threads * TASKS_PER_THREAD;
