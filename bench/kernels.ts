@@ -9,8 +9,9 @@
  * Each row times forward + backward (or the op alone), median of `--rounds` rounds of at least
  * 60 ms, 1T and 2T alternating round by round.
  *
- *   npm run bench:kernels [-- --rounds 7 --only dropout,bn --fail-on-loss]
+ *   npm run bench:kernels [-- --rounds 7 --only dropout,bn --fail-on-loss --wasm-dir folder]
  *     --fail-on-loss: exit 1 when a kernel is slower on 2 threads than on 1 by more than 15%
+ *     --wasm-dir: the tread-*.wasm files of another build (to compare two builds run by run)
  *
  * Writes bench/results/kernels.json.
  */
@@ -24,7 +25,7 @@ import { cpuLine } from './cpu.js';
 
 const { nn, optim } = tread;
 const args = process.argv.slice(2);
-const known = ['--rounds', '--only', '--fail-on-loss'];
+const known = ['--rounds', '--only', '--fail-on-loss', '--wasm-dir'];
 for (const a of args) if (a.startsWith('--') && !known.includes(a)) throw new Error(`bench:kernels: unknown option ${a} (known: ${known.join(', ')})`);
 const arg = (name: string): string | undefined => {
   const i = args.indexOf(name);
@@ -33,6 +34,7 @@ const arg = (name: string): string | undefined => {
 const ROUNDS = Number(arg('--rounds') ?? 7);
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || ROUNDS > 50) throw new Error('bench:kernels: --rounds must be an integer in 1..50');
 const ONLY = arg('--only')?.split(',');
+const WASM_DIR = arg('--wasm-dir');
 const ROUND_MS = 60;
 /** A 2T time above 1T time × this is reported as a loss (and fails the run with --fail-on-loss). */
 const LOSS = 1.15;
@@ -117,9 +119,9 @@ function time(fn: () => void): { t1: number; t2: number } {
 async function main(): Promise<void> {
   const started = performance.now();
   const loadBefore = loadavg()[0]!;
-  await tread.init({ threads: 2 });
+  await tread.init(WASM_DIR ? { threads: 2, wasmDir: resolve(WASM_DIR) } : { threads: 2 });
   const info = tread.runtimeInfo();
-  const head = `tread ${info.variant} (pool ${info.poolThreads}), node ${process.version}; load avg ${loadBefore.toFixed(2)}`;
+  const head = `tread ${info.variant}${WASM_DIR ? ` from ${WASM_DIR}` : ''} (pool ${info.poolThreads}), node ${process.version}; load avg ${loadBefore.toFixed(2)}`;
   console.log(head);
   const busy = busyWarning(loadBefore, availableParallelism());
   if (busy) console.log(busy);
@@ -143,7 +145,7 @@ async function main(): Promise<void> {
   const here = dirname(fileURLToPath(import.meta.url));
   const out = resolve(here, 'results/kernels.json');
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: cpuLine(), variant: info.variant, loadBefore, rounds: ROUNDS, rows }, null, 2)}\n`);
+  writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: cpuLine(), variant: info.variant, wasmDir: WASM_DIR ?? null, loadBefore, rounds: ROUNDS, rows }, null, 2)}\n`);
   console.log(`wrote ${out}`);
   const losers = rows.filter((r) => r.loses);
   if (losers.length && args.includes('--fail-on-loss')) {
