@@ -138,26 +138,39 @@ fn tail_v(x: &[f32], out: &mut [f32], f: impl Fn(v128) -> v128) {
     out.copy_from_slice(&buf[..x.len()]);
 }
 
+/// `out[i] = f(x[i])` over a slice: with wasm SIMD four lanes at a time by the vector form
+/// `$v` (the last few through [`tail_v`], so every element takes the same path), elsewhere
+/// by the scalar form `$s`. (A macro: `$v` names wasm-only functions, and its tokens must go
+/// with the `cfg`'d block on native builds.)
+macro_rules! map_lanes {
+    ($x:expr, $out:expr, $v:expr, $s:expr) => {{
+        let out: &mut [f32] = $out;
+        let n = out.len();
+        let x = &$x[..n];
+        #[allow(unused_mut)]
+        let mut i = 0;
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        unsafe {
+            let f = $v;
+            while i + 4 <= n {
+                let v = v128_load(x.as_ptr().add(i) as *const v128);
+                v128_store(out.as_mut_ptr().add(i) as *mut v128, f(v));
+                i += 4;
+            }
+            tail_v(&x[i..], &mut out[i..], f);
+            i = n;
+        }
+        let f = $s;
+        while i < n {
+            out[i] = f(x[i]);
+            i += 1;
+        }
+    }};
+}
+
 /// `out[i] = exp(x[i])`.
 pub(crate) fn exp_slice(x: &[f32], out: &mut [f32]) {
-    let n = out.len();
-    let x = &x[..n];
-    #[allow(unused_mut)]
-    let mut i = 0;
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    unsafe {
-        while i + 4 <= n {
-            let v = v128_load(x.as_ptr().add(i) as *const v128);
-            v128_store(out.as_mut_ptr().add(i) as *mut v128, exp_v(v));
-            i += 4;
-        }
-        tail_v(&x[i..], &mut out[i..], exp_v);
-        i = n;
-    }
-    while i < n {
-        out[i] = exp_f32(x[i]);
-        i += 1;
-    }
+    map_lanes!(x, out, exp_v, exp_f32);
 }
 
 // tanh (after Cephes' tanhf): an odd polynomial below |x| = 0.625, where 1 - 2/(e^2|x| + 1)
@@ -206,48 +219,17 @@ pub fn tanh_v(x: v128) -> v128 {
 
 /// `out[i] = tanh(x[i])`.
 fn tanh_slice(x: &[f32], out: &mut [f32]) {
-    let n = out.len();
-    let x = &x[..n];
-    #[allow(unused_mut)]
-    let mut i = 0;
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    unsafe {
-        while i + 4 <= n {
-            let v = v128_load(x.as_ptr().add(i) as *const v128);
-            v128_store(out.as_mut_ptr().add(i) as *mut v128, tanh_v(v));
-            i += 4;
-        }
-        tail_v(&x[i..], &mut out[i..], tanh_v);
-        i = n;
-    }
-    while i < n {
-        out[i] = tanh_f32(x[i]);
-        i += 1;
-    }
+    map_lanes!(x, out, tanh_v, tanh_f32);
 }
 
 /// `out[i] = 1 / (1 + exp(-x[i]))`.
 fn sigmoid_slice(x: &[f32], out: &mut [f32]) {
-    let n = out.len();
-    let x = &x[..n];
-    #[allow(unused_mut)]
-    let mut i = 0;
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    unsafe {
-        let one = f32x4_splat(1.0);
-        while i + 4 <= n {
-            let v = v128_load(x.as_ptr().add(i) as *const v128);
-            let e = exp_v(f32x4_neg(v));
-            v128_store(out.as_mut_ptr().add(i) as *mut v128, f32x4_div(one, f32x4_add(one, e)));
-            i += 4;
-        }
-        tail_v(&x[i..], &mut out[i..], |v| f32x4_div(one, f32x4_add(one, exp_v(f32x4_neg(v)))));
-        i = n;
-    }
-    while i < n {
-        out[i] = 1.0 / (1.0 + exp_f32(-x[i]));
-        i += 1;
-    }
+    map_lanes!(
+        x,
+        out,
+        |v: v128| f32x4_div(f32x4_splat(1.0), f32x4_add(f32x4_splat(1.0), exp_v(f32x4_neg(v)))),
+        |v: f32| 1.0 / (1.0 + exp_f32(-v))
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -514,25 +496,12 @@ fn gelu_s(x: f32) -> f32 {
 
 /// `out[i] = GELU(x[i]) = x·Φ(x)`, four lanes at a time through [`erfc_v`].
 fn gelu_slice(x: &[f32], out: &mut [f32]) {
-    let n = out.len();
-    let x = &x[..n];
-    #[allow(unused_mut)]
-    let mut i = 0;
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    unsafe {
-        let f = |v: v128| f32x4_mul(f32x4_mul(f32x4_splat(0.5), v), erfc_v(f32x4_mul(f32x4_neg(v), f32x4_splat(FRAC_1_SQRT_2))));
-        while i + 4 <= n {
-            let v = v128_load(x.as_ptr().add(i) as *const v128);
-            v128_store(out.as_mut_ptr().add(i) as *mut v128, f(v));
-            i += 4;
-        }
-        tail_v(&x[i..], &mut out[i..], f);
-        i = n;
-    }
-    while i < n {
-        out[i] = gelu_s(x[i]);
-        i += 1;
-    }
+    map_lanes!(
+        x,
+        out,
+        |v: v128| f32x4_mul(f32x4_mul(f32x4_splat(0.5), v), erfc_v(f32x4_mul(f32x4_neg(v), f32x4_splat(FRAC_1_SQRT_2)))),
+        gelu_s
+    );
 }
 
 /// `dx[i] = g[i]·(Φ(x) + x·φ(x))`, four lanes at a time.

@@ -148,15 +148,14 @@ fn softmax_sample(s: &ClassShape, o: usize, i: usize, x: &[f32], probs: &mut [f3
     mx as f64 + sum.ln()
 }
 
-/// Samples per block of the cross-entropy loops: blocks run on the threads, each sums its
-/// samples' losses in f64, and the block sums are added in order (the same total on any
-/// number of threads).
+/// Samples per block of the cross-entropy loops (see [`block_sums`]).
 const CE_BLOCK: usize = 32;
 
-/// Runs `f(first, last)` over blocks of `CE_BLOCK` samples on the threads (big inputs), and
-/// returns the sum of what the blocks return, added in block order.
-fn ce_blocks(samples: usize, work: usize, f: impl Fn(usize, usize) -> f64 + Sync + Send) -> f64 {
-    let blocks = samples.div_ceil(CE_BLOCK);
+/// Runs `f(first, last)` over `0..items` in blocks of `block` on the threads (when `work` is
+/// worth it), and returns the sum of what the blocks return, added in block order: each block
+/// sums its own items in f64, so the total is the same on any number of threads.
+fn block_sums(items: usize, block: usize, work: usize, f: impl Fn(usize, usize) -> f64 + Sync + Send) -> f64 {
+    let blocks = items.div_ceil(block);
     let mut sums = vec![0.0f64; blocks];
     let sp = SharedMut(sums.as_mut_ptr());
     par_ranges(blocks, work, 1, |b0, b1| {
@@ -164,7 +163,7 @@ fn ce_blocks(samples: usize, work: usize, f: impl Fn(usize, usize) -> f64 + Sync
         let s = unsafe { sp.slice(b0, b1 - b0) };
         for (j, v) in s.iter_mut().enumerate() {
             let b = b0 + j;
-            *v = f(b * CE_BLOCK, ((b + 1) * CE_BLOCK).min(samples));
+            *v = f(b * block, ((b + 1) * block).min(items));
         }
     });
     sums.iter().sum()
@@ -192,7 +191,7 @@ pub fn cross_entropy_forward(
     let count = check_targets(&target[..ns], s.c, ignore_index)?;
     let eps = label_smoothing as f64;
     let (pp, op, plen, olen) = (SharedMut(probs.as_mut_ptr()), SharedMut(out.as_mut_ptr()), probs.len(), out.len());
-    let total = ce_blocks(ns, s.len() * 8, |a, b| {
+    let total = block_sums(ns, CE_BLOCK, s.len() * 8, |a, b| {
         // SAFETY: a block writes the probabilities and the losses of its own samples only.
         let (probs, out) = unsafe { (pp.slice(0, plen), op.slice(0, olen)) };
         let mut total = 0.0f64;
@@ -243,7 +242,7 @@ pub fn cross_entropy_backward(
     let wsum: f64 = (0..s.c).map(|k| class_weight(weight, k)).sum();
     let denom = if reduction == MEAN { class_total_weight(&target[..ns], weight, ignore_index) } else { 1.0 };
     let (dp, dlen) = (SharedMut(dx.as_mut_ptr()), dx.len());
-    ce_blocks(ns, s.len() * 4, |a, b| {
+    block_sums(ns, CE_BLOCK, s.len() * 4, |a, b| {
         // SAFETY: a block writes the gradients of its own samples only.
         let dx = unsafe { dp.slice(0, dlen) };
         for si in a..b {
@@ -447,8 +446,7 @@ impl ElementWeights<'_> {
     }
 }
 
-/// Elements per block of a reduced element-wise loss: each block is summed in f64 and the
-/// block sums are added in order, so the total is the same on any number of threads.
+/// Elements per block of a reduced element-wise loss (see [`block_sums`]).
 const SUM_BLOCK: usize = 4096;
 
 /// Element-wise loss forward: `out` has `x.len()` values (`NONE`) or one.
@@ -485,18 +483,7 @@ fn forward_k<const K: u32>(param: f32, x: &[f32], t: &[f32], ew: ElementWeights,
         });
         return;
     }
-    let blocks = n.div_ceil(SUM_BLOCK);
-    let mut sums = vec![0.0f64; blocks];
-    let sp = SharedMut(sums.as_mut_ptr());
-    par_ranges(blocks, n, 1, |b0, b1| {
-        // SAFETY: tasks write disjoint ranges of sums.
-        let s = unsafe { sp.slice(b0, b1 - b0) };
-        for (j, v) in s.iter_mut().enumerate() {
-            let b = b0 + j;
-            *v = (b * SUM_BLOCK..((b + 1) * SUM_BLOCK).min(n)).map(at).sum();
-        }
-    });
-    let total: f64 = sums.iter().sum();
+    let total = block_sums(n, SUM_BLOCK, n, |a, b| (a..b).map(at).sum());
     out[0] = if reduction == MEAN { (total / n as f64) as f32 } else { total as f32 };
 }
 
