@@ -65,6 +65,29 @@ describe('finite differences', () => {
     }
   });
 
+  it('AvgPool2d(2) takes its four-lane path bit for bit: (0 + a + b + c + d) / 4, and a quarter of dy back', () => {
+    // [2, 3, 10, 17]: output rows of 8 (two vectors of four) and a 17th column in no window.
+    const x = rand([2, 3, 10, 17], 9);
+    const m = new AvgPool2d(2);
+    const y = m.forward(x);
+    const f = Math.fround;
+    const xs = x.f32;
+    const at = (p: number, r: number, c: number) => xs[p * 170 + r * 17 + c]!;
+    const want = new Float32Array(2 * 3 * 5 * 8);
+    for (let p = 0; p < 6; p++) for (let oy = 0; oy < 5; oy++) for (let ox = 0; ox < 8; ox++) {
+      const [r, c] = [2 * oy, 2 * ox];
+      want[(p * 5 + oy) * 8 + ox] = f(f(f(f(f(0 + at(p, r, c)) + at(p, r, c + 1)) + at(p, r + 1, c)) + at(p, r + 1, c + 1)) / 4);
+    }
+    expect(Array.from(y.f32)).toEqual(Array.from(want));
+    const g = rand([2, 3, 5, 8], 10, -1, 1);
+    y.backward(g);
+    const dx = x.grad!.f32;
+    for (let p = 0; p < 6; p++) for (let r = 0; r < 10; r++) for (let c = 0; c < 17; c++) {
+      const share = c === 16 ? 0 : f(g.f32[(p * 5 + (r >> 1)) * 8 + (c >> 1)]! / 4);
+      expect(dx[p * 170 + r * 17 + c]).toBe(share);
+    }
+  });
+
   it('Conv2d kernels match the direct-loop reference on 2 threads (batch split in chunks)', () => {
     const geos = [
       [8, 5, 13, 11, 16, 3, 2, 2, 1, 1, 2],

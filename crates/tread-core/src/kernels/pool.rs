@@ -167,7 +167,7 @@ pub fn maxpool2d_forward(s: &PoolShape, x: &[f32], y: &mut [f32], idx: &mut [i32
     let yp = SharedMut(y.as_mut_ptr());
     let ip = SharedMut(idx.as_mut_ptr());
     // (Ceil mode may add a last, partial window: the fast path needs every window whole.)
-    let fast2 = s.kh == 2 && s.kw == 2 && s.sh == 2 && s.sw == 2 && s.ph == 0 && s.pw == 0 && s.dh == 1 && s.dw == 1 && 2 * oh <= s.h && 2 * ow <= s.w;
+    let fast2 = whole_2x2(s);
     par_planes(s.planes, s.x_len(), |p| {
         let xp = &x[p * hw..(p + 1) * hw];
         // SAFETY: each plane's outputs belong to one task.
@@ -234,6 +234,45 @@ pub fn maxpool2d_backward(s: &PoolShape, dy: &[f32], idx: &[i32], dx: &mut [f32]
     });
 }
 
+/// Every window a whole 2×2 block of the plane (kernel 2, stride 2, no padding, and in ceil
+/// mode no partial last window): the case the pooling fast paths take.
+fn whole_2x2(s: &PoolShape) -> bool {
+    s.kh == 2 && s.kw == 2 && s.sh == 2 && s.sw == 2 && s.ph == 0 && s.pw == 0 && s.dh == 1 && s.dw == 1 && 2 * s.oh() <= s.h && 2 * s.ow() <= s.w
+}
+
+/// Four outputs at a time of one output row of 2×2/stride-2 average pooling: the sum in the
+/// generic loop's order, from 0.0 (so that four -0.0 give +0.0 there too), over `div`.
+/// Returns how many outputs it did (a multiple of 4); the caller does the rest.
+#[inline(always)]
+unsafe fn avg2x2_simd(xq: *const f32, w: usize, base: usize, ow: usize, y: *mut f32, div: f32) -> usize {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        use core::arch::wasm32::*;
+        let (zero, vd) = (f32x4_splat(0.0), f32x4_splat(div));
+        let mut ox = 0;
+        while ox + 4 <= ow {
+            let j = base + 2 * ox;
+            let r0a = v128_load(xq.add(j) as *const v128);
+            let r0b = v128_load(xq.add(j + 4) as *const v128);
+            let r1a = v128_load(xq.add(j + w) as *const v128);
+            let r1b = v128_load(xq.add(j + w + 4) as *const v128);
+            let a = i32x4_shuffle::<0, 2, 4, 6>(r0a, r0b);
+            let b = i32x4_shuffle::<1, 3, 5, 7>(r0a, r0b);
+            let c = i32x4_shuffle::<0, 2, 4, 6>(r1a, r1b);
+            let d = i32x4_shuffle::<1, 3, 5, 7>(r1a, r1b);
+            let acc = f32x4_add(f32x4_add(f32x4_add(f32x4_add(zero, a), b), c), d);
+            v128_store(y.add(ox) as *mut v128, f32x4_div(acc, vd));
+            ox += 4;
+        }
+        ox
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        let _ = (xq, w, base, ow, y, div);
+        0
+    }
+}
+
 /// Average pooling (`divisor_override`: PyTorch's, any non-zero value).
 pub fn avgpool2d_forward(s: &PoolShape, x: &[f32], y: &mut [f32], count_include_pad: bool, divisor_override: Option<f32>) {
     let (oh, ow) = (s.oh(), s.ow());
@@ -241,10 +280,28 @@ pub fn avgpool2d_forward(s: &PoolShape, x: &[f32], y: &mut [f32], count_include_
     assert!(x.len() >= s.x_len() && y.len() >= s.y_len(), "avgpool2d: buffers too short");
     assert!(s.dh == 1 && s.dw == 1 && s.sh >= 1 && s.sw >= 1, "avgpool2d: stride must be positive, dilation 1");
     let yp = SharedMut(y.as_mut_ptr());
+    // Whole 2×2 windows: every divisor is 4 (or the override), and four outputs go at a time.
+    let fast2 = whole_2x2(s).then(|| divisor_override.unwrap_or(4.0));
     par_planes(s.planes, s.x_len(), |p| {
         let xp = &x[p * hw..(p + 1) * hw];
         // SAFETY: one task per plane.
         let yo = unsafe { yp.slice(p * ohw, ohw) };
+        if let Some(div) = fast2 {
+            let (w, xq, yq) = (s.w, xp.as_ptr(), yo.as_mut_ptr());
+            for oy in 0..oh {
+                let base = 2 * oy * w;
+                // SAFETY: 2·oh <= h and 2·ow <= w keep every read in the plane.
+                unsafe {
+                    let ox0 = avg2x2_simd(xq, w, base, ow, yq.add(oy * ow), div);
+                    for ox in ox0..ow {
+                        let j = base + 2 * ox;
+                        let acc = 0.0 + *xq.add(j) + *xq.add(j + 1) + *xq.add(j + w) + *xq.add(j + w + 1);
+                        *yq.add(oy * ow + ox) = acc / div;
+                    }
+                }
+            }
+            return;
+        }
         for oy in 0..oh {
             for ox in 0..ow {
                 let win = avg_window(s, oy, ox);
@@ -273,11 +330,28 @@ pub fn avgpool2d_backward(s: &PoolShape, dy: &[f32], dx: &mut [f32], count_inclu
     assert!(dx.len() >= s.x_len() && dy.len() >= s.y_len(), "avgpool2d backward: buffers too short");
     assert!(s.dh == 1 && s.dw == 1 && s.sh >= 1 && s.sw >= 1, "avgpool2d: stride must be positive, dilation 1");
     let xp = SharedMut(dx.as_mut_ptr());
+    let fast2 = whole_2x2(s).then(|| divisor_override.unwrap_or(4.0));
     par_planes(s.planes, s.x_len(), |p| {
         // SAFETY: one task per plane.
         let d = unsafe { xp.slice(p * hw, hw) };
         d.fill(0.0);
         let g = &dy[p * ohw..(p + 1) * ohw];
+        if let Some(div) = fast2 {
+            // Windows do not overlap: each input takes its window's share (0.0 + v, as the
+            // generic loop's += into zeros, which turns -0.0 into +0.0).
+            let w = s.w;
+            for oy in 0..oh {
+                let (r0, r1) = d[2 * oy * w..(2 * oy + 2) * w].split_at_mut(w);
+                for (ox, gv) in g[oy * ow..(oy + 1) * ow].iter().enumerate() {
+                    let v = 0.0 + *gv / div;
+                    r0[2 * ox] = v;
+                    r0[2 * ox + 1] = v;
+                    r1[2 * ox] = v;
+                    r1[2 * ox + 1] = v;
+                }
+            }
+            return;
+        }
         for oy in 0..oh {
             for ox in 0..ow {
                 let win = avg_window(s, oy, ox);
@@ -376,6 +450,8 @@ mod tests {
             p(2, 7, 7, 3, 3, 2, 2, 1, 1),
             p(3, 9, 5, 3, 2, 1, 2, 1, 1),
             p(64, 26, 26, 2, 2, 2, 2, 0, 0),
+            // floor mode over odd sizes: the fast path leaves the last row and column alone
+            p(2, 19, 21, 2, 2, 2, 2, 0, 0),
             // ceil mode: a last partial window (2x2/2 over odd sizes, also on the fast path's
             // shape), windows past the right padding, stride > kernel
             PoolShape { ceil: true, ..p(3, 7, 9, 2, 2, 2, 2, 0, 0) },
@@ -437,6 +513,41 @@ mod tests {
                 let l: f64 = y.iter().zip(&dy).map(|(a, b)| (*a as f64) * (*b as f64)).sum();
                 let r: f64 = x.iter().zip(&dx).map(|(a, b)| (*a as f64) * (*b as f64)).sum();
                 assert!((l - r).abs() < 1e-4, "{l} vs {r}");
+            }
+        }
+    }
+
+    /// The 2×2 fast path, bit for bit: the sum from 0.0 in row order over 4 (or the override)
+    /// forward, the share of each window's gradient backward, and zeros where no window reaches.
+    #[test]
+    fn avg_2x2_fast_path_is_exact() {
+        let mut seed = 11;
+        let s = PoolShape::plain(3, 9, 19, 2, 2, 2, 2, 0, 0);
+        let (oh, ow) = (s.oh(), s.ow());
+        let mut x = rand_vec(s.x_len(), &mut seed);
+        x[0..4].copy_from_slice(&[-0.0; 4]);
+        x[19..23].copy_from_slice(&[-0.0; 4]);
+        for over in [None, Some(3.0)] {
+            let div = over.unwrap_or(4.0);
+            let mut y = vec![9.0; s.y_len()];
+            avgpool2d_forward(&s, &x, &mut y, true, over);
+            let dy: Vec<f32> = (0..s.y_len()).map(|i| if i == 0 { -0.0 } else { i as f32 * 0.37 - 5.0 }).collect();
+            let mut dx = vec![9.0; s.x_len()];
+            avgpool2d_backward(&s, &dy, &mut dx, true, over);
+            for p in 0..s.planes {
+                for oy in 0..oh {
+                    for ox in 0..ow {
+                        let at = |dy_: usize, dx_: usize| p * 9 * 19 + (2 * oy + dy_) * 19 + 2 * ox + dx_;
+                        let want = (0.0 + x[at(0, 0)] + x[at(0, 1)] + x[at(1, 0)] + x[at(1, 1)]) / div;
+                        let o = (p * oh + oy) * ow + ox;
+                        assert_eq!(y[o].to_bits(), want.to_bits(), "forward plane {p} ({oy}, {ox})");
+                        for (a, b) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                            assert_eq!(dx[at(a, b)].to_bits(), (0.0 + dy[o] / div).to_bits(), "backward plane {p} ({oy}, {ox})");
+                        }
+                    }
+                }
+                // Row 8 and column 18 are in no window.
+                assert!((0..19).all(|c| dx[p * 171 + 8 * 19 + c] == 0.0) && (0..9).all(|r| dx[p * 171 + r * 19 + 18] == 0.0));
             }
         }
     }
