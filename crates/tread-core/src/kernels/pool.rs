@@ -117,6 +117,27 @@ unsafe fn max2x2_scalar(xq: *const f32, w: usize, i0: usize) -> (f32, usize) {
     (best, bi)
 }
 
+/// The four taps of four adjacent 2×2 windows whose first starts at `j` (row stride `w`): top
+/// left, top right, bottom left, bottom right, one vector each (8 inputs of each row read).
+///
+/// # Safety
+/// `xq` is readable at `j..j + 8` and `j + w..j + w + 8`.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+unsafe fn quads_2x2(xq: *const f32, j: usize, w: usize) -> [core::arch::wasm32::v128; 4] {
+    use core::arch::wasm32::*;
+    let r0a = v128_load(xq.add(j) as *const v128);
+    let r0b = v128_load(xq.add(j + 4) as *const v128);
+    let r1a = v128_load(xq.add(j + w) as *const v128);
+    let r1b = v128_load(xq.add(j + w + 4) as *const v128);
+    [
+        i32x4_shuffle::<0, 2, 4, 6>(r0a, r0b),
+        i32x4_shuffle::<1, 3, 5, 7>(r0a, r0b),
+        i32x4_shuffle::<0, 2, 4, 6>(r1a, r1b),
+        i32x4_shuffle::<1, 3, 5, 7>(r1a, r1b),
+    ]
+}
+
 /// Four outputs at a time of one output row of 2×2/stride-2 max pooling, with SIMD compares
 /// and selects (scalar code compiles to branches in wasm, which mispredict on real data).
 /// Returns how many outputs it did (a multiple of 4); the caller does the rest.
@@ -129,14 +150,7 @@ unsafe fn max2x2_simd(xq: *const f32, w: usize, base: usize, ow: usize, y: *mut 
         // 8 inputs per row are read for 4 outputs: inside the row while ox + 4 <= ow.
         while ox + 4 <= ow {
             let j = base + 2 * ox;
-            let r0a = v128_load(xq.add(j) as *const v128);
-            let r0b = v128_load(xq.add(j + 4) as *const v128);
-            let r1a = v128_load(xq.add(j + w) as *const v128);
-            let r1b = v128_load(xq.add(j + w + 4) as *const v128);
-            let a = i32x4_shuffle::<0, 2, 4, 6>(r0a, r0b);
-            let b = i32x4_shuffle::<1, 3, 5, 7>(r0a, r0b);
-            let c = i32x4_shuffle::<0, 2, 4, 6>(r1a, r1b);
-            let d = i32x4_shuffle::<1, 3, 5, 7>(r1a, r1b);
+            let [a, b, c, d] = quads_2x2(xq, j, w);
             let ia = i32x4_add(i32x4_splat(j as i32), i32x4(0, 2, 4, 6));
             let mut best = a;
             let mut bi = ia;
@@ -252,14 +266,7 @@ unsafe fn avg2x2_simd(xq: *const f32, w: usize, base: usize, ow: usize, y: *mut 
         let mut ox = 0;
         while ox + 4 <= ow {
             let j = base + 2 * ox;
-            let r0a = v128_load(xq.add(j) as *const v128);
-            let r0b = v128_load(xq.add(j + 4) as *const v128);
-            let r1a = v128_load(xq.add(j + w) as *const v128);
-            let r1b = v128_load(xq.add(j + w + 4) as *const v128);
-            let a = i32x4_shuffle::<0, 2, 4, 6>(r0a, r0b);
-            let b = i32x4_shuffle::<1, 3, 5, 7>(r0a, r0b);
-            let c = i32x4_shuffle::<0, 2, 4, 6>(r1a, r1b);
-            let d = i32x4_shuffle::<1, 3, 5, 7>(r1a, r1b);
+            let [a, b, c, d] = quads_2x2(xq, j, w);
             let acc = f32x4_add(f32x4_add(f32x4_add(f32x4_add(zero, a), b), c), d);
             v128_store(y.add(ox) as *mut v128, f32x4_div(acc, vd));
             ox += 4;
