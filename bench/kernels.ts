@@ -20,7 +20,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tread from '../ts/index.js';
-import { busyWarning, median } from './harness.js';
+import { busyWarning, median, roundRate } from './harness.js';
 import { cpuLine } from './cpu.js';
 
 const { nn, optim } = tread;
@@ -102,15 +102,8 @@ function time(fn: () => void): { t1: number; t2: number } {
   for (let r = 0; r < ROUNDS; r++) {
     for (const t of [1, 2]) {
       tread.setThreads(t);
-      let calls = 0;
-      const t0 = performance.now();
-      let now = t0;
-      do {
-        fn();
-        calls++;
-        now = performance.now();
-      } while (now - t0 < ROUND_MS);
-      per[t]!.push(((now - t0) * 1000) / calls);
+      // With work 1e6 per call, roundRate gives calls per millisecond.
+      per[t]!.push(1000 / roundRate(1e6, fn, ROUND_MS));
     }
   }
   return { t1: median(per[1]!), t2: median(per[2]!) };

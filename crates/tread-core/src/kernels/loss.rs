@@ -242,8 +242,8 @@ pub fn cross_entropy_backward(
     let wsum: f64 = (0..s.c).map(|k| class_weight(weight, k)).sum();
     let denom = if reduction == MEAN { class_total_weight(&target[..ns], weight, ignore_index) } else { 1.0 };
     let (dp, dlen) = (SharedMut(dx.as_mut_ptr()), dx.len());
-    block_sums(ns, CE_BLOCK, s.len() * 4, |a, b| {
-        // SAFETY: a block writes the gradients of its own samples only.
+    par_ranges(ns, s.len() * 4, 1, |a, b| {
+        // SAFETY: a task writes the gradients of its own samples only.
         let dx = unsafe { dp.slice(0, dlen) };
         for si in a..b {
             let (o, i) = (si / s.inner, si % s.inner);
@@ -263,7 +263,6 @@ pub fn cross_entropy_backward(
                 dx[a] = (gs * (probs[a] as f64 * pscale - hit - off * class_weight(weight, k))) as f32;
             }
         }
-        0.0
     });
 }
 

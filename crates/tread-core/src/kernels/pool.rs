@@ -341,11 +341,11 @@ pub fn avgpool2d_backward(s: &PoolShape, dy: &[f32], dx: &mut [f32], count_inclu
     par_planes(s.planes, s.x_len(), |p| {
         // SAFETY: one task per plane.
         let d = unsafe { xp.slice(p * hw, hw) };
-        d.fill(0.0);
         let g = &dy[p * ohw..(p + 1) * ohw];
         if let Some(div) = fast2 {
             // Windows do not overlap: each input takes its window's share (0.0 + v, as the
-            // generic loop's += into zeros, which turns -0.0 into +0.0).
+            // generic loop's += into zeros, which turns -0.0 into +0.0), and only what no
+            // window covers (a last odd row or column) is zeroed.
             let w = s.w;
             for oy in 0..oh {
                 let (r0, r1) = d[2 * oy * w..(2 * oy + 2) * w].split_at_mut(w);
@@ -356,9 +356,13 @@ pub fn avgpool2d_backward(s: &PoolShape, dy: &[f32], dx: &mut [f32], count_inclu
                     r1[2 * ox] = v;
                     r1[2 * ox + 1] = v;
                 }
+                r0[2 * ow..].fill(0.0);
+                r1[2 * ow..].fill(0.0);
             }
+            d[2 * oh * w..].fill(0.0);
             return;
         }
+        d.fill(0.0);
         for oy in 0..oh {
             for ox in 0..ow {
                 let win = avg_window(s, oy, ox);
