@@ -86,6 +86,7 @@ const CASES: Case[] = [
   { name: 'maxpool', what: 'MaxPool2d(2) [64, 32, 28, 28]', setup: () => { const p = new nn.MaxPool2d(2); return fb(randn([64, 32, 28, 28]), (x) => p.forward(x)); } },
   { name: 'avgpool', what: 'AvgPool2d(2) [64, 32, 28, 28]', setup: () => { const p = new nn.AvgPool2d(2); return fb(randn([64, 32, 28, 28]), (x) => p.forward(x)); } },
   { name: 'layernorm', what: 'LayerNorm(1024) [512, 1024]', setup: () => { const l = new nn.LayerNorm(1024); return fb(randn([512, 1024]), (x) => l.forward(x)); } },
+  { name: 'groupnorm', what: 'GroupNorm(8, 32) [64, 32, 28, 28]', setup: () => { const g = new nn.GroupNorm(8, 32); return fb(randn([64, 32, 28, 28]), (x) => g.forward(x)); } },
   { name: 'adam', what: 'Adam step, Fashion MLP (270k)', setup: () => { const o = new optim.Adam(mlpParams(), { lr: 1e-3 }); return () => o.step(); } },
   { name: 'adam-1m', what: 'Adam step, 1M parameters', setup: () => { const p = tread.randn([1024, 1024], { requiresGrad: true }); tread.sum(tread.mul(p, p)).backward(); const o = new optim.Adam([p], { lr: 1e-3 }); return () => o.step(); } },
   { name: 'sgd-1m', what: 'SGD momentum step, 1M parameters', setup: () => { const p = tread.randn([1024, 1024], { requiresGrad: true }); tread.sum(tread.mul(p, p)).backward(); const o = new optim.SGD([p], { lr: 1e-3, momentum: 0.9 }); return () => o.step(); } },

@@ -2,7 +2,7 @@
 //!
 //! Everything here works on plain slices, so it runs and is tested natively
 //! (`cargo test`) and is exported to WebAssembly by the thin `tread-wasm` crate.
-//! Dependencies point one way: `parallel` <- `kernels` <- (`optim`, `data`).
+//! Dependencies point one way: (`parallel`, `lanes`) <- `kernels` <- (`optim`, `data`).
 
 // The pool parks workers with `memory.atomic.wait32` (parallel/futex.rs); its intrinsic is
 // still unstable in std::arch (the wasm build runs with RUSTC_BOOTSTRAP=1 for build-std).
@@ -13,4 +13,5 @@ pub mod kernels;
 pub mod parallel;
 pub mod rng;
 pub mod init;
+pub mod lanes;
 pub mod optim;

@@ -1,8 +1,8 @@
-//! Exports of the layer kernels (`tread_core::kernels::{linear, conv, pool, norm, dropout}`;
+//! Exports of the layer kernels (`tread_core::kernels::{linear, conv, pool, norm, group_norm, dropout}`;
 //! the losses are in losses.rs). Pointers are byte offsets into linear memory; 0 means "not given" for
 //! optional operands (bias, gradients that are not wanted).
 
-use tread_core::kernels::{conv, dropout, im2col, linear, norm, pool, window};
+use tread_core::kernels::{conv, dropout, group_norm, im2col, linear, norm, pool, window};
 
 unsafe fn f32s<'a>(p: usize, n: usize) -> &'a [f32] {
     if n == 0 || p == 0 { &[] } else { std::slice::from_raw_parts(p as *const f32, n) }
@@ -319,6 +319,37 @@ pub unsafe extern "C" fn tread_batchnorm_backward(
     let s = norm::BnShape { n, c, l };
     norm::batchnorm_backward(
         &s, train != 0, f32s(x, s.len()), f32s(dy, s.len()), opt(wt, c), f32s(mean, c), f32s(invstd, c),
+        opt_mut(dx, s.len()), opt_mut(dw, c).map(|d| (d, dw_beta)), opt_mut(db, c).map(|d| (d, db_beta)),
+    );
+}
+
+// ---- GroupNorm / LayerNorm ----
+
+/// Forward over `[n, c, l]` in `g` groups: `y`, and `mean`/`rstd` per (sample, group).
+///
+/// # Safety
+/// Pointers address arrays of the implied sizes; `wt` and `b` are both 0 (not affine) or both given.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_groupnorm_forward(n: usize, c: usize, l: usize, g: usize, x: usize, wt: usize, b: usize, eps: f32, y: usize, mean: usize, rstd: usize) {
+    let s = group_norm::GnShape { n, c, l, g };
+    let affine = opt(wt, c).zip(opt(b, c));
+    group_norm::forward(&s, f32s(x, s.len()), affine, eps, f32s_mut(y, s.len()), f32s_mut(mean, s.rows()), f32s_mut(rstd, s.rows()));
+}
+
+/// Backward: `dx` overwritten, `dw`/`db` as `beta·old + new`.
+///
+/// # Safety
+/// As above; `wt`, `dx`, `dw`, `db` may be 0.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tread_groupnorm_backward(
+    n: usize, c: usize, l: usize, g: usize, x: usize, dy: usize, wt: usize, mean: usize, rstd: usize,
+    dx: usize, dw: usize, dw_beta: f32, db: usize, db_beta: f32,
+) {
+    let s = group_norm::GnShape { n, c, l, g };
+    group_norm::backward(
+        &s, f32s(x, s.len()), f32s(dy, s.len()), opt(wt, c), f32s(mean, s.rows()), f32s(rstd, s.rows()),
         opt_mut(dx, s.len()), opt_mut(dw, c).map(|d| (d, dw_beta)), opt_mut(db, c).map(|d| (d, db_beta)),
     );
 }

@@ -2,14 +2,14 @@
  * `GroupNorm(numGroups, numChannels, {eps, affine})`, as PyTorch's nn.GroupNorm: the channels
  * of input [N, C, *] are split into `numGroups` groups, each (sample, group) is normalized
  * over its channels and positions with the biased variance, then each channel is scaled by
- * `weight[c]` and shifted by `bias[c]` (state names `weight`, `bias`). Composed of autograd
- * ops (reshape, mean, sub, square, sqrt, div, mul, add). Same statistics in train and eval.
+ * `weight[c]` and shifted by `bias[c]` (state names `weight`, `bias`). One fused wasm call each
+ * way (`group_norm_op.ts`), parallel over samples. Same statistics in train and eval.
  */
-import { add, div, mean, mul, reshape, sqrt, square, sub } from '../../ops/index.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkOptions } from '../../util/options.js';
 import { Module, Parameter } from '../module.js';
-import { checkFloat, shapeStr } from './util.js';
+import { groupNorm } from './group_norm_op.js';
+import { checkFloat, ReusableBuffer, shapeStr } from './util.js';
 
 export interface GroupNormOptions {
   /** Added to the variance before the square root (default 1e-5). */
@@ -23,6 +23,7 @@ export class GroupNorm extends Module {
   readonly affine: boolean;
   weight: Parameter | null;
   bias: Parameter | null;
+  private readonly saved = new ReusableBuffer('float32');
 
   constructor(
     readonly numGroups: number,
@@ -59,16 +60,12 @@ export class GroupNorm extends Module {
       throw new Error(`${name}: expected input [N, ${this.numChannels}, *], got ${shapeStr(x.shape)}`);
     }
     const n = x.shape[0];
-    const perGroup = n === 0 ? 0 : x.size / (n * this.numGroups);
-    const g = reshape(x, [n, this.numGroups, perGroup]);
-    const centred = sub(g, mean(g, 2, true));
-    const variance = mean(square(centred), 2, true);
-    let y = reshape(div(centred, sqrt(add(variance, this.eps))), x.shape);
-    if (this.weight && this.bias) {
-      // [C] -> [C, 1, ...] so that it broadcasts over the positions after the channel axis.
-      const perChannel = [this.numChannels, ...x.shape.slice(2).map(() => 1)];
-      y = add(mul(y, reshape(this.weight, perChannel)), reshape(this.bias, perChannel));
-    }
-    return y;
+    const l = x.shape.slice(2).reduce((a, b) => a * b, 1);
+    return groupNorm(name, x, { n, c: this.numChannels, l, g: this.numGroups }, this.weight, this.bias, this.eps, this.saved);
+  }
+
+  /** Frees the saved statistics' buffer (allocated again when needed). */
+  releaseBuffers(): void {
+    this.saved.dispose();
   }
 }

@@ -2,14 +2,14 @@
  * `LayerNorm(normalizedShape, {eps, elementwiseAffine})`, as PyTorch's nn.LayerNorm: each
  * sample is normalized over its last `normalizedShape.length` dimensions with the biased
  * variance, then scaled by `weight` and shifted by `bias` (both of `normalizedShape`, state
- * names `weight`, `bias`). Composed of autograd ops (mean, sub, square, sqrt, div, mul,
- * add), so its backward is theirs.
+ * names `weight`, `bias`). One fused wasm call each way (`group_norm_op.ts`: GroupNorm with one
+ * group and every normalized value its own channel), parallel over samples.
  */
-import { add, div, mean, mul, sqrt, square, sub } from '../../ops/index.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkOptions } from '../../util/options.js';
 import { Module, Parameter } from '../module.js';
-import { checkFloat, shapeStr } from './util.js';
+import { groupNorm } from './group_norm_op.js';
+import { checkFloat, ReusableBuffer, shapeStr } from './util.js';
 
 export interface LayerNormOptions {
   /** Added to the variance before the square root (default 1e-5). */
@@ -24,6 +24,7 @@ export class LayerNorm extends Module {
   readonly elementwiseAffine: boolean;
   weight: Parameter | null;
   bias: Parameter | null;
+  private readonly saved = new ReusableBuffer('float32');
 
   constructor(normalizedShape: number | readonly number[], options: LayerNormOptions = {}) {
     super();
@@ -58,11 +59,13 @@ export class LayerNorm extends Module {
     if (x.ndim < k || tail.some((d, i) => d !== this.normalizedShape[i])) {
       throw new Error(`${name}: expected input [*, ${this.normalizedShape.join(', ')}], got ${shapeStr(x.shape)}`);
     }
-    const dims = Array.from({ length: k }, (_, i) => x.ndim - k + i);
-    const centred = sub(x, mean(x, dims, true));
-    const variance = mean(square(centred), dims, true);
-    let y = div(centred, sqrt(add(variance, this.eps)));
-    if (this.weight && this.bias) y = add(mul(y, this.weight), this.bias);
-    return y;
+    const d = tail.reduce((a, b) => a * b, 1);
+    const n = x.size / d;
+    return groupNorm(name, x, { n, c: d, l: 1, g: 1 }, this.weight, this.bias, this.eps, this.saved);
+  }
+
+  /** Frees the saved statistics' buffer (allocated again when needed). */
+  releaseBuffers(): void {
+    this.saved.dispose();
   }
 }

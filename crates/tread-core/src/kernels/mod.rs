@@ -11,6 +11,7 @@ pub mod dropout;
 pub mod linear;
 pub mod loss;
 pub mod norm;
+pub mod group_norm;
 mod norm_rows;
 pub mod pool;
 pub mod window;
