@@ -201,16 +201,31 @@ fn exp_is_accurate_over_its_range() {
     assert_eq!(act::exp_f32(0.0), 1.0);
 }
 
+/// Φ (GELU's CDF) against the f64 erfc: relative error below 1e-6 for |x| < 4, and within
+/// the x²-growing part that the f32 rounding of x² puts in the tails; exact symmetry
+/// `Φ(x) + Φ(-x) = 1` to an ulp of 1; NaN, ±inf and ±0.
 #[test]
-fn erf_is_accurate() {
-    let mut x = -8.0f32;
+fn phi_is_accurate() {
+    let mut x = -14.0f32;
+    let mut worst_mid = 0.0f64;
     while x < 8.0 {
-        let want = 1.0 - act::erfc_f64(x as f64);
-        assert!((act::erff(x) as f64 - want).abs() < 2e-7, "erf({x})");
-        let wc = act::erfc_f64(x as f64);
-        assert!(((act::erfcf(x) as f64 - wc) / wc).abs() < 1e-5 || wc < 1e-37, "erfc({x}) = {}, want {wc}", act::erfcf(x));
-        x += 0.0071;
+        let want = 0.5 * act::erfc_f64(-(x as f64) / std::f64::consts::SQRT_2);
+        let got = act::phi_f32(x) as f64;
+        if want > 1e-37 {
+            let rel = ((got - want) / want).abs();
+            let xx = (x as f64) * (x as f64);
+            assert!(rel < 1e-6 + 6e-8 * xx, "phi({x}) = {got}, want {want} (relative error {rel:e})");
+            if x.abs() < 4.0 {
+                worst_mid = worst_mid.max(rel);
+            }
+        }
+        assert!((act::phi_f32(x) + act::phi_f32(-x) - 1.0).abs() <= f32::EPSILON, "phi({x}) + phi(-{x})");
+        x += 0.00731;
     }
+    assert!(worst_mid < 1e-6, "{worst_mid:e}");
+    assert!(act::phi_f32(f32::NAN).is_nan());
+    assert_eq!((act::phi_f32(f32::NEG_INFINITY), act::phi_f32(f32::INFINITY)), (0.0, 1.0));
+    assert_eq!((act::phi_f32(0.0), act::phi_f32(-0.0)), (0.5, 0.5));
 }
 
 #[test]
