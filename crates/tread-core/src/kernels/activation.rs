@@ -90,34 +90,78 @@ pub(crate) fn madd_v(a: v128, b: v128, c: v128) -> v128 {
     }
 }
 
-/// Four lanes of [`exp_f32`]: the same steps, each `p·q + r` a [`madd_v`] (fused in the
-/// relaxed builds: 9 of the ~25 instructions, and the range reduction then loses nothing).
+/// [`exp_k`]'s constants as vectors. Why a struct: V8 builds a vector constant where it is
+/// used (three instructions) and does not move it out of a loop, so an inlined `exp` spent
+/// about half its ~90 instructions per vector rebuilding its 16 constants (seen with
+/// `node --print-wasm-code`). A loop that takes [`ExpK::held`] from outside gets them as
+/// values V8 keeps in registers or spill slots: exp's loop went from ~90 to ~40 instructions.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[derive(Clone, Copy)]
+pub struct ExpK {
+    hi: v128,
+    lo: v128,
+    log2e: v128,
+    magic: v128,
+    c1: v128,
+    c2: v128,
+    p: [v128; 6],
+    one: v128,
+    bias: v128,
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+impl ExpK {
+    /// The constants, as constants (for a single use).
+    #[inline(always)]
+    pub fn new() -> ExpK {
+        ExpK {
+            hi: f32x4_splat(EXP_HI),
+            lo: f32x4_splat(EXP_LO),
+            log2e: f32x4_splat(LOG2E),
+            magic: f32x4_splat(ROUND_MAGIC),
+            c1: f32x4_splat(EXP_C1),
+            c2: f32x4_splat(EXP_C2),
+            p: [EXP_P0, EXP_P1, EXP_P2, EXP_P3, EXP_P4, EXP_P5].map(|c| f32x4_splat(c)),
+            one: f32x4_splat(1.0),
+            bias: i32x4_splat(127),
+        }
+    }
+
+    /// The constants as opaque values, for a loop to take from outside (see [`ExpK`]).
+    #[inline(always)]
+    pub fn held() -> ExpK {
+        core::hint::black_box(ExpK::new())
+    }
+}
+
+/// Four lanes of [`exp_f32`], the constants from `k`: the same steps, each `p·q + r` a
+/// [`madd_v`] (fused in the relaxed builds: 9 of the ~25 instructions, and the range
+/// reduction then loses nothing).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
-pub fn exp_v(x: v128) -> v128 {
+pub fn exp_k(x: v128, k: &ExpK) -> v128 {
     // Clamp with pmin/pmax (one instruction each). Their NaN rule (keep x) does not survive
     // the relaxed builds, where LLVM emits relaxed_min/max for them (x86's minps: the bound
     // wins over a NaN, and exp(NaN) came out +inf): NaN lanes are put back at the end.
     let x0 = x;
-    let x = f32x4_pmax(f32x4_pmin(x, f32x4_splat(EXP_HI)), f32x4_splat(EXP_LO));
-    let magic = f32x4_splat(ROUND_MAGIC);
-    let t = madd_v(x, f32x4_splat(LOG2E), magic);
-    let fx = f32x4_sub(t, magic);
+    let x = f32x4_pmax(f32x4_pmin(x, k.hi), k.lo);
+    let t = madd_v(x, k.log2e, k.magic);
+    let fx = f32x4_sub(t, k.magic);
     // x - fx·C1 - fx·C2 as (-fx)·C1 + x, then (-fx)·C2 + that: the same roundings unfused.
     let nfx = f32x4_neg(fx);
-    let r = madd_v(nfx, f32x4_splat(EXP_C2), madd_v(nfx, f32x4_splat(EXP_C1), x));
+    let r = madd_v(nfx, k.c2, madd_v(nfx, k.c1, x));
     let z = f32x4_mul(r, r);
-    let mut y = madd_v(f32x4_splat(EXP_P0), r, f32x4_splat(EXP_P1));
-    y = madd_v(y, r, f32x4_splat(EXP_P2));
-    y = madd_v(y, r, f32x4_splat(EXP_P3));
-    y = madd_v(y, r, f32x4_splat(EXP_P4));
-    y = madd_v(y, r, f32x4_splat(EXP_P5));
-    y = f32x4_add(madd_v(y, z, r), f32x4_splat(1.0));
-    let n = i32x4_sub(t, magic);
+    let mut y = madd_v(k.p[0], r, k.p[1]);
+    y = madd_v(y, r, k.p[2]);
+    y = madd_v(y, r, k.p[3]);
+    y = madd_v(y, r, k.p[4]);
+    y = madd_v(y, r, k.p[5]);
+    y = f32x4_add(madd_v(y, z, r), k.one);
+    let n = i32x4_sub(t, k.magic);
     let n1 = i32x4_shr(n, 1);
     let n2 = i32x4_sub(n, n1);
-    let s1 = i32x4_shl(i32x4_add(n1, i32x4_splat(127)), 23);
-    let s2 = i32x4_shl(i32x4_add(n2, i32x4_splat(127)), 23);
+    let s1 = i32x4_shl(i32x4_add(n1, k.bias), 23);
+    let s2 = i32x4_shl(i32x4_add(n2, k.bias), 23);
     v128_bitselect(x0, f32x4_mul(f32x4_mul(y, s1), s2), f32x4_ne(x0, x0))
 }
 
@@ -152,6 +196,17 @@ macro_rules! map_lanes {
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         unsafe {
             let f = $v;
+            // Two vectors per iteration: V8 materializes each vector constant at its use
+            // (three instructions: no hoisting out of the loop), and the two calls' copies
+            // of a constant are one value, so the cost is shared.
+            while i + 8 <= n {
+                let v0 = v128_load(x.as_ptr().add(i) as *const v128);
+                let v1 = v128_load(x.as_ptr().add(i + 4) as *const v128);
+                let (r0, r1) = (f(v0), f(v1));
+                v128_store(out.as_mut_ptr().add(i) as *mut v128, r0);
+                v128_store(out.as_mut_ptr().add(i + 4) as *mut v128, r1);
+                i += 8;
+            }
             while i + 4 <= n {
                 let v = v128_load(x.as_ptr().add(i) as *const v128);
                 v128_store(out.as_mut_ptr().add(i) as *mut v128, f(v));
@@ -170,7 +225,9 @@ macro_rules! map_lanes {
 
 /// `out[i] = exp(x[i])`.
 pub(crate) fn exp_slice(x: &[f32], out: &mut [f32]) {
-    map_lanes!(x, out, exp_v, exp_f32);
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let k = ExpK::held();
+    map_lanes!(x, out, |v| exp_k(v, &k), exp_f32);
 }
 
 // tanh (after Cephes' tanhf): an odd polynomial below |x| = 0.625, where 1 - 2/(e^2|x| + 1)
@@ -182,7 +239,7 @@ const TANH_P2: f32 = -5.37397155531e-2;
 const TANH_P3: f32 = 1.33314422036e-1;
 const TANH_P4: f32 = -3.33332819422e-1;
 
-/// `tanh(x)` by the same arithmetic as the SIMD lanes ([`tanh_v`]).
+/// `tanh(x)` by the same arithmetic as the SIMD lanes ([`tanh_k`]).
 #[inline(always)]
 pub fn tanh_f32(x: f32) -> f32 {
     // tanh(|x|), then x's sign (which keeps -0).
@@ -198,10 +255,10 @@ pub fn tanh_f32(x: f32) -> f32 {
     t.copysign(x)
 }
 
-/// Four lanes of [`tanh_f32`]: both forms are computed and the lanes pick one.
+/// Four lanes of [`tanh_f32`], exp's constants from `k`: both forms are computed and the lanes pick one.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
-pub fn tanh_v(x: v128) -> v128 {
+pub fn tanh_k(x: v128, k: &ExpK) -> v128 {
     let a = f32x4_abs(x);
     let z = f32x4_mul(a, a);
     let mut p = madd_v(f32x4_splat(TANH_P0), z, f32x4_splat(TANH_P1));
@@ -209,8 +266,8 @@ pub fn tanh_v(x: v128) -> v128 {
     p = madd_v(p, z, f32x4_splat(TANH_P3));
     p = madd_v(p, z, f32x4_splat(TANH_P4));
     let small = madd_v(f32x4_mul(p, z), a, a);
-    let one = f32x4_splat(1.0);
-    let e = exp_v(f32x4_add(a, a));
+    let one = k.one;
+    let e = exp_k(f32x4_add(a, a), k);
     let big = f32x4_sub(one, f32x4_div(f32x4_splat(2.0), f32x4_add(e, one)));
     let t = v128_bitselect(small, big, f32x4_lt(a, f32x4_splat(TANH_SPLIT)));
     // copysign: x's sign bit, the magnitude's other bits.
@@ -219,15 +276,19 @@ pub fn tanh_v(x: v128) -> v128 {
 
 /// `out[i] = tanh(x[i])`.
 fn tanh_slice(x: &[f32], out: &mut [f32]) {
-    map_lanes!(x, out, tanh_v, tanh_f32);
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let k = ExpK::held();
+    map_lanes!(x, out, |v| tanh_k(v, &k), tanh_f32);
 }
 
 /// `out[i] = 1 / (1 + exp(-x[i]))`.
 fn sigmoid_slice(x: &[f32], out: &mut [f32]) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let k = ExpK::held();
     map_lanes!(
         x,
         out,
-        |v: v128| f32x4_div(f32x4_splat(1.0), f32x4_add(f32x4_splat(1.0), exp_v(f32x4_neg(v)))),
+        |v: v128| f32x4_div(k.one, f32x4_add(k.one, exp_k(f32x4_neg(v), &k))),
         |v: f32| 1.0 / (1.0 + exp_f32(-v))
     );
 }
@@ -267,20 +328,20 @@ pub fn phi_f32(x: f32) -> f32 {
     }
 }
 
-/// Four lanes of [`phi_f32`] (the same operations; fused multiply-adds in the relaxed builds).
+/// Four lanes of [`phi_f32`], exp's constants from `k` (the same operations; fused multiply-adds in the relaxed builds).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
-pub fn phi_v(x: v128) -> v128 {
+pub fn phi_k(x: v128, k: &ExpK) -> v128 {
     let a = f32x4_mul(f32x4_abs(x), f32x4_splat(FRAC_1_SQRT_2));
     let t = f32x4_div(f32x4_splat(1.0), madd_v(f32x4_splat(0.5), a, f32x4_splat(1.0)));
     let mut p = f32x4_splat(ERFCC[9]);
     for &c in ERFCC[..9].iter().rev() {
         p = madd_v(p, t, f32x4_splat(c));
     }
-    let e = exp_v(f32x4_sub(p, f32x4_mul(f32x4_splat(0.5), f32x4_mul(x, x))));
+    let e = exp_k(f32x4_sub(p, f32x4_mul(f32x4_splat(0.5), f32x4_mul(x, x))), k);
     let r = f32x4_mul(f32x4_mul(f32x4_splat(0.5), t), e);
     // NaN lanes: r is NaN, and so is 1 - r.
-    v128_bitselect(r, f32x4_sub(f32x4_splat(1.0), r), f32x4_lt(x, f32x4_splat(0.0)))
+    v128_bitselect(r, f32x4_sub(k.one, r), f32x4_lt(x, f32x4_splat(0.0)))
 }
 
 /// erfc in f64 for the references: series below 3, continued fraction above.
@@ -322,9 +383,11 @@ const FRAC_1_SQRT_2: f32 = std::f32::consts::FRAC_1_SQRT_2;
 /// 1/√(2π).
 const INV_SQRT_2PI: f32 = 0.398_942_28;
 
-/// `out[i] = GELU(x[i]) = x·Φ(x)`, four lanes at a time through [`phi_v`].
+/// `out[i] = GELU(x[i]) = x·Φ(x)`, four lanes at a time through [`phi_k`].
 fn gelu_slice(x: &[f32], out: &mut [f32]) {
-    map_lanes!(x, out, |v: v128| f32x4_mul(v, phi_v(v)), |v: f32| v * phi_f32(v));
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let k = ExpK::held();
+    map_lanes!(x, out, |v: v128| f32x4_mul(v, phi_k(v, &k)), |v: f32| v * phi_f32(v));
 }
 
 /// `dx[i] = g[i]·(Φ(x) + x·φ(x))`, four lanes at a time.
@@ -335,9 +398,10 @@ fn gelu_backward_slice(x: &[f32], g: &[f32], dx: &mut [f32]) {
     let mut i = 0;
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     unsafe {
+        let k = ExpK::held();
         let f = |v: v128, gv: v128| {
-            let cdf = phi_v(v);
-            let pdf = f32x4_mul(f32x4_splat(INV_SQRT_2PI), exp_v(f32x4_mul(f32x4_mul(f32x4_splat(-0.5), v), v)));
+            let cdf = phi_k(v, &k);
+            let pdf = f32x4_mul(f32x4_splat(INV_SQRT_2PI), exp_k(f32x4_mul(f32x4_mul(f32x4_splat(-0.5), v), v), &k));
             f32x4_mul(gv, f32x4_add(cdf, f32x4_mul(v, pdf)))
         };
         while i + 4 <= n {

@@ -14,7 +14,7 @@ use core::arch::wasm32::*;
 
 use super::activation::exp_f32;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-use super::activation::exp_v;
+use super::activation::{exp_k, ExpK};
 use super::reduce::{par_outer_inner, sum_slice};
 use crate::parallel::SharedMut;
 
@@ -73,10 +73,10 @@ fn exp_shift_sum(x: &[f32], m: f32, out: &mut [f32]) -> f32 {
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     unsafe {
-        let vm = f32x4_splat(m);
+        let (vm, k) = (f32x4_splat(m), ExpK::held());
         let mut acc = f32x4_splat(0.0);
         while i + 4 <= n {
-            let e = exp_v(f32x4_sub(v128_load(x.as_ptr().add(i) as *const v128), vm));
+            let e = exp_k(f32x4_sub(v128_load(x.as_ptr().add(i) as *const v128), vm), &k);
             v128_store(out.as_mut_ptr().add(i) as *mut v128, e);
             acc = f32x4_add(acc, e);
             i += 4;
@@ -106,10 +106,10 @@ pub(crate) fn exp_shift_sum_f64(x: &[f32], m: f32, out: &mut [f32]) -> f64 {
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     unsafe {
-        let vm = f32x4_splat(m);
+        let (vm, k) = (f32x4_splat(m), ExpK::held());
         let (mut lo, mut hi) = (f64x2_splat(0.0), f64x2_splat(0.0));
         while i + 4 <= n {
-            let e = exp_v(f32x4_sub(v128_load(x.as_ptr().add(i) as *const v128), vm));
+            let e = exp_k(f32x4_sub(v128_load(x.as_ptr().add(i) as *const v128), vm), &k);
             v128_store(out.as_mut_ptr().add(i) as *mut v128, e);
             lo = f64x2_add(lo, f64x2_promote_low_f32x4(e));
             hi = f64x2_add(hi, f64x2_promote_low_f32x4(i32x4_shuffle::<2, 3, 2, 3>(e, e)));
