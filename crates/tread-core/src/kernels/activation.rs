@@ -255,29 +255,55 @@ pub fn tanh_f32(x: f32) -> f32 {
     t.copysign(x)
 }
 
-/// Four lanes of [`tanh_f32`], exp's constants from `k`: both forms are computed and the lanes pick one.
+/// [`tanh_k`]'s constants, exp's included, for a loop to take from outside (see [`ExpK`]).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[derive(Clone, Copy)]
+pub struct TanhK {
+    exp: ExpK,
+    p: [v128; 5],
+    split: v128,
+    two: v128,
+    sign: v128,
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+impl TanhK {
+    #[inline(always)]
+    pub fn held() -> TanhK {
+        core::hint::black_box(TanhK {
+            exp: ExpK::new(),
+            p: [TANH_P0, TANH_P1, TANH_P2, TANH_P3, TANH_P4].map(|c| f32x4_splat(c)),
+            split: f32x4_splat(TANH_SPLIT),
+            two: f32x4_splat(2.0),
+            sign: f32x4_splat(-0.0),
+        })
+    }
+}
+
+/// Four lanes of [`tanh_f32`], the constants from `k`: both forms are computed and the lanes
+/// pick one.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
-pub fn tanh_k(x: v128, k: &ExpK) -> v128 {
+pub fn tanh_k(x: v128, k: &TanhK) -> v128 {
     let a = f32x4_abs(x);
     let z = f32x4_mul(a, a);
-    let mut p = madd_v(f32x4_splat(TANH_P0), z, f32x4_splat(TANH_P1));
-    p = madd_v(p, z, f32x4_splat(TANH_P2));
-    p = madd_v(p, z, f32x4_splat(TANH_P3));
-    p = madd_v(p, z, f32x4_splat(TANH_P4));
+    let mut p = madd_v(k.p[0], z, k.p[1]);
+    p = madd_v(p, z, k.p[2]);
+    p = madd_v(p, z, k.p[3]);
+    p = madd_v(p, z, k.p[4]);
     let small = madd_v(f32x4_mul(p, z), a, a);
-    let one = k.one;
-    let e = exp_k(f32x4_add(a, a), k);
-    let big = f32x4_sub(one, f32x4_div(f32x4_splat(2.0), f32x4_add(e, one)));
-    let t = v128_bitselect(small, big, f32x4_lt(a, f32x4_splat(TANH_SPLIT)));
+    let one = k.exp.one;
+    let e = exp_k(f32x4_add(a, a), &k.exp);
+    let big = f32x4_sub(one, f32x4_div(k.two, f32x4_add(e, one)));
+    let t = v128_bitselect(small, big, f32x4_lt(a, k.split));
     // copysign: x's sign bit, the magnitude's other bits.
-    v128_bitselect(x, t, f32x4_splat(-0.0))
+    v128_bitselect(x, t, k.sign)
 }
 
 /// `out[i] = tanh(x[i])`.
 fn tanh_slice(x: &[f32], out: &mut [f32]) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    let k = ExpK::held();
+    let k = TanhK::held();
     map_lanes!(x, out, |v| tanh_k(v, &k), tanh_f32);
 }
 
@@ -328,20 +354,47 @@ pub fn phi_f32(x: f32) -> f32 {
     }
 }
 
-/// Four lanes of [`phi_f32`], exp's constants from `k` (the same operations; fused multiply-adds in the relaxed builds).
+/// [`phi_k`]'s constants, exp's included, for a loop to take from outside (see [`ExpK`]).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[derive(Clone, Copy)]
+pub struct PhiK {
+    exp: ExpK,
+    p: [v128; 10],
+    half: v128,
+    inv_sqrt2: v128,
+    zero: v128,
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+impl PhiK {
+    #[inline(always)]
+    pub fn held() -> PhiK {
+        core::hint::black_box(PhiK {
+            exp: ExpK::new(),
+            p: ERFCC.map(|c| f32x4_splat(c)),
+            half: f32x4_splat(0.5),
+            inv_sqrt2: f32x4_splat(FRAC_1_SQRT_2),
+            zero: f32x4_splat(0.0),
+        })
+    }
+}
+
+/// Four lanes of [`phi_f32`], the constants from `k` (the same operations; fused multiply-adds
+/// in the relaxed builds).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
-pub fn phi_k(x: v128, k: &ExpK) -> v128 {
-    let a = f32x4_mul(f32x4_abs(x), f32x4_splat(FRAC_1_SQRT_2));
-    let t = f32x4_div(f32x4_splat(1.0), madd_v(f32x4_splat(0.5), a, f32x4_splat(1.0)));
-    let mut p = f32x4_splat(ERFCC[9]);
-    for &c in ERFCC[..9].iter().rev() {
-        p = madd_v(p, t, f32x4_splat(c));
+pub fn phi_k(x: v128, k: &PhiK) -> v128 {
+    let one = k.exp.one;
+    let a = f32x4_mul(f32x4_abs(x), k.inv_sqrt2);
+    let t = f32x4_div(one, madd_v(k.half, a, one));
+    let mut p = k.p[9];
+    for c in k.p[..9].iter().rev() {
+        p = madd_v(p, t, *c);
     }
-    let e = exp_k(f32x4_sub(p, f32x4_mul(f32x4_splat(0.5), f32x4_mul(x, x))), k);
-    let r = f32x4_mul(f32x4_mul(f32x4_splat(0.5), t), e);
+    let e = exp_k(f32x4_sub(p, f32x4_mul(k.half, f32x4_mul(x, x))), &k.exp);
+    let r = f32x4_mul(f32x4_mul(k.half, t), e);
     // NaN lanes: r is NaN, and so is 1 - r.
-    v128_bitselect(r, f32x4_sub(k.one, r), f32x4_lt(x, f32x4_splat(0.0)))
+    v128_bitselect(r, f32x4_sub(one, r), f32x4_lt(x, k.zero))
 }
 
 /// erfc in f64 for the references: series below 3, continued fraction above.
@@ -386,7 +439,7 @@ const INV_SQRT_2PI: f32 = 0.398_942_28;
 /// `out[i] = GELU(x[i]) = x·Φ(x)`, four lanes at a time through [`phi_k`].
 fn gelu_slice(x: &[f32], out: &mut [f32]) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    let k = ExpK::held();
+    let k = PhiK::held();
     map_lanes!(x, out, |v: v128| f32x4_mul(v, phi_k(v, &k)), |v: f32| v * phi_f32(v));
 }
 
@@ -398,10 +451,10 @@ fn gelu_backward_slice(x: &[f32], g: &[f32], dx: &mut [f32]) {
     let mut i = 0;
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     unsafe {
-        let k = ExpK::held();
+        let (k, inv_sqrt_2pi) = core::hint::black_box((PhiK::held(), f32x4_splat(INV_SQRT_2PI)));
         let f = |v: v128, gv: v128| {
             let cdf = phi_k(v, &k);
-            let pdf = f32x4_mul(f32x4_splat(INV_SQRT_2PI), exp_k(f32x4_mul(f32x4_mul(f32x4_splat(-0.5), v), v), &k));
+            let pdf = f32x4_mul(inv_sqrt_2pi, exp_k(f32x4_mul(f32x4_neg(f32x4_mul(k.half, v)), v), &k.exp));
             f32x4_mul(gv, f32x4_add(cdf, f32x4_mul(v, pdf)))
         };
         while i + 4 <= n {
