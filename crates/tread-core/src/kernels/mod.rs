@@ -13,5 +13,6 @@ pub mod loss;
 pub mod norm;
 pub mod group_norm;
 mod norm_rows;
+mod norm_sums;
 pub mod pool;
 pub mod window;

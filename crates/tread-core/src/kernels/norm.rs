@@ -4,6 +4,8 @@
 //! Parallel over channels; sums in f64.
 
 use super::norm_rows;
+use super::norm_sums::{dev2, grad_terms, lane_sums};
+use crate::lanes::{Lane, Simd};
 use crate::parallel::{self, SharedMut};
 
 #[derive(Clone, Copy, Debug)]
@@ -40,6 +42,11 @@ fn par_channels<F: Fn(usize) + Sync + Send>(s: &BnShape, f: F) {
     let r = parallel::split_range(s.c, (t * 4).min(s.c), 1);
     parallel::for_each_task(r.len(), |i| (r[i].0..r[i].1).for_each(&f));
 }
+
+/// Runs at least this long sum in f32 lanes (`norm_sums`, blocks added in f64); shorter ones
+/// add each value in f64 (as `norm_rows`, which the L = 1 results match bit for bit). The f64
+/// add per value is a dependency chain: ~4 cycles a value, most of BatchNorm2d's time.
+const LANE_RUN: usize = 16;
 
 /// Runs of channel `c`: `n` slices of `l` values.
 #[inline]
@@ -78,14 +85,23 @@ pub fn batchnorm_forward_train(
     par_channels(s, |c| {
         let mut sum = 0.0f64;
         for o in runs(s, c) {
-            sum += crate::kernels::conv::sum_f64(&x[o..o + s.l]);
+            let r = &x[o..o + s.l];
+            sum += if s.l >= LANE_RUN { lane_sums(r, r, r, |v, _, _| (v, Simd::splat(0.0)), |v, _, _| (v, 0.0)).0 } else { crate::kernels::conv::sum_f64(r) };
         }
         let mu = if m > 0 { sum / m as f64 } else { 0.0 };
         let mut sq = 0.0f64;
+        let mu32 = mu as f32;
         for o in runs(s, c) {
-            for v in &x[o..o + s.l] {
-                let d = *v as f64 - mu;
-                sq += d * d;
+            let r = &x[o..o + s.l];
+            if s.l >= LANE_RUN {
+                // Deviations from the f32 mean: Σ(x - μ₃₂)² exceeds Σ(x - μ)² by m·(μ - μ₃₂)²,
+                // ~(2⁻²⁴·μ)² per value, nothing next to any variance f32 data can show.
+                sq += lane_sums(r, r, r, |v, _, _| dev2(v, mu32), |v, _, _| dev2(v, mu32)).0;
+            } else {
+                for v in r {
+                    let d = *v as f64 - mu;
+                    sq += d * d;
+                }
             }
         }
         let var = if m > 0 { sq / m as f64 } else { 0.0 };
@@ -185,10 +201,18 @@ pub fn batchnorm_backward(
         let is = invstd[c];
         let mut sdy = 0.0f64;
         let mut sdyx = 0.0f64;
+        let one = Simd::splat(1.0);
         for o in runs(s, c) {
-            for (g, v) in dy[o..o + s.l].iter().zip(&x[o..o + s.l]) {
-                sdy += *g as f64;
-                sdyx += *g as f64 * ((*v - mu) * is) as f64;
+            let (gr, xr) = (&dy[o..o + s.l], &x[o..o + s.l]);
+            if s.l >= LANE_RUN {
+                let (u, v) = lane_sums(gr, xr, xr, |g, v, _| grad_terms(g, v, one, mu, is), |g, v, _| grad_terms(g, v, 1.0, mu, is));
+                sdy += u;
+                sdyx += v;
+            } else {
+                for (g, v) in gr.iter().zip(xr) {
+                    sdy += *g as f64;
+                    sdyx += *g as f64 * ((*v - mu) * is) as f64;
+                }
             }
         }
         let g = weight.map_or(1.0, |w| w[c]);
