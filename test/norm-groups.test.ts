@@ -93,6 +93,7 @@ describe('fused GroupNorm / LayerNorm', () => {
         const x = rand(c.shape, 7, 8, 12).requiresGrad_();
         const u = rand(c.shape, 8);
         const y = m.forward(x);
+        expect(y.gradFn?.name).toBe(c.name.split('(')[0]);
         y.backward(u);
         const [n, ch, l, g] = c.ncl;
         const w = m.weight ? m.weight.f32 : null;

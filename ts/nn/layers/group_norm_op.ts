@@ -19,8 +19,8 @@ export interface GroupNormShape {
 
 /**
  * `y` of the normalization, recorded for autograd when any input needs a gradient. `saved`
- * holds each (sample, group)'s mean and rstd for the backward; `name` labels errors and the
- * graph node.
+ * holds each (sample, group)'s mean and rstd for the backward; `name` (the layer with its
+ * arguments) labels errors, and its part before the parenthesis the graph node (as BatchNorm's).
  */
 export function groupNorm(
   name: string,
@@ -51,7 +51,7 @@ export function groupNorm(
     saved.release(stats);
     return y;
   }
-  return record(y, name, inputs, (g) => {
+  return record(y, name.split('(')[0], inputs, (g) => {
     const dx = x.requiresGrad ? temp(x.shape) : null;
     const dw = affine ? gradTarget(weight) : null;
     const db = affine ? gradTarget(bias) : null;
