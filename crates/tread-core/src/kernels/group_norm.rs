@@ -16,13 +16,14 @@
 //! its loops run down contiguous values and vectorize; L > 1 takes a channel's run of L values
 //! with its weight as a scalar.
 //!
-//! Forward and the input gradient go over rows (threads take ranges of rows); the parameter
-//! gradients go over channels, each adding its samples in order: the bits do not depend on
-//! the thread count. A row's sums are f32 lanes within blocks of 4096 values, the blocks
-//! added in f64 (the earlier composition of generic ops, mean/sub/square/div/mul/add, took
-//! ~20 ns per value and seven passes).
+//! The forward goes over rows (threads take ranges of rows); the backward over fixed blocks of
+//! samples, each computing its rows' input gradient and its own parameter-gradient sums, which
+//! are then added in block order: the bits do not depend on the thread count. A row's sums
+//! are f32 lanes within blocks of 4096 values, the blocks added in f64 (the earlier composition
+//! of generic ops, mean/sub/square/div/mul/add, took ~20 ns per value and seven passes).
 
 use super::norm_sums::{dev2, grad_terms, lane_sums};
+use super::reduce::sum_long;
 use crate::lanes::{Lane, Simd};
 use crate::parallel::{self, SharedMut};
 
@@ -84,7 +85,7 @@ pub fn forward(s: &GnShape, x: &[f32], affine: Option<(&[f32], &[f32])>, eps: f3
     par_rows(s, |r0, r1| {
         for r in r0..r1 {
             let xr = &x[r * d..(r + 1) * d];
-            let mu = (lane_sums(xr, xr, xr, |v, _, _| (v, Simd::splat(0.0)), |v, _, _| (v, 0.0)).0 / d as f64) as f32;
+            let mu = (sum_long(xr) / d as f64) as f32;
             let var = lane_sums(xr, xr, xr, |v, _, _| dev2(v, mu), |v, _, _| dev2(v, mu)).0 / d as f64;
             let rs = (1.0 / (var + eps as f64).sqrt()) as f32;
             // SAFETY: row r's outputs and statistics belong to this task.
@@ -147,7 +148,7 @@ pub fn backward(
     assert!(dw.as_ref().is_none_or(|d| d.0.len() >= c) && db.as_ref().is_none_or(|d| d.0.len() >= c), "group_norm: dw/db shorter than {c} channels");
     let params = dw.is_some() || db.is_some();
     if s.n == 0 || (dx.is_none() && !params) {
-        // No samples: the parameter gradients are zero sums.
+        // No samples (the parameter gradients are empty sums), or nothing wanted.
         for (p, beta) in [dw, db].into_iter().flatten() {
             p[..c].iter_mut().for_each(|v| *v = if beta == 0.0 { 0.0 } else { beta * *v });
         }
@@ -217,16 +218,15 @@ fn sample_block(
     // L = 1: a row's values are channels; f32 sums over up to F32_RUN samples, then into part.
     let mut acc = if l == 1 && part.is_some() { vec![0.0f32; 2 * c] } else { Vec::new() };
     let mut seg = vec![(0.0f64, 0.0f64); if l > 1 { cpg } else { 0 }];
+    let one = Simd::splat(1.0);
     for n in n0..n1 {
         for gi in 0..s.g {
             let r = n * s.g + gi;
             let o = r * d;
             let (xr, gr, mu, rs) = (&x[o..o + d], &dy[o..o + d], mean[r], rstd[r]);
             let c0 = gi * cpg;
-            let one = Simd::splat(1.0);
-            // The row's Σ g and Σ g·x̂ (g = dy·w) for dx; for L > 1 through the channels' own
-            // sums (each wanted for the parameters too), weighted in f64.
-            let (sg, sgx) = if l > 1 {
+            if l > 1 {
+                // Each channel's Σ dy and Σ dy·x̂: its parameter sums, and (weighted) the row's.
                 for (cj, sc) in seg.iter_mut().enumerate() {
                     let (xs, gs) = (&xr[cj * l..(cj + 1) * l], &gr[cj * l..(cj + 1) * l]);
                     *sc = lane_sums(gs, xs, xs, |g, v, _| grad_terms(g, v, one, mu, rs), |g, v, _| grad_terms(g, v, 1.0, mu, rs));
@@ -237,6 +237,17 @@ fn sample_block(
                         p[c + c0 + cj] += v;
                     }
                 }
+            } else if part.is_some() {
+                let (ady, adyx) = acc.split_at_mut(c);
+                for (((a, b), g), v) in ady[c0..c0 + d].iter_mut().zip(&mut adyx[c0..c0 + d]).zip(gr).zip(xr) {
+                    let (u, t) = grad_terms(*g, *v, 1.0, mu, rs);
+                    *a += u;
+                    *b += t;
+                }
+            }
+            let Some(dx) = dx else { continue };
+            // The row's Σ g and Σ g·x̂ (g = dy·w), only when dx is wanted.
+            let (sg, sgx) = if l > 1 {
                 seg.iter().enumerate().fold((0.0, 0.0), |(a, b), (cj, (u, v))| {
                     let w = weight.map_or(1.0, |w| w[c0 + cj] as f64);
                     (a + w * u, b + w * v)
@@ -247,15 +258,6 @@ fn sample_block(
                     Some(w) => lane_sums(gr, xr, &w[c0..c0 + d], |g, v, w| grad_terms(g, v, w, mu, rs), |g, v, w| grad_terms(g, v, w, mu, rs)),
                 }
             };
-            if l == 1 && part.is_some() {
-                let (ady, adyx) = acc.split_at_mut(c);
-                for (((a, b), g), v) in ady[c0..c0 + d].iter_mut().zip(&mut adyx[c0..c0 + d]).zip(gr).zip(xr) {
-                    let (u, t) = grad_terms(*g, *v, 1.0, mu, rs);
-                    *a += u;
-                    *b += t;
-                }
-            }
-            let Some(dx) = dx else { continue };
             let (a, b) = ((sg / d as f64) as f32, (sgx / d as f64) as f32);
             // SAFETY: row r's gradient belongs to this task.
             let dr = unsafe { dx.slice(o, d) };

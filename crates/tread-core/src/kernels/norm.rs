@@ -1,7 +1,8 @@
 //! Batch normalization over `[N, C, L]` (L = H·W for BatchNorm2d, 1 or L for BatchNorm1d),
 //! statistics per channel, as PyTorch: biased variance to normalize, unbiased variance
 //! (`M/(M-1)`, M = N·L) into the running estimate, `running = (1-m)·running + m·batch`.
-//! Parallel over channels; sums in f64.
+//! Parallel over channels; sums in f64 (runs of 16 values or more: f32 lanes within blocks,
+//! the blocks in f64).
 
 use super::norm_rows;
 use super::norm_sums::{dev2, grad_terms, lane_sums};
@@ -86,7 +87,7 @@ pub fn batchnorm_forward_train(
         let mut sum = 0.0f64;
         for o in runs(s, c) {
             let r = &x[o..o + s.l];
-            sum += if s.l >= LANE_RUN { lane_sums(r, r, r, |v, _, _| (v, Simd::splat(0.0)), |v, _, _| (v, 0.0)).0 } else { crate::kernels::conv::sum_f64(r) };
+            sum += if s.l >= LANE_RUN { crate::kernels::reduce::sum_long(r) } else { crate::kernels::conv::sum_f64(r) };
         }
         let mu = if m > 0 { sum / m as f64 } else { 0.0 };
         let mut sq = 0.0f64;

@@ -101,7 +101,7 @@ pub(crate) fn acc_slice(acc: &mut [f32], x: &[f32]) {
 }
 
 /// Σ of a long run: 4096-element blocks in f32 SIMD, blocks added in f64.
-fn sum_long(x: &[f32]) -> f64 {
+pub(crate) fn sum_long(x: &[f32]) -> f64 {
     x.chunks(4096).map(|c| sum_slice(c) as f64).sum()
 }
 
