@@ -72,6 +72,7 @@ function mlpParams(): tread.Tensor[] {
 const CASES: Case[] = [
   { name: 'dropout', what: 'Dropout(0.2) [128, 2048]', setup: () => { const d = new nn.Dropout(0.2); d.train(); return fb(randn([128, 2048]), (x) => d.forward(x)); } },
   { name: 'bn1d', what: 'BatchNorm1d [512, 512]', setup: () => { const b = new nn.BatchNorm1d(512); b.train(); return fb(randn([512, 512]), (x) => b.forward(x)); } },
+  { name: 'bn1d-mlp', what: 'BatchNorm1d [128, 256] (Fashion MLP)', setup: () => { const b = new nn.BatchNorm1d(256); b.train(); return fb(randn([128, 256]), (x) => b.forward(x)); } },
   { name: 'bn2d', what: 'BatchNorm2d [64, 32, 28, 28]', setup: () => { const b = new nn.BatchNorm2d(32); b.train(); return fb(randn([64, 32, 28, 28]), (x) => b.forward(x)); } },
   { name: 'relu', what: 'ReLU [256, 4096]', setup: () => fb(randn([256, 4096]), (x) => tread.relu(x)) },
   { name: 'gelu', what: 'GELU [256, 4096]', setup: () => fb(randn([256, 4096]), (x) => tread.gelu(x)) },
