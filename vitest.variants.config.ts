@@ -21,14 +21,14 @@ import base from './vitest.config.js';
 const THREADED = [
   'gemm', 'kernels-ops', 'ops', 'autograd', 'gradcheck', 'layers', 'conv-depthwise', 'conv-pool-options',
   'loss-options', 'optim', 'optimizer-drift', 'clip', 'train-nn', 'vocab-ops', 'vocab-layers', 'reduce-ties',
-  'tensor', 'pytorch-state', 'exp-lanes', 'relu-fusion', 'norm-groups', 'norm-batch',
+  'tensor', 'pytorch-state', 'exp-lanes', 'relu-fusion', 'norm-groups', 'norm-batch', 'dropout-mask',
 ].map((f) => `test/${f}.test.ts`);
 /**
  * A single-threaded build runs the same kernels without the pool: the files whose kernels have
  * threaded paths (GEMM, the elementwise/reduction kernels, convolutions, optimizer steps, layers)
  * and the memory rules of a non-shared memory (tensor).
  */
-const SINGLE = ['gemm-single-thread', 'kernels-ops', 'conv-pool-options', 'conv-depthwise', 'layers', 'optim', 'gradcheck', 'tensor', 'exp-lanes', 'norm-groups', 'norm-batch']
+const SINGLE = ['gemm-single-thread', 'kernels-ops', 'conv-pool-options', 'conv-depthwise', 'layers', 'optim', 'gradcheck', 'tensor', 'exp-lanes', 'norm-groups', 'norm-batch', 'dropout-mask']
   .map((f) => `test/${f}.test.ts`);
 /** Node 20 with the flag: the core of THREADED, on the older V8's relaxed SIMD. */
 const FLAGGED = ['gemm', 'kernels-ops', 'conv-pool-options', 'layers', 'optim', 'gradcheck', 'pytorch-state', 'exp-lanes'].map((f) => `test/${f}.test.ts`);
