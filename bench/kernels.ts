@@ -85,6 +85,7 @@ const CASES: Case[] = [
   { name: 'exp', what: 'exp [256, 4096]', setup: () => fb(randn([256, 4096]), (x) => tread.exp(x)) },
   { name: 'sum-dim', what: 'sum(dim 0) [4096, 256]', setup: () => fb(randn([4096, 256]), (x) => tread.sum(x, 0)) },
   { name: 'maxpool', what: 'MaxPool2d(2) [64, 32, 28, 28]', setup: () => { const p = new nn.MaxPool2d(2); return fb(randn([64, 32, 28, 28]), (x) => p.forward(x)); } },
+  { name: 'maxpool-3s2', what: 'MaxPool2d(3, stride 2, padding 1) [64, 32, 28, 28]', setup: () => { const p = new nn.MaxPool2d(3, { stride: 2, padding: 1 }); return fb(randn([64, 32, 28, 28]), (x) => p.forward(x)); } },
   { name: 'avgpool', what: 'AvgPool2d(2) [64, 32, 28, 28]', setup: () => { const p = new nn.AvgPool2d(2); return fb(randn([64, 32, 28, 28]), (x) => p.forward(x)); } },
   { name: 'layernorm', what: 'LayerNorm(1024) [512, 1024]', setup: () => { const l = new nn.LayerNorm(1024); return fb(randn([512, 1024]), (x) => l.forward(x)); } },
   { name: 'groupnorm', what: 'GroupNorm(8, 32) [64, 32, 28, 28]', setup: () => { const g = new nn.GroupNorm(8, 32); return fb(randn([64, 32, 28, 28]), (x) => g.forward(x)); } },

@@ -319,7 +319,10 @@ function* taps(g: PoolGeometry, oy: number, ox: number): Generator<[number, numb
   }
 }
 
-/** Max pooling over [planes, h, w]: values and the flat input index of each max. */
+/**
+ * Max pooling over [planes, h, w]: values and the flat input index of each max. As PyTorch's
+ * CPU kernel: the first maximum in tap order wins a tie, a NaN wins over everything before it.
+ */
 function naiveMaxPool(x: Float32Array, planes: number, h: number, w: number, g: PoolGeometry) {
   const oh = poolOut(h, g.k[0], g.s[0], g.p[0], g.d[0], g.ceil);
   const ow = poolOut(w, g.k[1], g.s[1], g.p[1], g.d[1], g.ceil);
@@ -333,7 +336,7 @@ function naiveMaxPool(x: Float32Array, planes: number, h: number, w: number, g: 
         for (const [iy, ix] of taps(g, oy, ox)) {
           if (iy < 0 || ix < 0 || iy >= h || ix >= w) continue;
           const i = (pl * h + iy) * w + ix;
-          if (at < 0 || x[i] > best) [best, at] = [x[i], i];
+          if (at < 0 || x[i] > best || Number.isNaN(x[i])) [best, at] = [x[i], i];
         }
         y[(pl * oh + oy) * ow + ox] = best;
         arg[(pl * oh + oy) * ow + ox] = at;
@@ -383,6 +386,9 @@ const POOL_SHAPES: [number, number, number, number][] = [
   [2, 3, 7, 9],
   [1, 2, 10, 6],
   [2, 1, 5, 5],
+  // Wide rows: runs of windows wholly inside the plane, done four at a time in wasm
+  // (crates/tread-core/src/kernels/pool_interior.rs), with borders and a remainder around them.
+  [1, 2, 6, 43],
 ];
 
 describe('MaxPool2d options against naive pooling', () => {
@@ -393,6 +399,8 @@ describe('MaxPool2d options against naive pooling', () => {
     [3, { dilation: 2, padding: 1 }],
     [[3, 2], { dilation: [2, 3], stride: [2, 1], padding: [1, 1], ceilMode: true }],
     [2, { dilation: 2, stride: 3, ceilMode: true }],
+    [3, { stride: 1, padding: 1 }],
+    [[3, 4], { stride: [1, 3], padding: [0, 2] }],
   ];
   for (const [k, o] of configs) {
     it(`MaxPool2d(${JSON.stringify(k)}, ${JSON.stringify(o)}): values, shape and the gradient's scatter`, () => {
@@ -413,6 +421,25 @@ describe('MaxPool2d options against naive pooling', () => {
     });
   }
 
+  it('ties and NaNs in wide rows: the first maximum, the last NaN, as PyTorch', () => {
+    for (const o of [{ stride: 1, padding: 1 }, { stride: 2, padding: 1 }, { stride: 3 }]) {
+      const m = new MaxPool2d(3, o);
+      const x = randomTensor([1, 2, 5, 40], 77);
+      // Values on a coarse grid (many ties), a few NaNs.
+      const v = x.f32;
+      for (let i = 0; i < v.length; i++) v[i] = i % 37 === 5 ? NaN : Math.round(v[i] * 2) / 2;
+      const ref = naiveMaxPool(v.slice(), 2, 5, 40, poolGeometry(3, o));
+      const y = m.forward(x);
+      expect(Array.from(y.f32)).toEqual(Array.from(ref.y));
+      const up = randomTensor(y.shape as number[], 8, false);
+      y.backward(up);
+      const dx = new Float32Array(x.size);
+      ref.arg.forEach((i, j) => (dx[i] += up.f32[j]));
+      expectClose(x.grad!.f32, dx, 'max dx', 1e-6);
+      endStep();
+    }
+  });
+
   it('finite differences with dilation and ceil mode', () => {
     const m = new MaxPool2d(3, { stride: 2, padding: 1, dilation: 2, ceilMode: true });
     const x = randomTensor([2, 2, 7, 8], 41);
@@ -430,6 +457,8 @@ describe('AvgPool2d options against naive pooling', () => {
     [[2, 3], { stride: 2, padding: [1, 0], divisorOverride: 5 }],
     [3, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false, divisorOverride: 4 }],
     [2, { stride: 1, divisorOverride: -3 }],
+    [3, { stride: 1, padding: 1 }],
+    [[3, 5], { stride: [1, 3], padding: [1, 2], countIncludePad: false }],
   ];
   for (const [k, o] of configs) {
     it(`AvgPool2d(${JSON.stringify(k)}, ${JSON.stringify(o)}): values, shape, gradient`, () => {

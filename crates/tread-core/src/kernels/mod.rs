@@ -15,4 +15,6 @@ pub mod group_norm;
 mod norm_rows;
 mod norm_sums;
 pub mod pool;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod pool_interior;
 pub mod window;

@@ -102,6 +102,27 @@ fn par_planes<F: Fn(usize) + Sync + Send>(planes: usize, work: usize, f: F) {
     parallel::for_each_task(r.len(), |i| (r[i].0..r[i].1).for_each(&f));
 }
 
+/// Outputs `lo..hi` of an axis of `o_len` outputs whose windows (`k` taps `d` apart, start
+/// `o·s - p`) lie wholly inside `0..len`.
+fn interior(o_len: usize, s: usize, p: usize, k: usize, d: usize, len: usize) -> (usize, usize) {
+    let span = (k - 1) * d + 1;
+    let lo = p.div_ceil(s).min(o_len);
+    let hi = if len + p >= span { ((len + p - span) / s + 1).min(o_len) } else { 0 };
+    (lo, hi.max(lo))
+}
+
+/// The outputs of a row that `run(lo, hi)` did with vectors (`pool_interior.rs`): it is given
+/// the interior outputs `lo..hi` (at least four of them) and returns where it stopped. The
+/// caller does the outputs outside the returned range one by one.
+#[inline(always)]
+fn interior_run(interior: (usize, usize), run: impl FnOnce(usize, usize) -> usize) -> (usize, usize) {
+    let (lo, hi) = interior;
+    if hi - lo < 4 {
+        return (lo, lo);
+    }
+    (lo, run(lo, hi))
+}
+
 /// The max of the 2×2 window at `i0` (row stride `w`) and its index; first max wins, NaN wins.
 #[inline(always)]
 unsafe fn max2x2_scalar(xq: *const f32, w: usize, i0: usize) -> (f32, usize) {
@@ -182,6 +203,7 @@ pub fn maxpool2d_forward(s: &PoolShape, x: &[f32], y: &mut [f32], idx: &mut [i32
     let ip = SharedMut(idx.as_mut_ptr());
     // (Ceil mode may add a last, partial window: the fast path needs every window whole.)
     let fast2 = whole_2x2(s);
+    let interior_x = interior(ow, s.sw, s.pw, s.kw, s.dw, s.w);
     par_planes(s.planes, s.x_len(), |p| {
         let xp = &x[p * hw..(p + 1) * hw];
         // SAFETY: each plane's outputs belong to one task.
@@ -207,7 +229,24 @@ pub fn maxpool2d_forward(s: &PoolShape, x: &[f32], y: &mut [f32], idx: &mut [i32
             return;
         }
         for oy in 0..oh {
-            for ox in 0..ow {
+            // Outputs `a..b` of the row four at a time (wasm; windows inside the plane).
+            let (a, b) = interior_run(interior_x, |ox0, ox1| {
+                let (y0, y1, _, _) = s.taps(oy, ox0);
+                if y0 >= y1 {
+                    return ox0;
+                }
+                // SAFETY: interior outputs read inside the plane; the row is this task's.
+                #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+                unsafe {
+                    super::pool_interior::max_interior(s, xp.as_ptr(), y0, y1, ox0, ox1, yo.as_mut_ptr().add(oy * ow), io.as_mut_ptr().add(oy * ow))
+                }
+                #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+                {
+                    let _ = (y1, ox1);
+                    ox0
+                }
+            });
+            for ox in (0..a).chain(b..ow) {
                 let (y0, y1, x0, x1) = s.taps(oy, ox);
                 let mut best = f32::NEG_INFINITY;
                 let mut bi = y0 * s.w + x0;
@@ -289,6 +328,7 @@ pub fn avgpool2d_forward(s: &PoolShape, x: &[f32], y: &mut [f32], count_include_
     let yp = SharedMut(y.as_mut_ptr());
     // Whole 2×2 windows: every divisor is 4 (or the override), and four outputs go at a time.
     let fast2 = whole_2x2(s).then(|| divisor_override.unwrap_or(4.0));
+    let interior_x = interior(ow, s.sw, s.pw, s.kw, 1, s.w);
     par_planes(s.planes, s.x_len(), |p| {
         let xp = &x[p * hw..(p + 1) * hw];
         // SAFETY: one task per plane.
@@ -310,7 +350,27 @@ pub fn avgpool2d_forward(s: &PoolShape, x: &[f32], y: &mut [f32], count_include_
             return;
         }
         for oy in 0..oh {
-            for ox in 0..ow {
+            // Outputs `a..b` of the row four at a time (wasm; windows inside the plane, whose
+            // divisor is the same along the row).
+            let (a, b) = interior_run(interior_x, |ox0, ox1| {
+                let win = avg_window(s, oy, ox0);
+                let (y0, y1, _, _, _) = win;
+                if y0 >= y1 {
+                    return ox0;
+                }
+                let div = divisor(win, count_include_pad, divisor_override);
+                // SAFETY: interior outputs read inside the plane; the row is this task's.
+                #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+                unsafe {
+                    super::pool_interior::avg_interior(s, xp.as_ptr(), y0, y1, ox0, ox1, div, yo.as_mut_ptr().add(oy * ow))
+                }
+                #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+                {
+                    let _ = (div, ox1);
+                    ox0
+                }
+            });
+            for ox in (0..a).chain(b..ow) {
                 let win = avg_window(s, oy, ox);
                 let (y0, y1, x0, x1, _) = win;
                 // PyTorch: a window with no input is 0 (never a division by 0).
