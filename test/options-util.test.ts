@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { camelCase, checkNumberOption, checkOneOf, checkOptions, nearest } from '../ts/util/options.js';
+import { MaxPool2d } from '../ts/nn/layers/pool.js';
+import { Conv2d } from '../ts/nn/layers/conv.js';
 
 describe('options checking (ts/util/options)', () => {
   it('maps PyTorch snake_case names to camelCase', () => {
@@ -25,6 +27,11 @@ describe('options checking (ts/util/options)', () => {
     expect(() => checkOptions('X', { zzz: 1 }, ['a'])).toThrow(/unknown option 'zzz'; known: a/);
     expect(() => checkOptions('X', 3, ['a'])).toThrow(/options must be an object, got number/);
     expect(() => checkOptions('X', [1], ['a'])).toThrow(/got an array/);
+    // PyTorch's positional arguments: the error says how tread takes them.
+    expect(() => new MaxPool2d(3, 2 as never)).toThrow(
+      /MaxPool2d: options must be an object, got number 2: tread takes the optional arguments by name, e\.g\. \{ stride: 2 \} \(options: stride, padding, dilation, ceilMode\)/,
+    );
+    expect(() => new Conv2d(3, 16, 3, 1 as never)).toThrow(/Conv2d: options must be an object, got number 1: .*\{ stride: 1 \}/);
     expect(() => checkOptions('X', undefined, ['a'])).not.toThrow();
     expect(() => checkOptions('X', { a: 1 }, ['a'])).not.toThrow();
   });

@@ -86,7 +86,12 @@ export function didYouMean(key: string, known: readonly string[]): string {
 export function checkOptions(owner: string, options: unknown, known: readonly string[], what = 'option'): void {
   if (options === undefined || options === null) return;
   if (typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError(`${owner}: options must be an object, got ${Array.isArray(options) ? 'an array' : typeof options}`);
+    // A number or string here is usually PyTorch's next positional argument
+    // (MaxPool2d(3, 2, 1), Conv2d(3, 16, 3, 1, 1)): say how tread takes it.
+    const positional = (typeof options === 'number' || typeof options === 'string' || typeof options === 'boolean') && known.length > 0
+      ? `: tread takes the optional arguments by name, e.g. { ${known[0]}: ${show(options)} } (${what}s: ${known.join(', ')})`
+      : '';
+    throw new TypeError(`${owner}: options must be an object, got ${Array.isArray(options) ? 'an array' : `${typeof options} ${show(options)}`}${positional}`);
   }
   for (const k of Object.keys(options)) {
     if (!known.includes(k)) {
