@@ -11,6 +11,7 @@ import { Tensor } from '../ts/tensor/tensor.js';
 import { GroupNorm, LayerNorm } from '../ts/nn/layers/index.js';
 import { Parameter } from '../ts/nn/module.js';
 import { fillUniform } from './helpers/nn-gradcheck.js';
+import { expectRelClose as expectClose } from './helpers/close.js';
 import { POOL_THREADS, THREAD_COUNTS } from './helpers/variant.js';
 
 beforeAll(async () => {
@@ -58,17 +59,6 @@ function reference(x: Float32Array, u: Float32Array, n: number, c: number, l: nu
     }
   }
   return { y, dx, dw, db };
-}
-
-function expectClose(actual: Float32Array, expected: Float64Array, what: string, rtol = 2e-5): void {
-  expect(actual.length).toBe(expected.length);
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < expected.length; i++) {
-    const e = Math.abs(actual[i] - expected[i]) / (1 + Math.abs(expected[i]));
-    if (!(e <= worst)) [worst, at] = [Number.isNaN(e) ? Infinity : e, i];
-  }
-  expect(worst, `${what}: worst at ${at} (${actual[at]} vs ${expected[at]})`).toBeLessThan(rtol);
 }
 
 const rand = (shape: number[], seed: number, lo = -2, hi = 2) => fillUniform(Tensor.empty(shape, 'float32'), seed, lo, hi);
