@@ -398,6 +398,7 @@ pub fn avgpool2d_backward(s: &PoolShape, dy: &[f32], dx: &mut [f32], count_inclu
     assert!(s.dh == 1 && s.dw == 1 && s.sh >= 1 && s.sw >= 1, "avgpool2d: stride must be positive, dilation 1");
     let xp = SharedMut(dx.as_mut_ptr());
     let fast2 = whole_2x2(s).then(|| divisor_override.unwrap_or(4.0));
+    let interior_x = interior(ow, s.sw, s.pw, s.kw, 1, s.w);
     par_planes(s.planes, s.x_len(), |p| {
         // SAFETY: one task per plane.
         let d = unsafe { xp.slice(p * hw, hw) };
@@ -428,12 +429,16 @@ pub fn avgpool2d_backward(s: &PoolShape, dy: &[f32], dx: &mut [f32], count_inclu
         // (Tap by tap, the windows' overlaps made a chain of scalar read-modify-writes: ~4 ns
         // a tap with stride 1.) The sums associate differently from tap by tap: equal up to
         // rounding where windows overlap, the same bits where they do not.
+        // The outputs whose windows lie inside the plane share one window height and divisor
+        // per row: their shares are taken as a run and spread tap column by tap column.
         d.fill(0.0);
+        let (lo, hi) = interior_x;
         let mut spread = vec![0.0f32; s.w];
+        let mut share = vec![0.0f32; hi - lo];
         for oy in 0..oh {
             spread.fill(0.0);
             let mut rows = 0..0;
-            for ox in 0..ow {
+            for ox in (0..lo).chain(hi..ow) {
                 let win = avg_window(s, oy, ox);
                 let (y0, y1, x0, x1, _) = win;
                 if y0 >= y1 || x0 >= x1 {
@@ -443,6 +448,20 @@ pub fn avgpool2d_backward(s: &PoolShape, dy: &[f32], dx: &mut [f32], count_inclu
                 rows = y0..y1;
                 let v = g[oy * ow + ox] / divisor(win, count_include_pad, divisor_override);
                 spread[x0..x1].iter_mut().for_each(|h| *h += v);
+            }
+            let win = avg_window(s, oy, lo);
+            if lo < hi && win.0 < win.1 {
+                rows = win.0..win.1;
+                let div = divisor(win, count_include_pad, divisor_override);
+                share.iter_mut().zip(&g[oy * ow + lo..oy * ow + hi]).for_each(|(v, gv)| *v = *gv / div);
+                for tx in 0..s.kw {
+                    let c0 = lo * s.sw - s.pw + tx;
+                    if s.sw == 1 {
+                        spread[c0..c0 + share.len()].iter_mut().zip(&share).for_each(|(h, v)| *h += *v);
+                    } else {
+                        share.iter().enumerate().for_each(|(j, v)| spread[c0 + j * s.sw] += *v);
+                    }
+                }
             }
             for iy in rows {
                 d[iy * s.w..(iy + 1) * s.w].iter_mut().zip(&spread).for_each(|(dv, h)| *dv += *h);
