@@ -427,10 +427,10 @@ pub fn avgpool2d_backward(s: &PoolShape, dy: &[f32], dx: &mut [f32], count_inclu
         // row's shares are spread along x into one input-row-sized sum (`spread`), which is
         // then added to each input row of the row's windows (a vector add along the row).
         // (Tap by tap, the windows' overlaps made a chain of scalar read-modify-writes: ~4 ns
-        // a tap with stride 1.) The sums associate differently from tap by tap: equal up to
+        // a tap with stride 1.) The outputs whose windows lie inside the plane share one
+        // window height and divisor per row: their shares are taken as a run and spread tap
+        // column by tap column. The sums associate differently from tap by tap: equal up to
         // rounding where windows overlap, the same bits where they do not.
-        // The outputs whose windows lie inside the plane share one window height and divisor
-        // per row: their shares are taken as a run and spread tap column by tap column.
         d.fill(0.0);
         let (lo, hi) = interior_x;
         let mut spread = vec![0.0f32; s.w];
