@@ -96,17 +96,19 @@ pub fn dropout_forward(seed: u64, p: f32, x: &[f32], y: &mut [f32], mask: &mut [
 /// called: written inline in the task closure with global indices, LLVM vectorized only the
 /// copy inlined into the one-thread path (where the range starts at 0), and the tasks of the
 /// threaded path ran scalar, 3x slower on 2 threads than on 1 (measured on 262144 values).
-/// The portable build's loop, and the reference of the wasm one.
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+/// The portable build's loop; in wasm the reference of the vector loop and its tail.
 #[inline]
 #[allow(clippy::too_many_arguments)]
-fn mask_run(k0: u32, k1: u32, first: u32, p: f32, scale: f32, x: &[f32], mask: &mut [f32], y: &mut [f32]) {
+fn mask_run_scalar(k0: u32, k1: u32, first: u32, p: f32, scale: f32, x: &[f32], mask: &mut [f32], y: &mut [f32]) {
     for (j, ((m, y), x)) in mask.iter_mut().zip(y.iter_mut()).zip(x).enumerate() {
         let k = if draw(k0, k1, first.wrapping_add(j as u32)) >= p { scale } else { 0.0 };
         *m = k;
         *y = *x * k;
     }
 }
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+use self::mask_run_scalar as mask_run;
 
 /// [`mask_run`]'s vectors and constants. The constants are made opaque before the loop: V8
 /// rebuilds a vector constant at each use inside a loop (three instructions each; the
@@ -168,11 +170,7 @@ fn mask_run(k0: u32, k1: u32, first: u32, p: f32, scale: f32, x: &[f32], mask: &
         idx = u32x4_add(idx, k.four);
         j += 4;
     }
-    for j in j..n {
-        let m = if draw(k0, k1, first.wrapping_add(j as u32)) >= p { scale } else { 0.0 };
-        mask[j] = m;
-        y[j] = x[j] * m;
-    }
+    mask_run_scalar(k0, k1, first.wrapping_add(j as u32), p, scale, &x[j..n], &mut mask[j..n], &mut y[j..n]);
 }
 
 /// `dx = dy · mask`.

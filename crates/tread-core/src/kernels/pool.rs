@@ -449,8 +449,9 @@ pub fn avgpool2d_backward(s: &PoolShape, dy: &[f32], dx: &mut [f32], count_inclu
                 let v = g[oy * ow + ox] / divisor(win, count_include_pad, divisor_override);
                 spread[x0..x1].iter_mut().for_each(|h| *h += v);
             }
-            let win = avg_window(s, oy, lo);
-            if lo < hi && win.0 < win.1 {
+            // (The interior's window, when there is one; its height is every output's.)
+            let win = (lo < hi).then(|| avg_window(s, oy, lo)).filter(|w| w.0 < w.1);
+            if let Some(win) = win {
                 rows = win.0..win.1;
                 let div = divisor(win, count_include_pad, divisor_override);
                 share.iter_mut().zip(&g[oy * ow + lo..oy * ow + hi]).for_each(|(v, gv)| *v = *gv / div);
